@@ -1,0 +1,41 @@
+// Command fluxgate checks and drives Flux GitOps repositories from CI.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stop()
+	os.Exit(exitCode(err))
+}
+
+// exitCode maps an error to the process exit code: 0 clean, 1 findings at
+// or above the failure threshold, 2 usage or tool error.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var f *findingsError
+	if errors.As(err, &f) {
+		fmt.Fprintln(os.Stderr, "fluxgate:", err)
+		return 1
+	}
+	fmt.Fprintln(os.Stderr, "fluxgate:", err)
+	return 2
+}
+
+// findingsError reports that the run completed and found problems at or
+// above the failure threshold.
+type findingsError struct{ n int }
+
+func (e *findingsError) Error() string {
+	return fmt.Sprintf("%d problem(s) at or above the failure threshold", e.n)
+}

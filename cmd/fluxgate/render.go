@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"sigs.k8s.io/yaml"
+
+	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render"
+)
+
+// renderHeader starts every file fluxgate writes with --output-dir; only
+// files starting with it are ever overwritten.
+const renderHeader = "# Rendered by fluxgate"
+
+type renderOptions struct {
+	load             loadOptions
+	paths            []string
+	outputDir        string
+	output           string
+	allowRemoteBases bool
+	showSecrets      bool
+}
+
+func newRenderCmd(stdout, stderr io.Writer) *cobra.Command {
+	o := &renderOptions{}
+	cmd := &cobra.Command{
+		Use:   "render [DIR]",
+		Short: "Print every object Flux would apply, unit by unit",
+		Long: `render follows the Flux graph from each cluster entry point (or the --path
+given): every Flux Kustomization is built the way kustomize-controller builds
+it, including the Kustomizations its output declares. Problems are printed to
+stderr with file and line; the exit code is 1 when any is an error.`,
+		Example: `  # Everything Flux would apply to the production cluster
+  fluxgate render --path clusters/production
+
+  # One file per unit, for review or archiving
+  fluxgate render --output-dir rendered/
+
+  # Machine-readable, with origins and input hashes
+  fluxgate render -o json | jq '.units[].id'`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return runRender(cmd, dir, o, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.paths, "path", nil, "cluster entry point to render, relative to DIR (repeatable; default: every entry point)")
+	f.StringVar(&o.outputDir, "output-dir", "", "write one file per unit under this directory instead of stdout")
+	f.StringVarP(&o.output, "output", "o", "yaml", "stdout format: yaml or json")
+	f.BoolVar(&o.allowRemoteBases, "allow-remote-bases", false, "let kustomizations load remote bases over the network")
+	f.BoolVar(&o.showSecrets, "show-secrets", false, "print Secret values instead of a mask")
+	addLoadFlags(cmd, &o.load)
+	return cmd
+}
+
+func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
+	f := cmd.Flags()
+	f.Int64Var(&o.maxFileSize, "max-file-size", fleet.DefaultMaxFileSize, "largest YAML file read, in bytes")
+	f.StringSliceVar(&o.sources, "source", nil, "map a source to a directory: KIND/NAMESPACE/NAME=DIR (repeatable)")
+	f.IntVar(&o.workers, "workers", 0, "units rendered in parallel (default GOMAXPROCS)")
+}
+
+func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr io.Writer) error {
+	if o.output != "yaml" && o.output != "json" {
+		return fmt.Errorf("--output %q: want yaml or json", o.output)
+	}
+	ctx := cmd.Context()
+	abs, repo, err := loadRepo(ctx, dir, o.load)
+	if err != nil {
+		return err
+	}
+	for _, p := range o.paths {
+		if !repo.IsDir(filepath.ToSlash(filepath.Clean(p))) {
+			return fmt.Errorf("--path %s: not a directory of %s", p, dir)
+		}
+	}
+	ropts := render.Options{Dir: abs, Paths: o.paths, Workers: o.load.workers, AllowRemoteBases: o.allowRemoteBases}
+	if isTerminal(stderr) {
+		var n atomic.Int64
+		ropts.Progress = func(u *render.Unit) {
+			status := "ok"
+			if u.Failed {
+				status = "failed"
+			}
+			fmt.Fprintf(stderr, "[%d] %s %s: %d objects, %s\n", n.Add(1), u.Cluster, u.ID, len(u.Objects), status)
+		}
+	}
+	res, err := render.Render(ctx, repo, ropts)
+	if err != nil {
+		return err
+	}
+	if !o.showSecrets {
+		redactSecrets(res)
+	}
+	switch {
+	case o.outputDir != "":
+		err = writeUnits(o.outputDir, res)
+	case o.output == "json":
+		err = writeJSON(stdout, res)
+	default:
+		err = writeYAML(stdout, res)
+	}
+	if err != nil {
+		return err
+	}
+	problems := append(append([]fleet.Problem(nil), repo.Problems...), res.Problems()...)
+	errs := 0
+	for _, p := range problems {
+		if p.Severity == fleet.SeverityInfo {
+			continue
+		}
+		fmt.Fprintln(stderr, p.String())
+		if p.Severity == fleet.SeverityError {
+			errs++
+		}
+	}
+	if errs > 0 {
+		return &findingsError{n: errs}
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// unitHeader is the comment line that introduces a unit in YAML output.
+func unitHeader(u *render.Unit) string {
+	loc := u.File
+	if u.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", u.File, u.Line)
+	}
+	return fmt.Sprintf("# %s %s (%s) path=%s", u.Cluster, u.ID, loc, u.Path)
+}
+
+func writeYAML(w io.Writer, res *render.Result) error {
+	var buf bytes.Buffer
+	for _, u := range res.Units {
+		if err := encodeUnit(&buf, u); err != nil {
+			return err
+		}
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func encodeUnit(buf *bytes.Buffer, u *render.Unit) error {
+	fmt.Fprintln(buf, unitHeader(u))
+	for _, o := range u.Objects {
+		b, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", o.Ref(), err)
+		}
+		buf.WriteString("---\n")
+		buf.Write(b)
+	}
+	return nil
+}
+
+type jsonObject struct {
+	File   string         `json:"file"`
+	Line   int            `json:"line"`
+	Object map[string]any `json:"object"`
+}
+
+type jsonUnit struct {
+	ID       string          `json:"id"`
+	Kind     string          `json:"kind"`
+	Cluster  string          `json:"cluster"`
+	File     string          `json:"file"`
+	Line     int             `json:"line"`
+	Path     string          `json:"path"`
+	Parent   string          `json:"parent,omitempty"`
+	Hash     string          `json:"hash"`
+	Failed   bool            `json:"failed,omitempty"`
+	Objects  []jsonObject    `json:"objects"`
+	Problems []fleet.Problem `json:"problems,omitempty"`
+}
+
+func writeJSON(w io.Writer, res *render.Result) error {
+	out := struct {
+		Clusters []string   `json:"clusters"`
+		Units    []jsonUnit `json:"units"`
+	}{Clusters: res.Clusters, Units: []jsonUnit{}}
+	for _, u := range res.Units {
+		ju := jsonUnit{ID: u.ID, Kind: u.Kind, Cluster: u.Cluster, File: u.File, Line: u.Line, Path: u.Path,
+			Parent: u.Parent, Hash: u.Hash, Failed: u.Failed, Objects: []jsonObject{}, Problems: u.Problems}
+		for _, o := range u.Objects {
+			ju.Objects = append(ju.Objects, jsonObject{File: o.File, Line: o.Line, Object: o.Object})
+		}
+		out.Units = append(out.Units, ju)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// writeUnits writes one file per unit: OUT/<cluster>/<kind>-<namespace>-<name>.yaml.
+// A file that exists and was not written by fluxgate is never overwritten.
+func writeUnits(out string, res *render.Result) error {
+	for _, u := range res.Units {
+		name := strings.ToLower(u.Kind)
+		if u.Kind == render.KindOverlay {
+			name += "-" + strings.ReplaceAll(u.Path, "/", "-")
+		} else {
+			name += "-" + u.Namespace + "-" + u.Name
+		}
+		p := filepath.Join(out, filepath.FromSlash(u.Cluster), name+".yaml")
+		if old, err := os.ReadFile(p); err == nil && !bytes.HasPrefix(old, []byte(renderHeader)) {
+			return fmt.Errorf("refusing to overwrite %s: not written by fluxgate", p)
+		}
+		var buf bytes.Buffer
+		fmt.Fprintln(&buf, renderHeader)
+		if err := encodeUnit(&buf, u); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// secretMask replaces Secret values in output.
+const secretMask = "**redacted**"
+
+// redactSecrets masks the values of every Secret's data and stringData. The
+// values of SOPS-encrypted Secrets are ciphertext and stay.
+func redactSecrets(res *render.Result) {
+	for _, u := range res.Units {
+		for _, o := range u.Objects {
+			if o.Object["kind"] != "Secret" || o.Object["apiVersion"] != "v1" {
+				continue
+			}
+			if _, encrypted := o.Object["sops"]; encrypted {
+				continue
+			}
+			for _, field := range []string{"data", "stringData"} {
+				m, ok := o.Object[field].(map[string]any)
+				if !ok {
+					continue
+				}
+				masked := make(map[string]any, len(m))
+				for k := range m {
+					if field == "data" {
+						masked[k] = "KipyZWRhY3RlZCoq" // base64 of the mask
+					} else {
+						masked[k] = secretMask
+					}
+				}
+				o.Object[field] = masked
+			}
+		}
+	}
+}

@@ -1,0 +1,23 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "fluxgate",
+		Short: "Check and drive Flux GitOps repositories from CI",
+		Long: `fluxgate renders a Flux repository exactly as Flux would apply it, offline,
+and reports what is wrong with file and line before a cluster pulls it.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(newRenderCmd(stdout, stderr))
+	root.AddCommand(newVersionCmd(stdout))
+	return root
+}

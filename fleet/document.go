@@ -1,0 +1,177 @@
+package fleet
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Document is one YAML document of the repository that is a Kubernetes
+// object (it has apiVersion and kind).
+type Document struct {
+	// File is relative to the repository root, with forward slashes.
+	File string
+	// Line is the 1-based line of the document's first key.
+	Line int
+	// Index is the position of the document in its file, from 0.
+	Index int
+
+	APIVersion string
+	Kind       string
+	Name       string
+	Namespace  string
+
+	// Object is the whole document, JSON-compatible (maps with string keys,
+	// int64, float64, bool, string, nil, slices).
+	Object map[string]any
+}
+
+// Ref names the document's object as Kind/namespace/name, or Kind/name when
+// it has no namespace.
+func (d *Document) Ref() string {
+	return ObjectRef(d.Kind, d.Namespace, d.Name)
+}
+
+// Group returns the API group of the document's apiVersion ("" for core).
+func (d *Document) Group() string {
+	if i := strings.Index(d.APIVersion, "/"); i >= 0 {
+		return d.APIVersion[:i]
+	}
+	return ""
+}
+
+// Version returns the version part of the document's apiVersion.
+func (d *Document) Version() string {
+	if i := strings.Index(d.APIVersion, "/"); i >= 0 {
+		return d.APIVersion[i+1:]
+	}
+	return d.APIVersion
+}
+
+// ObjectRef formats Kind/namespace/name, or Kind/name without a namespace.
+func ObjectRef(kind, namespace, name string) string {
+	if namespace == "" {
+		return kind + "/" + name
+	}
+	return kind + "/" + namespace + "/" + name
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+// parseDocuments splits data into YAML documents. Documents that are not
+// mappings with apiVersion and kind are skipped: they are not Kubernetes
+// objects (Helm values, workflows, Taskfiles). A syntax error stops the file
+// and is returned with its line.
+func parseDocuments(file string, data []byte) ([]*Document, *Problem) {
+	var docs []*Document
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for i := 0; ; i++ {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			return docs, yamlProblem(file, err)
+		}
+		if len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
+			continue
+		}
+		content := n.Content[0]
+		if !looksLikeObject(content) {
+			continue
+		}
+		var raw map[string]any
+		if err := content.Decode(&raw); err != nil {
+			p := yamlProblem(file, err)
+			if p.Line == 0 {
+				p.Line = content.Line
+			}
+			return docs, p
+		}
+		obj, ok := normalize(raw).(map[string]any)
+		if !ok {
+			continue
+		}
+		d := &Document{File: file, Line: content.Line, Index: i, Object: obj}
+		d.APIVersion, _ = obj["apiVersion"].(string)
+		d.Kind, _ = obj["kind"].(string)
+		if md, ok := obj["metadata"].(map[string]any); ok {
+			d.Name, _ = md["name"].(string)
+			d.Namespace, _ = md["namespace"].(string)
+		}
+		docs = append(docs, d)
+	}
+}
+
+func yamlProblem(file string, err error) *Problem {
+	line := 0
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	}
+	return &Problem{
+		Rule:     RuleYAMLInvalid,
+		Severity: SeverityError,
+		File:     file,
+		Line:     line,
+		Message:  fmt.Sprintf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: ")),
+	}
+}
+
+// looksLikeObject reports whether a mapping node has string apiVersion and
+// kind keys.
+func looksLikeObject(n *yaml.Node) bool {
+	var api, kind bool
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind != yaml.ScalarNode {
+			continue
+		}
+		switch k.Value {
+		case "apiVersion":
+			api = v.Value != ""
+		case "kind":
+			kind = v.Value != ""
+		}
+	}
+	return api && kind
+}
+
+// normalize turns what the YAML decoder produced into JSON-compatible values
+// (string map keys, int64 numbers), the shape unstructured objects use.
+func normalize(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = normalize(e)
+		}
+		return t
+	case map[any]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[fmt.Sprint(k)] = normalize(e)
+		}
+		return m
+	case []any:
+		for i, e := range t {
+			t[i] = normalize(e)
+		}
+		return t
+	case int:
+		return int64(t)
+	case int32:
+		return int64(t)
+	case uint64:
+		return int64(t)
+	case float32:
+		return float64(t)
+	default:
+		return v
+	}
+}

@@ -1,0 +1,292 @@
+package fleet
+
+import (
+	"path"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// kustFile is the part of a kustomization.yaml the graph needs.
+type kustFile struct {
+	file      string
+	component bool
+	// includes are local directories named by resources, bases and
+	// components, relative to the repository root.
+	includes []string
+}
+
+type kustFileSpec struct {
+	Kind       string   `json:"kind"`
+	Resources  []string `json:"resources"`
+	Bases      []string `json:"bases"`
+	Components []string `json:"components"`
+}
+
+func isKustomizationFile(p string) bool {
+	switch path.Base(p) {
+	case "kustomization.yaml", "kustomization.yml", "Kustomization":
+		return true
+	}
+	return false
+}
+
+func parseKustFile(file string, data []byte) *kustFile {
+	var spec kustFileSpec
+	if err := yaml.Unmarshal(data, &spec); err != nil {
+		return &kustFile{file: file}
+	}
+	k := &kustFile{file: file, component: spec.Kind == "Component"}
+	dir := path.Dir(file)
+	for _, lists := range [][]string{spec.Resources, spec.Bases, spec.Components} {
+		for _, e := range lists {
+			if strings.Contains(e, "://") || strings.HasPrefix(e, "git@") || strings.HasPrefix(e, "github.com/") {
+				continue
+			}
+			k.includes = append(k.includes, path.Join(dir, e))
+		}
+	}
+	return k
+}
+
+// HasKustomizationFile reports whether dir holds a kustomization file.
+func (r *Repo) HasKustomizationFile(dir string) bool {
+	_, ok := r.kustFiles[path.Clean(dir)]
+	return ok
+}
+
+// reach returns every directory a kustomize build of dir reads manifests
+// from: the directories its kustomization file includes, transitively, or,
+// when it has none, every subdirectory (Flux generates a kustomization.yaml
+// listing every manifest below it).
+func (r *Repo) reach(dir string, seen map[string]bool) {
+	dir = path.Clean(dir)
+	if seen[dir] {
+		return
+	}
+	seen[dir] = true
+	if k, ok := r.kustFiles[dir]; ok {
+		for _, inc := range k.includes {
+			if r.dirSet[inc] {
+				r.reach(inc, seen)
+			}
+		}
+		return
+	}
+	prefix := dir + "/"
+	if dir == "." {
+		prefix = ""
+	}
+	for _, d := range r.Dirs {
+		if d != dir && strings.HasPrefix(d, prefix) && !seen[d] {
+			// A subdirectory with its own kustomization file is one
+			// resource; one without is scanned with its parent.
+			r.reach(d, seen)
+		}
+	}
+}
+
+// EntryPoints returns the cluster entry points, sorted: the path of every
+// Kustomization that builds the directory declaring it (the bootstrap
+// pattern, clusters/<name> holding flux-system), and every directory that
+// declares Flux Kustomizations for a local source and that no local
+// Kustomization reaches. A repository without Flux Kustomizations has as
+// entry points its kustomize overlays that no other kustomization includes.
+func (r *Repo) EntryPoints() []string {
+	type decl struct {
+		dir, path string
+		self      bool
+	}
+	var decls []decl
+	reached := map[string]bool{}
+	for _, fo := range r.Kustomizations() {
+		ks := fo.Kustomization()
+		root, ok := r.SourceDir(ks.Spec.SourceRef.Kind, sourceNamespace(ks.Spec.SourceRef.Namespace, fo.Doc.Namespace), ks.Spec.SourceRef.Name)
+		if !ok {
+			continue
+		}
+		p := path.Join(root, strings.TrimPrefix(ks.Spec.Path, "/"))
+		if !r.dirSet[p] {
+			continue
+		}
+		seen := map[string]bool{}
+		r.reach(p, seen)
+		self := seen[path.Dir(fo.Doc.File)]
+		decls = append(decls, decl{dir: path.Dir(fo.Doc.File), path: p, self: self})
+		if !self {
+			for d := range seen {
+				reached[d] = true
+			}
+		}
+	}
+	set := map[string]bool{}
+	if len(decls) > 0 {
+		for _, d := range decls {
+			switch {
+			case d.self && !reached[d.path]:
+				set[d.path] = true
+			case !d.self && !reached[d.dir]:
+				set[d.dir] = true
+			}
+		}
+		// A directory inside an entry point's build is not an entry point.
+		for e := range set {
+			seen := map[string]bool{}
+			r.reach(e, seen)
+			for d := range seen {
+				if d != e {
+					delete(set, d)
+				}
+			}
+		}
+		return sortedKeys(set)
+	}
+	included := map[string]bool{}
+	for _, k := range r.kustFiles {
+		for _, inc := range k.includes {
+			included[inc] = true
+		}
+	}
+	for dir, k := range r.kustFiles {
+		if !k.component && !included[dir] {
+			set[dir] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sourceNamespace(refNS, objNS string) string {
+	if refNS != "" {
+		return refNS
+	}
+	return objNS
+}
+
+// checkDependencies reports dependsOn entries that name no Kustomization or
+// HelmRelease of the repository, and dependsOn cycles.
+func (r *Repo) checkDependencies() {
+	type node struct {
+		fo   *FluxObject
+		deps []string
+	}
+	nodes := map[string]*node{}
+	var order []string
+	for _, fo := range r.Flux {
+		var deps []string
+		switch fo.Doc.Kind {
+		case "Kustomization":
+			ks := fo.Kustomization()
+			if ks == nil {
+				continue
+			}
+			for _, d := range ks.Spec.DependsOn {
+				deps = append(deps, ObjectRef("Kustomization", sourceNamespace(d.Namespace, fo.Doc.Namespace), d.Name))
+			}
+		case "HelmRelease":
+			for _, d := range dependsOnOf(fo.Doc.Object) {
+				deps = append(deps, ObjectRef("HelmRelease", sourceNamespace(d[0], fo.Doc.Namespace), d[1]))
+			}
+		default:
+			continue
+		}
+		key := fo.Doc.Ref()
+		if _, dup := nodes[key]; dup {
+			continue
+		}
+		nodes[key] = &node{fo: fo, deps: deps}
+		order = append(order, key)
+	}
+	for _, key := range order {
+		n := nodes[key]
+		for _, dep := range n.deps {
+			if _, ok := nodes[dep]; !ok {
+				r.Problems = append(r.Problems, Problem{
+					Rule: RuleDependencyNotFound, Severity: SeverityWarning,
+					File: n.fo.Doc.File, Line: n.fo.Doc.Line, Object: key,
+					Message: "dependsOn " + dep + " is not defined in the repository",
+				})
+			}
+		}
+	}
+	// Cycle detection: depth-first, each cycle reported once at the object
+	// of the cycle that comes first in file order.
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	reported := map[string]bool{}
+	var visit func(string)
+	visit = func(k string) {
+		color[k] = grey
+		stack = append(stack, k)
+		for _, dep := range nodes[k].deps {
+			if _, ok := nodes[dep]; !ok {
+				continue
+			}
+			switch color[dep] {
+			case white:
+				visit(dep)
+			case grey:
+				var cyc []string
+				for i := len(stack) - 1; i >= 0; i-- {
+					cyc = append([]string{stack[i]}, cyc...)
+					if stack[i] == dep {
+						break
+					}
+				}
+				sig := cycleKey(cyc)
+				if !reported[sig] {
+					reported[sig] = true
+					first := nodes[dep].fo.Doc
+					r.Problems = append(r.Problems, Problem{
+						Rule: RuleDependencyCycle, Severity: SeverityError,
+						File: first.File, Line: first.Line, Object: dep,
+						Message: "dependsOn cycle: " + strings.Join(append(cyc, dep), " -> "),
+					})
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[k] = black
+	}
+	for _, k := range order {
+		if color[k] == white {
+			visit(k)
+		}
+	}
+}
+
+func cycleKey(c []string) string {
+	s := append([]string(nil), c...)
+	sort.Strings(s)
+	return strings.Join(s, ",")
+}
+
+// dependsOnOf reads spec.dependsOn as (namespace, name) pairs.
+func dependsOnOf(obj map[string]any) [][2]string {
+	spec, _ := obj["spec"].(map[string]any)
+	list, _ := spec["dependsOn"].([]any)
+	var out [][2]string
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		name, _ := m["name"].(string)
+		ns, _ := m["namespace"].(string)
+		if name != "" {
+			out = append(out, [2]string{ns, name})
+		}
+	}
+	return out
+}

@@ -1,0 +1,367 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/fluxcd/pkg/sourceignore"
+	"github.com/fluxcd/pkg/sourceignore/gitignore"
+)
+
+// DefaultMaxFileSize is the largest file read by default (10 MiB).
+const DefaultMaxFileSize = 10 << 20
+
+// Options configure Load.
+type Options struct {
+	// MaxFileSize is the largest YAML file read; larger files are a
+	// file-too-large problem. Zero means DefaultMaxFileSize.
+	MaxFileSize int64
+	// IsLocalURL reports whether a Git URL names this repository (one of
+	// its remotes, or the GitHub repository in Actions). A GitRepository
+	// with such a URL resolves to the repository root. Nil when no remote
+	// is known.
+	IsLocalURL func(url string) bool
+	// Sources maps sources explicitly: "Kind/namespace/name" to a directory
+	// relative to the repository root.
+	Sources map[string]string
+	// Workers bounds parallel parsing; zero means GOMAXPROCS.
+	Workers int
+}
+
+// Repo is a loaded repository.
+type Repo struct {
+	// FS is the tree the repository was loaded from.
+	FS fs.FS
+	// Files lists every YAML file loaded, sorted, relative to the root.
+	Files []string
+	// Dirs lists every directory of the tree that was not ignored, sorted;
+	// "." is the root.
+	Dirs []string
+	// Ignored lists YAML files excluded by .sourceignore or Flux's default
+	// ignore rules (Flux never sees them in its artifact).
+	Ignored []string
+	// Docs holds every Kubernetes object document in file order.
+	Docs []*Document
+	// Flux holds the Flux objects among Docs, in the same order.
+	Flux []*FluxObject
+	// Problems found while loading.
+	Problems []Problem
+	// Unsafe lists files no YAML parser may read again (alias bombs), with
+	// the reason; renderers refuse them.
+	Unsafe map[string]string
+
+	opts       Options
+	byFile     map[string][]*Document
+	byRef      map[string][]*Document
+	dirSet     map[string]bool
+	kustFiles  map[string]*kustFile // dir -> parsed kustomization file
+	chartDirs  map[string]bool
+	sourceDirs map[string]string // "Kind/ns/name" -> dir; see resolveSources
+}
+
+// Load reads every .yaml/.yml file of fsys once. It honours .sourceignore
+// files and Flux's default ignore rules, skips Helm chart directories (their
+// templates are not manifests), refuses symlinks leaving the tree and files
+// over the size limit, and records what is wrong as Problems.
+func Load(ctx context.Context, fsys fs.FS, opts Options) (*Repo, error) {
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	r := &Repo{
+		FS:        fsys,
+		opts:      opts,
+		byFile:    map[string][]*Document{},
+		byRef:     map[string][]*Document{},
+		dirSet:    map[string]bool{},
+		kustFiles: map[string]*kustFile{},
+		chartDirs: map[string]bool{},
+		Unsafe:    map[string]string{},
+	}
+	files, err := r.walk()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.parseAll(ctx, files); err != nil {
+		return nil, err
+	}
+	for _, d := range r.Docs {
+		r.byFile[d.File] = append(r.byFile[d.File], d)
+		r.byRef[d.Ref()] = append(r.byRef[d.Ref()], d)
+		if IsFluxGroup(d.Group()) {
+			fo := decodeFlux(d)
+			if fo.DecodeError != nil {
+				r.Problems = append(r.Problems, Problem{
+					Rule: RuleYAMLInvalid, Severity: SeverityError, File: d.File, Line: d.Line,
+					Object: d.Ref(), Message: fo.DecodeError.Error(),
+				})
+			}
+			r.Flux = append(r.Flux, fo)
+		}
+	}
+	r.resolveSources()
+	r.checkDependencies()
+	sortProblems(r.Problems)
+	return r, nil
+}
+
+type walkedFile struct {
+	path string
+	size int64
+}
+
+// walk lists the tree, applying ignore rules; it records directories,
+// kustomization files and chart directories on the way.
+func (r *Repo) walk() ([]walkedFile, error) {
+	var all []walkedFile
+	var dirs []string
+	var patterns []gitignore.Pattern
+	// First pass: every entry, and the .sourceignore files.
+	err := fs.WalkDir(r.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == "." {
+				return err
+			}
+			r.Problems = append(r.Problems, Problem{
+				Rule: RuleYAMLInvalid, Severity: SeverityError, File: p,
+				Message: fmt.Sprintf("cannot read: %v", err),
+			})
+			return nil
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" && p != "." {
+				return fs.SkipDir
+			}
+			dirs = append(dirs, p)
+			return nil
+		}
+		if d.Name() == sourceignore.IgnoreFile {
+			data, err := fs.ReadFile(r.FS, p)
+			if err == nil {
+				patterns = append(patterns, sourceignore.ReadPatterns(bytes.NewReader(data), segments(path.Dir(p)))...)
+			}
+			return nil
+		}
+		size := int64(0)
+		if d.Type()&fs.ModeSymlink != 0 {
+			info, err := fs.Stat(r.FS, p)
+			if err != nil {
+				if isYAML(p) {
+					r.Problems = append(r.Problems, Problem{
+						Rule: RulePathEscape, Severity: SeverityError, File: p,
+						Message: fmt.Sprintf("symlink cannot be followed inside the repository: %v", err),
+					})
+				}
+				return nil
+			}
+			if info.IsDir() {
+				// Not descended into: a linked directory can loop or leave
+				// the tree, and Flux artifacts keep links as they are.
+				return nil
+			}
+			size = info.Size()
+		} else if info, err := d.Info(); err == nil {
+			size = info.Size()
+		}
+		all = append(all, walkedFile{path: p, size: size})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read repository: %w", err)
+	}
+	matcher := sourceignore.NewDefaultMatcher(patterns, nil)
+	ignoredDir := map[string]bool{}
+	for _, d := range dirs {
+		if d != "." && (ignoredDir[path.Dir(d)] || matcher.Match(segments(d), true)) {
+			ignoredDir[d] = true
+			continue
+		}
+		r.Dirs = append(r.Dirs, d)
+		r.dirSet[d] = true
+	}
+	var files []walkedFile
+	for _, f := range all {
+		dir := path.Dir(f.path)
+		if ignoredDir[dir] || matcher.Match(segments(f.path), false) {
+			if isYAML(f.path) {
+				r.Ignored = append(r.Ignored, f.path)
+			}
+			continue
+		}
+		if path.Base(f.path) == "Chart.yaml" {
+			r.chartDirs[dir] = true
+		}
+		if !isYAML(f.path) {
+			continue
+		}
+		files = append(files, f)
+	}
+	// Drop files that live inside a Helm chart: templates are not manifests.
+	kept := files[:0]
+	for _, f := range files {
+		if r.inChart(path.Dir(f.path)) {
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept, nil
+}
+
+// inChart reports whether dir is a Helm chart directory or inside one.
+func (r *Repo) inChart(dir string) bool {
+	for {
+		if r.chartDirs[dir] {
+			return true
+		}
+		if dir == "." || dir == "/" || dir == "" {
+			return false
+		}
+		dir = path.Dir(dir)
+	}
+}
+
+func (r *Repo) parseAll(ctx context.Context, files []walkedFile) error {
+	type result struct {
+		docs    []*Document
+		problem *Problem
+		kust    *kustFile
+	}
+	results := make([]result, len(files))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < r.opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				f := files[i]
+				if f.size > r.opts.MaxFileSize {
+					results[i].problem = &Problem{
+						Rule: RuleFileTooLarge, Severity: SeverityError, File: f.path,
+						Message: fmt.Sprintf("file is %d bytes, over the limit of %d bytes (--max-file-size)", f.size, r.opts.MaxFileSize),
+					}
+					continue
+				}
+				data, err := fs.ReadFile(r.FS, f.path)
+				if err != nil {
+					results[i].problem = &Problem{
+						Rule: RuleYAMLInvalid, Severity: SeverityError, File: f.path,
+						Message: fmt.Sprintf("cannot read: %v", err),
+					}
+					continue
+				}
+				if isKustomizationFile(f.path) {
+					results[i].kust = parseKustFile(f.path, data)
+				}
+				docs, problem := parseDocuments(f.path, data)
+				if problem != nil && looksTemplated(data) {
+					// A Go-templated file (Helm, Jsonnet output, CI tooling)
+					// beside manifests: not YAML, not for Flux.
+					problem.Severity = SeverityInfo
+					problem.Message = "not valid YAML (templated file), ignored: " + problem.Message
+				}
+				results[i].docs, results[i].problem = docs, problem
+			}
+		}()
+	}
+	var err error
+loop:
+	for i := range files {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break loop
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	for i, f := range files {
+		r.Files = append(r.Files, f.path)
+		r.Docs = append(r.Docs, results[i].docs...)
+		if p := results[i].problem; p != nil {
+			r.Problems = append(r.Problems, *p)
+			if strings.Contains(p.Message, "excessive aliasing") {
+				r.Unsafe[f.path] = p.Message
+			}
+		}
+		if k := results[i].kust; k != nil {
+			r.kustFiles[path.Dir(f.path)] = k
+		}
+	}
+	return nil
+}
+
+func looksTemplated(data []byte) bool {
+	return bytes.Contains(data, []byte("{{"))
+}
+
+func isYAML(p string) bool {
+	return strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")
+}
+
+// segments splits a slash path into the gitignore domain form.
+func segments(p string) []string {
+	if p == "." || p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// DocsInFile returns the documents of a file in order.
+func (r *Repo) DocsInFile(file string) []*Document { return r.byFile[file] }
+
+// Lookup returns the documents that define Kind/namespace/name.
+func (r *Repo) Lookup(kind, namespace, name string) []*Document {
+	return r.byRef[ObjectRef(kind, namespace, name)]
+}
+
+// IsDir reports whether dir (relative, slash-separated) is a directory of the
+// tree that is not ignored.
+func (r *Repo) IsDir(dir string) bool { return r.dirSet[path.Clean(dir)] }
+
+// Kustomizations returns the Flux Kustomizations declared in the repository.
+func (r *Repo) Kustomizations() []*FluxObject {
+	var out []*FluxObject
+	for _, f := range r.Flux {
+		if f.Kustomization() != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// FluxKind returns the Flux objects of a kind.
+func (r *Repo) FluxKind(kind string) []*FluxObject {
+	var out []*FluxObject
+	for _, f := range r.Flux {
+		if f.Doc.Kind == kind {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func sortProblems(ps []Problem) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].File != ps[j].File {
+			return ps[i].File < ps[j].File
+		}
+		if ps[i].Line != ps[j].Line {
+			return ps[i].Line < ps[j].Line
+		}
+		return ps[i].Rule < ps[j].Rule
+	})
+}

@@ -1,0 +1,234 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+
+	fluxkustomize "github.com/fluxcd/pkg/kustomize"
+	securefs "github.com/fluxcd/pkg/kustomize/filesys"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/resource"
+	kustypes "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+
+	"github.com/fluxgate/fluxgate/fleet"
+)
+
+const originBuildMetadata = "originAnnotations"
+
+// buildKustomize builds u.Path the way kustomize-controller does: the
+// kustomization.yaml that Flux generates from the Kustomization spec
+// (created when absent, patched otherwise), a secure build confined to the
+// source root with plugins disabled, then per object the post-build
+// variable substitution and the spec's commonMetadata.
+func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir string, ks map[string]any) {
+	srcRoot := filepath.Join(r.opts.Dir, filepath.FromSlash(srcDir))
+	absDir := filepath.Join(r.opts.Dir, filepath.FromSlash(u.Path))
+	spec := ks
+	if spec == nil {
+		spec = map[string]any{"apiVersion": fleet.GroupKustomize + "/v1", "kind": "Kustomization", "spec": map[string]any{}}
+	}
+	gen := fluxkustomize.NewGenerator(srcRoot, unstructured.Unstructured{Object: spec})
+	manifest, kfile, _, err := gen.GenerateManifest(absDir)
+	if err != nil {
+		r.fail(u, fmt.Errorf("generate kustomization.yaml for %s: %w", u.Path, err))
+		return
+	}
+	manifest, keepOrigin, err := withOriginAnnotations(manifest)
+	if err != nil {
+		r.fail(u, fmt.Errorf("read kustomization file %s: %w", r.rel(kfile), err))
+		return
+	}
+	var base filesys.FileSystem
+	if r.opts.AllowRemoteBases {
+		base, err = securefs.MakeFsOnDiskSecureBuild(srcRoot)
+	} else {
+		base, err = securefs.MakeFsOnDiskSecure(srcRoot)
+	}
+	if err != nil {
+		r.fail(u, fmt.Errorf("open source root %s: %w", srcDir, err))
+		return
+	}
+	ufs := newUnitFS(base, kfile, manifest)
+	ufs.unsafe = r.unsafe
+	m, err := fluxkustomize.Build(ufs, absDir)
+	if err != nil {
+		r.fail(u, fmt.Errorf("kustomize build %s: %w", u.Path, err))
+		u.Hash = hashInputs(spec, ufs.reads(r.opts.Dir), nil)
+		return
+	}
+
+	vars, varProblems := r.variables(u, j, ks)
+	u.Problems = append(u.Problems, varProblems...)
+	postBuild := ks != nil && hasField(ks, "spec", "postBuild")
+	strategy, _, _ := unstructured.NestedString(spec, "spec", "postBuild", "substituteStrategy")
+	cm, hasCM, _ := unstructured.NestedMap(spec, "spec", "commonMetadata")
+
+	for _, res := range m.Resources() {
+		if err := ctx.Err(); err != nil {
+			return
+		}
+		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
+			r.fail(u, fmt.Errorf("object without apiVersion, kind or name in %s: %s", u.Path, strings.TrimSpace(res.MustYaml())))
+			return
+		}
+		file, line := r.origin(u, res)
+		if !keepOrigin {
+			if err := res.SetOrigin(nil); err != nil {
+				r.fail(u, err)
+				return
+			}
+		}
+		ref := fleet.ObjectRef(res.GetKind(), res.GetNamespace(), res.GetName())
+		if postBuild {
+			undefined, err := substitute(ctx, spec, vars, strategy == "Always", res)
+			if err != nil {
+				u.Problems = append(u.Problems, fleet.Problem{Rule: fleet.RuleRenderFailed, Severity: fleet.SeverityError,
+					File: file, Line: line, Object: ref,
+					Message: fmt.Sprintf("post build substitution failed (Kustomization %s): %v", u.ID, err)})
+				u.Failed = true
+				continue
+			}
+			for _, name := range undefined {
+				u.Problems = append(u.Problems, fleet.Problem{Rule: fleet.RuleSubstitutionUndefined, Severity: fleet.SeverityError,
+					File: file, Line: line, Object: ref,
+					Message: fmt.Sprintf("variable %q is not defined by postBuild of %s and has no default; Flux substitutes an empty string", name, u.ID)})
+			}
+		}
+		b, err := res.MarshalJSON()
+		if err != nil {
+			r.fail(u, fmt.Errorf("encode %s: %w", ref, err))
+			return
+		}
+		obj := &unstructured.Unstructured{}
+		if err := obj.UnmarshalJSON(b); err != nil {
+			r.fail(u, fmt.Errorf("decode %s: %w", ref, err))
+			return
+		}
+		if hasCM {
+			setCommonMetadata(obj, cm)
+		}
+		u.Objects = append(u.Objects, &Object{Object: obj.Object, File: file, Line: line})
+	}
+	u.Hash = hashInputs(spec, ufs.reads(r.opts.Dir), vars)
+}
+
+func (r *renderer) fail(u *Unit, err error) {
+	u.Failed = true
+	u.Problems = append(u.Problems, r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, r.scrubPaths(err.Error())))
+}
+
+// scrubPaths makes absolute paths of the checkout relative in messages.
+func (r *renderer) scrubPaths(msg string) string {
+	return strings.ReplaceAll(msg, r.opts.Dir+string(filepath.Separator), "")
+}
+
+func (r *renderer) rel(p string) string {
+	rel, err := filepath.Rel(r.opts.Dir, p)
+	if err != nil {
+		return p
+	}
+	return filepath.ToSlash(rel)
+}
+
+// withOriginAnnotations adds kustomize's origin annotations to the build so
+// every object can be traced to its file. It reports whether the user asked
+// for them (then they stay in the output).
+func withOriginAnnotations(manifest []byte) ([]byte, bool, error) {
+	var k kustypes.Kustomization
+	if err := yaml.Unmarshal(manifest, &k); err != nil {
+		return nil, false, err
+	}
+	for _, m := range k.BuildMetadata {
+		if m == originBuildMetadata {
+			return manifest, true, nil
+		}
+	}
+	k.BuildMetadata = append(k.BuildMetadata, originBuildMetadata)
+	out, err := yaml.Marshal(k)
+	return out, false, err
+}
+
+// origin maps an object to the file and line of the document it came from.
+func (r *renderer) origin(u *Unit, res *resource.Resource) (string, int) {
+	o, err := res.GetOrigin()
+	if err != nil || o == nil {
+		return u.File, u.Line
+	}
+	if o.Repo != "" {
+		return u.File, u.Line
+	}
+	p := o.Path
+	if p == "" {
+		p = o.ConfiguredIn
+	}
+	if p == "" {
+		return u.File, u.Line
+	}
+	file := path.Join(u.Path, filepath.ToSlash(p))
+	if o.Path == "" {
+		// Generated by a generator: point at the kustomization file.
+		return file, 1
+	}
+	docs := r.repo.DocsInFile(file)
+	var candidates []*fleet.Document
+	for _, d := range docs {
+		if d.Kind == res.GetKind() {
+			candidates = append(candidates, d)
+		}
+	}
+	switch {
+	case len(candidates) == 1:
+		return file, candidates[0].Line
+	case len(candidates) > 1:
+		name := res.GetName()
+		for _, d := range candidates {
+			if d.Name == name {
+				return file, d.Line
+			}
+		}
+		for _, d := range candidates {
+			if d.Name != "" && strings.Contains(name, d.Name) {
+				return file, d.Line
+			}
+		}
+		return file, candidates[0].Line
+	case len(docs) > 0:
+		return file, docs[0].Line
+	}
+	return file, 1
+}
+
+// setCommonMetadata merges spec.commonMetadata labels and annotations into
+// an object, overriding existing keys, as kustomize-controller does.
+func setCommonMetadata(obj *unstructured.Unstructured, cm map[string]any) {
+	if labels, ok := cm["labels"].(map[string]any); ok && len(labels) > 0 {
+		l := obj.GetLabels()
+		if l == nil {
+			l = map[string]string{}
+		}
+		for k, v := range labels {
+			l[k] = fmt.Sprint(v)
+		}
+		obj.SetLabels(l)
+	}
+	if annotations, ok := cm["annotations"].(map[string]any); ok && len(annotations) > 0 {
+		a := obj.GetAnnotations()
+		if a == nil {
+			a = map[string]string{}
+		}
+		for k, v := range annotations {
+			a[k] = fmt.Sprint(v)
+		}
+		obj.SetAnnotations(a)
+	}
+}
+
+func hasField(obj map[string]any, fields ...string) bool {
+	_, ok, _ := unstructured.NestedFieldNoCopy(obj, fields...)
+	return ok
+}

@@ -1,0 +1,384 @@
+package render
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/fluxgate/fluxgate/fleet"
+)
+
+// Unit kinds.
+const (
+	KindKustomization = "Kustomization"
+	// KindOverlay is a plain kustomize overlay built as an entry point of a
+	// repository without a Flux Kustomization for it.
+	KindOverlay = "Overlay"
+)
+
+// Options configure Render.
+type Options struct {
+	// Dir is the repository root on disk, absolute. Kustomize builds read
+	// from it, confined to the source root; nothing is written to it.
+	Dir string
+	// Paths are the cluster entry points to render, relative to Dir. Empty
+	// means every entry point of the repository.
+	Paths []string
+	// Workers bounds the units built at once; zero means GOMAXPROCS.
+	Workers int
+	// AllowRemoteBases lets kustomizations load remote bases (off, as in
+	// kustomize-controller started with --no-remote-bases).
+	AllowRemoteBases bool
+	// Progress, when set, is called once per finished unit, from any
+	// goroutine, serialised.
+	Progress func(*Unit)
+}
+
+// Object is one rendered object and the source document it came from.
+type Object struct {
+	Object map[string]any
+	// File and Line locate the document that produced the object, relative
+	// to the repository root; Line is 0 when only the file is known.
+	File string
+	Line int
+}
+
+// Ref names the object as Kind/namespace/name.
+func (o *Object) Ref() string {
+	u := unstructured.Unstructured{Object: o.Object}
+	return fleet.ObjectRef(u.GetKind(), u.GetNamespace(), u.GetName())
+}
+
+// Unit is the output of one Flux Kustomization (or plain overlay): what
+// kustomize-controller would apply for it.
+type Unit struct {
+	// ID is Kind/namespace/name of the Flux object, or Overlay/<path>.
+	ID        string
+	Kind      string
+	Namespace string
+	Name      string
+	// Cluster is the entry point the unit was reached from.
+	Cluster string
+	// File and Line locate the document declaring the unit.
+	File string
+	Line int
+	// Path is the directory built, relative to the repository root.
+	Path string
+	// Parent is the ID of the unit whose output declared this one.
+	Parent    string
+	Suspended bool
+	// ServiceAccountName and TargetNamespace come from the Kustomization
+	// (tenant isolation rules use them).
+	ServiceAccountName string
+	TargetNamespace    string
+	Objects            []*Object
+	// Hash covers every input of the unit: its spec, the files the build
+	// read and the substitution variables. Equal hashes, equal output.
+	Hash     string
+	Problems []fleet.Problem
+	// Failed is set when the unit could not be built.
+	Failed bool
+
+	parent *Unit
+}
+
+// Result is a render of a repository.
+type Result struct {
+	Clusters []string
+	Units    []*Unit
+}
+
+// Problems returns the problems of every unit, in unit order.
+func (r *Result) Problems() []fleet.Problem {
+	var out []fleet.Problem
+	for _, u := range r.Units {
+		out = append(out, u.Problems...)
+	}
+	return out
+}
+
+// ObjectCount is the number of rendered objects.
+func (r *Result) ObjectCount() int {
+	n := 0
+	for _, u := range r.Units {
+		n += len(u.Objects)
+	}
+	return n
+}
+
+// job is a unit waiting to be built.
+type job struct {
+	cluster string
+	parent  *Unit
+	ks      map[string]any // the Flux Kustomization as rendered, nil for overlays
+	doc     *fleet.Document
+	file    string
+	line    int
+	path    string // overlay path for KindOverlay
+}
+
+// Render builds every unit reachable from the entry points, in parallel.
+// Problems in the repository are recorded on the units; an error is
+// returned only when rendering cannot go on (context cancelled).
+func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	clusters := opts.Paths
+	if len(clusters) == 0 {
+		clusters = repo.EntryPoints()
+	}
+	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}}
+	for f, reason := range repo.Unsafe {
+		r.unsafe[filepath.Join(opts.Dir, filepath.FromSlash(f))] = reason
+	}
+	res := &Result{}
+	for _, c := range clusters {
+		c = path.Clean(strings.TrimPrefix(filepath.ToSlash(c), "./"))
+		res.Clusters = append(res.Clusters, c)
+		r.spawn(ctx, r.rootJob(c))
+	}
+	r.wg.Wait()
+	// Units whose substituteFrom names a ConfigMap or Secret that neither
+	// their ancestors nor the repository's files hold wait until everything
+	// else is rendered, then look it up in every unit of their cluster (the
+	// object usually comes from a unit they depend on).
+	r.mu.Lock()
+	deferred := r.deferred
+	r.deferred, r.final = nil, true
+	r.mu.Unlock()
+	for _, j := range deferred {
+		r.mu.Lock()
+		delete(r.visited, j.cluster+"|"+jobID(j))
+		r.mu.Unlock()
+		r.spawn(ctx, j)
+	}
+	r.wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(r.units, func(i, j int) bool {
+		a, b := r.units[i], r.units[j]
+		if a.Cluster != b.Cluster {
+			return a.Cluster < b.Cluster
+		}
+		return a.ID < b.ID
+	})
+	res.Units = r.units
+	return res, nil
+}
+
+type renderer struct {
+	repo *fleet.Repo
+	opts Options
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	// unsafe holds absolute paths of files kustomize must not parse.
+	unsafe map[string]string
+
+	mu       sync.Mutex
+	visited  map[string]bool
+	units    []*Unit
+	deferred []job
+	// final is set for the second pass, when lookups see every unit.
+	final bool
+}
+
+// rootJob finds what builds an entry point: the Kustomization of the
+// repository whose path is the entry point and that its own build reaches
+// (flux-system), or else a plain overlay of that path.
+func (r *renderer) rootJob(cluster string) job {
+	for _, fo := range r.repo.Kustomizations() {
+		ks := fo.Kustomization()
+		ns := fo.Doc.Namespace
+		srcNS := ks.Spec.SourceRef.Namespace
+		if srcNS == "" {
+			srcNS = ns
+		}
+		root, ok := r.repo.SourceDir(ks.Spec.SourceRef.Kind, srcNS, ks.Spec.SourceRef.Name)
+		if !ok {
+			continue
+		}
+		if path.Join(root, strings.TrimPrefix(ks.Spec.Path, "/")) != cluster {
+			continue
+		}
+		if !strings.HasPrefix(fo.Doc.File, cluster+"/") && cluster != "." {
+			continue
+		}
+		return job{cluster: cluster, ks: fo.Doc.Object, doc: fo.Doc, file: fo.Doc.File, line: fo.Doc.Line}
+	}
+	return job{cluster: cluster, path: cluster}
+}
+
+func (r *renderer) spawn(ctx context.Context, j job) {
+	key := j.cluster + "|" + jobID(j)
+	r.mu.Lock()
+	if r.visited[key] {
+		r.mu.Unlock()
+		return
+	}
+	r.visited[key] = true
+	r.mu.Unlock()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		select {
+		case r.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		u, children := r.build(ctx, j)
+		<-r.sem
+		r.mu.Lock()
+		if u == nil {
+			r.deferred = append(r.deferred, j)
+			r.mu.Unlock()
+			return
+		}
+		r.units = append(r.units, u)
+		if r.opts.Progress != nil {
+			r.opts.Progress(u)
+		}
+		r.mu.Unlock()
+		for _, c := range children {
+			r.spawn(ctx, c)
+		}
+	}()
+}
+
+func jobID(j job) string {
+	if j.ks == nil {
+		return KindOverlay + "/" + j.path
+	}
+	u := unstructured.Unstructured{Object: j.ks}
+	return fleet.ObjectRef(u.GetKind(), u.GetNamespace(), u.GetName())
+}
+
+// build renders one unit and returns the units its output declares. It
+// returns a nil unit when the unit must wait for the second pass.
+func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
+	if !r.isFinal() && r.mustDefer(j) {
+		return nil, nil
+	}
+	u := &Unit{ID: jobID(j), Cluster: j.cluster, File: j.file, Line: j.line}
+	if j.parent != nil {
+		u.Parent, u.parent = j.parent.ID, j.parent
+	}
+	if j.ks == nil {
+		u.Kind = KindOverlay
+		u.Path = j.path
+		u.File = path.Join(j.path, "kustomization.yaml")
+		r.buildKustomize(ctx, u, j, ".", nil)
+		return u, r.children(u, j)
+	}
+	obj := unstructured.Unstructured{Object: j.ks}
+	u.Kind, u.Namespace, u.Name = KindKustomization, obj.GetNamespace(), obj.GetName()
+	u.Suspended, _, _ = unstructured.NestedBool(j.ks, "spec", "suspend")
+	u.ServiceAccountName, _, _ = unstructured.NestedString(j.ks, "spec", "serviceAccountName")
+	u.TargetNamespace, _, _ = unstructured.NestedString(j.ks, "spec", "targetNamespace")
+
+	kind, _, _ := unstructured.NestedString(j.ks, "spec", "sourceRef", "kind")
+	name, _, _ := unstructured.NestedString(j.ks, "spec", "sourceRef", "name")
+	ns, _, _ := unstructured.NestedString(j.ks, "spec", "sourceRef", "namespace")
+	if ns == "" {
+		ns = u.Namespace
+	}
+	src := r.repo.ResolveSource(kind, ns, name, &fleet.Document{File: u.File, Line: u.Line, Kind: u.Kind, Namespace: u.Namespace, Name: u.Name})
+	if src.Problem != nil {
+		u.Problems = append(u.Problems, *src.Problem)
+		u.Failed = src.Problem.Severity == fleet.SeverityError
+		return u, nil
+	}
+	specPath, _, _ := unstructured.NestedString(j.ks, "spec", "path")
+	rel := path.Clean("./" + strings.TrimPrefix(specPath, "/"))
+	if rel == ".." || strings.HasPrefix(rel, "../") {
+		u.Failed = true
+		u.Problems = append(u.Problems, r.problem(u, fleet.RulePathEscape, fleet.SeverityError,
+			fmt.Sprintf("spec.path %q leaves the source root", specPath)))
+		return u, nil
+	}
+	u.Path = path.Join(src.Dir, rel)
+	if !r.repo.IsDir(u.Path) {
+		u.Failed = true
+		u.Problems = append(u.Problems, r.problem(u, fleet.RulePathNotFound, fleet.SeverityError,
+			fmt.Sprintf("spec.path %q does not exist in source %s (%s)", specPath, fleet.ObjectRef(kind, ns, name), u.Path)))
+		return u, nil
+	}
+	r.buildKustomize(ctx, u, j, src.Dir, j.ks)
+	return u, r.children(u, j)
+}
+
+func (r *renderer) isFinal() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.final
+}
+
+// mustDefer reports whether a substituteFrom entry of the job resolves
+// neither from its ancestors nor from the repository's files.
+func (r *renderer) mustDefer(j job) bool {
+	if j.ks == nil {
+		return false
+	}
+	ns, _, _ := unstructured.NestedString(j.ks, "metadata", "namespace")
+	refs, _, _ := unstructured.NestedSlice(j.ks, "spec", "postBuild", "substituteFrom")
+	for _, e := range refs {
+		ref, _ := e.(map[string]any)
+		kind, _ := ref["kind"].(string)
+		name, _ := ref["name"].(string)
+		if r.lookup(j.parent, kind, ns, name, j.cluster, false) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *renderer) problem(u *Unit, rule string, sev fleet.Severity, msg string) fleet.Problem {
+	return fleet.Problem{Rule: rule, Severity: sev, File: u.File, Line: u.Line, Object: u.ID, Message: msg}
+}
+
+// children turns the Flux Kustomizations among a unit's objects into jobs.
+func (r *renderer) children(u *Unit, j job) []job {
+	var out []job
+	for _, o := range u.Objects {
+		api, _ := o.Object["apiVersion"].(string)
+		kind, _ := o.Object["kind"].(string)
+		if kind != "Kustomization" || !strings.HasPrefix(api, fleet.GroupKustomize+"/") {
+			continue
+		}
+		out = append(out, job{cluster: j.cluster, parent: u, ks: o.Object, file: o.File, line: o.Line})
+	}
+	return out
+}
+
+// hashInputs computes a unit's input hash.
+func hashInputs(spec map[string]any, reads []string, vars map[string]string) string {
+	h := sha256.New()
+	b, _ := json.Marshal(spec)
+	h.Write(b)
+	h.Write([]byte{0})
+	for _, r := range reads {
+		h.Write([]byte(r))
+		h.Write([]byte{'\n'})
+	}
+	h.Write([]byte{0})
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%s\n", k, vars[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

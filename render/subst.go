@@ -1,0 +1,198 @@
+package render
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	fluxkustomize "github.com/fluxcd/pkg/kustomize"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/resource"
+
+	"github.com/fluxgate/fluxgate/fleet"
+)
+
+// EncryptedPlaceholder stands for a value of a SOPS-encrypted Secret when no
+// decryption key is given.
+const EncryptedPlaceholder = "SOPS_ENCRYPTED"
+
+// variables resolves spec.postBuild the way kustomize-controller's
+// LoadVariables does: substituteFrom in order (later entries win), then the
+// inline substitute map; newlines are removed from values. ConfigMaps and
+// Secrets are looked up first in the output of the unit's ancestors, then in
+// the repository.
+func (r *renderer) variables(u *Unit, j job, ks map[string]any) (map[string]string, []fleet.Problem) {
+	if ks == nil {
+		return nil, nil
+	}
+	vars := map[string]string{}
+	var problems []fleet.Problem
+	refs, _, _ := unstructured.NestedSlice(ks, "spec", "postBuild", "substituteFrom")
+	for _, e := range refs {
+		ref, _ := e.(map[string]any)
+		kind, _ := ref["kind"].(string)
+		name, _ := ref["name"].(string)
+		optional, _ := ref["optional"].(bool)
+		obj := r.lookup(j.parent, kind, u.Namespace, name, j.cluster, r.isFinal())
+		if obj == nil {
+			if !optional {
+				problems = append(problems, r.problem(u, fleet.RuleSourceUnavailable, fleet.SeverityWarning,
+					fmt.Sprintf("postBuild.substituteFrom %s is not in the repository; Flux fails unless it exists in the cluster; its variables are treated as undefined",
+						fleet.ObjectRef(kind, u.Namespace, name))))
+			}
+			continue
+		}
+		for k, v := range dataOf(kind, obj) {
+			vars[k] = strings.ReplaceAll(v, "\n", "")
+		}
+	}
+	inline, _, _ := unstructured.NestedStringMap(ks, "spec", "postBuild", "substitute")
+	for k, v := range inline {
+		vars[k] = strings.ReplaceAll(v, "\n", "")
+	}
+	return vars, problems
+}
+
+// lookup finds a ConfigMap or Secret: in the output of the unit's ancestors,
+// nearest first, then among the repository's documents (preferring one
+// inside the cluster's entry point when several define it), then, when all
+// is set (second pass), in the output of every unit of the cluster in ID
+// order.
+func (r *renderer) lookup(parent *Unit, kind, namespace, name, cluster string, all bool) map[string]any {
+	for p := parent; p != nil; p = p.parent {
+		for _, o := range p.Objects {
+			obj := unstructured.Unstructured{Object: o.Object}
+			if obj.GetKind() == kind && obj.GetName() == name && obj.GetNamespace() == namespace {
+				return o.Object
+			}
+		}
+	}
+	docs := r.repo.Lookup(kind, namespace, name)
+	if len(docs) == 1 {
+		return docs[0].Object
+	}
+	for _, d := range docs {
+		if strings.HasPrefix(d.File, cluster+"/") {
+			return d.Object
+		}
+	}
+	if !all {
+		return nil
+	}
+	r.mu.Lock()
+	units := append([]*Unit(nil), r.units...)
+	r.mu.Unlock()
+	sort.Slice(units, func(i, j int) bool { return units[i].ID < units[j].ID })
+	for _, u := range units {
+		if u.Cluster != cluster {
+			continue
+		}
+		for _, o := range u.Objects {
+			obj := unstructured.Unstructured{Object: o.Object}
+			if obj.GetKind() == kind && obj.GetName() == name && obj.GetNamespace() == namespace {
+				return o.Object
+			}
+		}
+	}
+	return nil
+}
+
+// dataOf returns the string data of a ConfigMap, or the decoded data and
+// stringData of a Secret. The values of a SOPS-encrypted Secret are not
+// available without a key: its keys map to EncryptedPlaceholder.
+func dataOf(kind string, obj map[string]any) map[string]string {
+	out := map[string]string{}
+	_, encrypted := obj["sops"]
+	data, _ := obj["data"].(map[string]any)
+	for k, v := range data {
+		s := fmt.Sprint(v)
+		switch {
+		case kind == "Secret" && encrypted:
+			s = EncryptedPlaceholder
+		case kind == "Secret":
+			if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+				s = string(b)
+			}
+		}
+		out[k] = s
+	}
+	if kind == "Secret" {
+		sd, _ := obj["stringData"].(map[string]any)
+		for k, v := range sd {
+			if encrypted {
+				out[k] = EncryptedPlaceholder
+			} else {
+				out[k] = fmt.Sprint(v)
+			}
+		}
+	}
+	return out
+}
+
+var notSetRE = regexp.MustCompile(`variable not set \(strict mode\): "([^"]+)"`)
+
+// substitute runs Flux's post-build substitution on res with the resolved
+// vars, through fluxcd/pkg/kustomize exactly as kustomize-controller calls
+// it (non-strict: an undefined variable becomes an empty string). It first
+// runs the strict mode on a copy to name every undefined variable.
+func substitute(ctx context.Context, ks map[string]any, vars map[string]string, always bool, res *resource.Resource) ([]string, error) {
+	kso := withVars(ks, vars)
+	opts := []fluxkustomize.SubstituteOption{fluxkustomize.SubstituteWithDryRun(true), fluxkustomize.SubstituteWithAlways(always)}
+
+	var undefined []string
+	probeVars := make(map[string]string, len(vars))
+	for k, v := range vars {
+		probeVars[k] = v
+	}
+	for range 100 {
+		_, err := fluxkustomize.SubstituteVariables(ctx, nil, withVars(ks, probeVars), res.DeepCopy(),
+			append(opts, fluxkustomize.SubstituteWithStrict(true))...)
+		if err == nil {
+			break
+		}
+		m := notSetRE.FindStringSubmatch(err.Error())
+		if m == nil {
+			break // reported by the real run below
+		}
+		undefined = append(undefined, m[1])
+		probeVars[m[1]] = ""
+	}
+	sort.Strings(undefined)
+	if _, err := fluxkustomize.SubstituteVariables(ctx, nil, kso, res, opts...); err != nil {
+		return undefined, err
+	}
+	return undefined, nil
+}
+
+// withVars returns a copy of the Kustomization whose postBuild holds the
+// resolved variables inline and no substituteFrom, so the library needs no
+// cluster to read them.
+func withVars(ks map[string]any, vars map[string]string) unstructured.Unstructured {
+	spec, _ := ks["spec"].(map[string]any)
+	pb, _ := spec["postBuild"].(map[string]any)
+	newPB := map[string]any{}
+	for k, v := range pb {
+		if k != "substitute" && k != "substituteFrom" {
+			newPB[k] = v
+		}
+	}
+	sub := map[string]any{}
+	for k, v := range vars {
+		sub[k] = v
+	}
+	newPB["substitute"] = sub
+	newSpec := map[string]any{}
+	for k, v := range spec {
+		newSpec[k] = v
+	}
+	newSpec["postBuild"] = newPB
+	obj := map[string]any{}
+	for k, v := range ks {
+		obj[k] = v
+	}
+	obj["spec"] = newSpec
+	return unstructured.Unstructured{Object: obj}
+}
