@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -87,6 +88,7 @@ func parseDocuments(file string, data []byte) ([]*Document, *Problem) {
 		if !looksLikeObject(content) {
 			continue
 		}
+		timestampsAsStrings(content)
 		var raw map[string]any
 		if err := content.Decode(&raw); err != nil {
 			p := yamlProblem(file, err)
@@ -111,17 +113,50 @@ func parseDocuments(file string, data []byte) ([]*Document, *Problem) {
 }
 
 func yamlProblem(file string, err error) *Problem {
+	// Unmarshal errors span lines; a problem is reported on one.
+	msg := strings.Join(strings.Fields(strings.TrimPrefix(err.Error(), "yaml: ")), " ")
 	line := 0
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		line, _ = strconv.Atoi(m[1])
+	if m := yamlLineRE.FindStringSubmatchIndex(msg); m != nil {
+		line, _ = strconv.Atoi(msg[m[2]:m[3]])
+		if isParserProblem(msg) {
+			// The YAML library reports parser errors (unlike scanner
+			// errors) with the 0-based line of libyaml's mark.
+			line++
+			msg = msg[:m[2]] + strconv.Itoa(line) + msg[m[3]:]
+		}
 	}
 	return &Problem{
 		Rule:     RuleYAMLInvalid,
 		Severity: SeverityError,
 		File:     file,
 		Line:     line,
-		Message:  fmt.Sprintf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: ")),
+		Message:  "invalid YAML: " + msg,
 	}
+}
+
+// parserProblems are the problems libyaml's parser (not its scanner)
+// reports; no scanner problem ends with one of them.
+var parserProblems = []string{
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"did not find expected '-' indicator",
+	"did not find expected <document start>",
+	"did not find expected <stream-start>",
+	"did not find expected key",
+	"did not find expected node content",
+	"found duplicate %TAG directive",
+	"found duplicate %YAML directive",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+func isParserProblem(msg string) bool {
+	for _, p := range parserProblems {
+		if strings.HasSuffix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // looksLikeObject reports whether a mapping node has string apiVersion and
@@ -141,6 +176,18 @@ func looksLikeObject(n *yaml.Node) bool {
 		}
 	}
 	return api && kind
+}
+
+// timestampsAsStrings retags timestamp scalars as strings, so that decoding
+// keeps the text written ("2024-01-01") instead of a time.Time, which is not
+// JSON-compatible. Aliases are not followed: their anchors are visited once.
+func timestampsAsStrings(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!timestamp" {
+		n.Tag = "!!str"
+	}
+	for _, c := range n.Content {
+		timestampsAsStrings(c)
+	}
 }
 
 // normalize turns what the YAML decoder produced into JSON-compatible values
@@ -168,6 +215,9 @@ func normalize(v any) any {
 	case int32:
 		return int64(t)
 	case uint64:
+		if t > math.MaxInt64 {
+			return float64(t)
+		}
 		return int64(t)
 	case float32:
 		return float64(t)

@@ -15,6 +15,8 @@ type kustFile struct {
 	// includes are local directories named by resources, bases and
 	// components, relative to the repository root.
 	includes []string
+	// remote are the remote bases and resources (URLs) it names.
+	remote []string
 }
 
 type kustFileSpec struct {
@@ -41,13 +43,41 @@ func parseKustFile(file string, data []byte) *kustFile {
 	dir := path.Dir(file)
 	for _, lists := range [][]string{spec.Resources, spec.Bases, spec.Components} {
 		for _, e := range lists {
-			if strings.Contains(e, "://") || strings.HasPrefix(e, "git@") || strings.HasPrefix(e, "github.com/") {
+			if isRemote(e) {
+				k.remote = append(k.remote, e)
 				continue
 			}
 			k.includes = append(k.includes, path.Join(dir, e))
 		}
 	}
 	return k
+}
+
+// isRemote reports whether a kustomize resource entry is a URL (kustomize
+// fetches those over the network).
+func isRemote(e string) bool {
+	for _, p := range []string{"git::", "gh:", "ssh://", "https://", "http://", "git@", "github.com/", "github.com:"} {
+		if strings.HasPrefix(strings.ToLower(e), p) {
+			return true
+		}
+	}
+	return false
+}
+
+// RemoteBases lists the remote resources that a kustomize build of dir
+// would fetch, as "file: url", from every kustomization file it reaches.
+func (r *Repo) RemoteBases(dir string) []string {
+	seen := map[string]bool{}
+	r.reach(path.Clean(dir), seen)
+	var out []string
+	for _, d := range sortedKeys(seen) {
+		if k, ok := r.kustFiles[d]; ok {
+			for _, u := range k.remote {
+				out = append(out, k.file+": "+u)
+			}
+		}
+	}
+	return out
 }
 
 // HasKustomizationFile reports whether dir holds a kustomization file.
@@ -225,6 +255,10 @@ func (r *Repo) checkDependencies() {
 		grey
 		black
 	)
+	pos := make(map[string]int, len(order))
+	for i, k := range order {
+		pos[k] = i
+	}
 	color := map[string]int{}
 	var stack []string
 	reported := map[string]bool{}
@@ -250,11 +284,20 @@ func (r *Repo) checkDependencies() {
 				sig := cycleKey(cyc)
 				if !reported[sig] {
 					reported[sig] = true
-					first := nodes[dep].fo.Doc
+					// Start the cycle at its member first in file order,
+					// wherever the search entered it.
+					start := 0
+					for i, c := range cyc {
+						if pos[c] < pos[cyc[start]] {
+							start = i
+						}
+					}
+					cyc = append(append([]string{}, cyc[start:]...), cyc[:start]...)
+					first := nodes[cyc[0]].fo.Doc
 					r.Problems = append(r.Problems, Problem{
 						Rule: RuleDependencyCycle, Severity: SeverityError,
-						File: first.File, Line: first.Line, Object: dep,
-						Message: "dependsOn cycle: " + strings.Join(append(cyc, dep), " -> "),
+						File: first.File, Line: first.Line, Object: cyc[0],
+						Message: "dependsOn cycle: " + strings.Join(append(cyc, cyc[0]), " -> "),
 					})
 				}
 			}

@@ -308,8 +308,10 @@ func looksTemplated(data []byte) bool {
 	return bytes.Contains(data, []byte("{{"))
 }
 
+// isYAML reports whether p is read as YAML: .yaml and .yml files, and
+// kustomize's extension-less "Kustomization" file.
 func isYAML(p string) bool {
-	return strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")
+	return strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml") || path.Base(p) == "Kustomization"
 }
 
 // segments splits a slash path into the gitignore domain form.

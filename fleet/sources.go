@@ -60,7 +60,7 @@ func (r *Repo) resolveSources() {
 			for _, ks := range r.Kustomizations() {
 				k := ks.Kustomization()
 				if k.Spec.SourceRef.Kind != "GitRepository" || k.Spec.SourceRef.Name != fo.Doc.Name ||
-					sourceNamespace(k.Spec.SourceRef.Namespace, ks.Doc.Namespace) != fo.Doc.Namespace {
+					(fo.Doc.Namespace != "" && sourceNamespace(k.Spec.SourceRef.Namespace, ks.Doc.Namespace) != fo.Doc.Namespace) {
 					continue
 				}
 				n++
@@ -125,8 +125,14 @@ func gitURL(obj map[string]any) string {
 }
 
 // SourceDir returns the local directory a source resolves to.
+//
+// A source document written without a namespace (one that a kustomization's
+// namespace field places) matches a reference from any namespace.
 func (r *Repo) SourceDir(kind, namespace, name string) (string, bool) {
-	dir, ok := r.sourceDirs[ObjectRef(kind, namespace, name)]
+	if dir, ok := r.sourceDirs[ObjectRef(kind, namespace, name)]; ok {
+		return dir, true
+	}
+	dir, ok := r.sourceDirs[ObjectRef(kind, "", name)]
 	return dir, ok
 }
 
@@ -144,6 +150,9 @@ func (r *Repo) ResolveSource(kind, namespace, name string, from *Document) Sourc
 		p.File, p.Line, p.Object = from.File, from.Line, from.Ref()
 	}
 	defs := r.Lookup(kind, namespace, name)
+	if len(defs) == 0 {
+		defs = r.Lookup(kind, "", name)
+	}
 	if len(defs) == 0 {
 		p.Message = fmt.Sprintf("sourceRef %s is not defined in the repository (map it with --source %s=DIR)", ref, ref)
 		return SourceResolution{Problem: p}

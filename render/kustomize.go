@@ -26,6 +26,12 @@ const originBuildMetadata = "originAnnotations"
 // source root with plugins disabled, then per object the post-build
 // variable substitution and the spec's commonMetadata.
 func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir string, ks map[string]any) {
+	if !r.opts.AllowRemoteBases {
+		if remote := r.repo.RemoteBases(u.Path); len(remote) > 0 {
+			r.fail(u, fmt.Errorf("kustomize build %s: remote bases are not allowed (use --allow-remote-bases): %s", u.Path, strings.Join(remote, ", ")))
+			return
+		}
+	}
 	srcRoot := filepath.Join(r.opts.Dir, filepath.FromSlash(srcDir))
 	absDir := filepath.Join(r.opts.Dir, filepath.FromSlash(u.Path))
 	spec := ks

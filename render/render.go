@@ -237,7 +237,7 @@ func (r *renderer) spawn(ctx context.Context, j job) {
 		case <-ctx.Done():
 			return
 		}
-		u, children := r.build(ctx, j)
+		u, children := r.safeBuild(ctx, j)
 		<-r.sem
 		r.mu.Lock()
 		if u == nil {
@@ -316,6 +316,22 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 	}
 	r.buildKustomize(ctx, u, j, src.Dir, j.ks)
 	return u, r.children(u, j)
+}
+
+// safeBuild runs build and turns a panic in a library into a failed unit,
+// so one bad unit never stops the others.
+func (r *renderer) safeBuild(ctx context.Context, j job) (u *Unit, children []job) {
+	defer func() {
+		if p := recover(); p != nil {
+			u = &Unit{ID: jobID(j), Cluster: j.cluster, File: j.file, Line: j.line, Path: j.path, Failed: true}
+			if j.parent != nil {
+				u.Parent, u.parent = j.parent.ID, j.parent
+			}
+			u.Problems = append(u.Problems, r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("internal error while rendering: %v", p)))
+			children = nil
+		}
+	}()
+	return r.build(ctx, j)
 }
 
 func (r *renderer) isFinal() bool {

@@ -46,6 +46,9 @@ stderr with file and line; the exit code is 1 when any is an error.`,
   # One file per unit, for review or archiving
   fluxgate render --output-dir rendered/
 
+  # The main branch as committed, whatever the work tree holds
+  fluxgate render --ref origin/main
+
   # Machine-readable, with origins and input hashes
   fluxgate render -o json | jq '.units[].id'`,
 		Args: cobra.MaximumNArgs(1),
@@ -72,6 +75,7 @@ func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
 	f.Int64Var(&o.maxFileSize, "max-file-size", fleet.DefaultMaxFileSize, "largest YAML file read, in bytes")
 	f.StringSliceVar(&o.sources, "source", nil, "map a source to a directory: KIND/NAMESPACE/NAME=DIR (repeatable)")
 	f.IntVar(&o.workers, "workers", 0, "units rendered in parallel (default GOMAXPROCS)")
+	f.StringVar(&o.ref, "ref", "", "render this git revision (branch, tag, SHA) of DIR's repository instead of the work tree")
 }
 
 func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr io.Writer) error {
@@ -79,10 +83,11 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 		return fmt.Errorf("--output %q: want yaml or json", o.output)
 	}
 	ctx := cmd.Context()
-	abs, repo, err := loadRepo(ctx, dir, o.load)
+	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
 	if err != nil {
 		return err
 	}
+	defer cleanup()
 	for _, p := range o.paths {
 		if !repo.IsDir(filepath.ToSlash(filepath.Clean(p))) {
 			return fmt.Errorf("--path %s: not a directory of %s", p, dir)
