@@ -47,6 +47,13 @@ type Repo struct {
 	// Ignored lists YAML files excluded by .sourceignore or Flux's default
 	// ignore rules (Flux never sees them in its artifact).
 	Ignored []string
+	// Tree lists every regular file that is not ignored, YAML or not, in
+	// walk order: the content of the artifact source-controller would
+	// package from this tree.
+	Tree []string
+	// HasIgnored is set when any file or directory is excluded by ignore
+	// rules, so the tree on disk differs from Flux's artifact.
+	HasIgnored bool
 	// Docs holds every Kubernetes object document in file order.
 	Docs []*Document
 	// Flux holds the Flux objects among Docs, in the same order.
@@ -183,6 +190,7 @@ func (r *Repo) walk() ([]walkedFile, error) {
 	for _, d := range dirs {
 		if d != "." && (ignoredDir[path.Dir(d)] || matcher.Match(segments(d), true)) {
 			ignoredDir[d] = true
+			r.HasIgnored = true
 			continue
 		}
 		r.Dirs = append(r.Dirs, d)
@@ -192,11 +200,13 @@ func (r *Repo) walk() ([]walkedFile, error) {
 	for _, f := range all {
 		dir := path.Dir(f.path)
 		if ignoredDir[dir] || matcher.Match(segments(f.path), false) {
+			r.HasIgnored = true
 			if isYAML(f.path) {
 				r.Ignored = append(r.Ignored, f.path)
 			}
 			continue
 		}
+		r.Tree = append(r.Tree, f.path)
 		if path.Base(f.path) == "Chart.yaml" {
 			r.chartDirs[dir] = true
 		}

@@ -132,8 +132,15 @@ func (r *Repo) SourceDir(kind, namespace, name string) (string, bool) {
 	if dir, ok := r.sourceDirs[ObjectRef(kind, namespace, name)]; ok {
 		return dir, true
 	}
-	dir, ok := r.sourceDirs[ObjectRef(kind, "", name)]
-	return dir, ok
+	if dir, ok := r.sourceDirs[ObjectRef(kind, "", name)]; ok {
+		return dir, true
+	}
+	if kind == "GitRepository" && name == "flux-system" {
+		// The bootstrap source is this repository even when its
+		// definition is not committed (flux install, Flux Operator).
+		return ".", true
+	}
+	return "", false
 }
 
 // ResolveSource resolves a sourceRef of the object described by from (its

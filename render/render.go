@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -137,6 +138,18 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 	clusters := opts.Paths
 	if len(clusters) == 0 {
 		clusters = repo.EntryPoints()
+	}
+	if repo.HasIgnored {
+		// Flux builds from an artifact without the ignored files; so do we.
+		tmp, err := os.MkdirTemp("", "fluxgate-artifact-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		if err := materialize(repo, opts.Dir, tmp); err != nil {
+			return nil, fmt.Errorf("prepare the source artifact of %s: %w", opts.Dir, err)
+		}
+		opts.Dir = tmp
 	}
 	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}}
 	for f, reason := range repo.Unsafe {

@@ -430,3 +430,31 @@ func TestRenderSourceWithoutNamespaceInFile(t *testing.T) {
 		t.Fatalf("apps not rendered from the namespace-less source; units: %+v", res.Units)
 	}
 }
+
+func TestRenderBuildsFromTheArtifactNotTheWorkTree(t *testing.T) {
+	// source-controller leaves out .sourceignore matches and its default
+	// exclusions (.github/, ...) when it packages the artifact, so a
+	// generated kustomization.yaml never lists them.
+	dir := writeTree(t, map[string]string{
+		".sourceignore":                 "app/dev-only.yaml\n",
+		"app/deploy.yaml":               "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  namespace: default\n",
+		"app/dev-only.yaml":             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ignored\n  namespace: default\n",
+		"app/.github/workflows/ci.yaml": "name: ci\non: push\njobs: {}\n",
+		"clusters/prod/app.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n" +
+			"  interval: 10m\n  path: ./app\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+	})
+	_, res := renderDir(t, dir, 1, "clusters/prod")
+	if p := res.Problems(); len(p) != 0 {
+		t.Fatalf("problems: %v", p)
+	}
+	var refs []string
+	for _, u := range res.Units {
+		for _, o := range u.Objects {
+			refs = append(refs, u.ID+" "+o.Ref())
+		}
+	}
+	want := []string{"Kustomization/flux-system/app ConfigMap/default/kept", "Overlay/clusters/prod Kustomization/flux-system/app"}
+	if diff := cmp.Diff(want, refs); diff != "" {
+		t.Errorf("objects (-want +got):\n%s", diff)
+	}
+}
