@@ -81,11 +81,24 @@ func parseDocuments(file string, data []byte) ([]*Document, *Problem) {
 		if err != nil {
 			return docs, yamlProblem(file, err)
 		}
-		if len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
+		if len(n.Content) == 0 {
 			continue
 		}
 		content := n.Content[0]
-		if !looksLikeObject(content) {
+		if content.Kind != yaml.MappingNode || !looksLikeObject(content) {
+			// Not an object, but kustomize may still parse it: a document
+			// with aliases is expanded once here so an alias bomb is caught
+			// before any other parser sees it.
+			if hasAlias(content) {
+				var v any
+				if err := content.Decode(&v); err != nil {
+					p := yamlProblem(file, err)
+					if p.Line == 0 {
+						p.Line = content.Line
+					}
+					return docs, p
+				}
+			}
 			continue
 		}
 		timestampsAsStrings(content)
@@ -176,6 +189,20 @@ func looksLikeObject(n *yaml.Node) bool {
 		}
 	}
 	return api && kind
+}
+
+// hasAlias reports whether a node tree holds an alias. Alias targets are
+// not followed, so the walk is linear in the document's size.
+func hasAlias(n *yaml.Node) bool {
+	if n.Kind == yaml.AliasNode {
+		return true
+	}
+	for _, c := range n.Content {
+		if hasAlias(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // timestampsAsStrings retags timestamp scalars as strings, so that decoding
