@@ -3,8 +3,10 @@ package render
 import (
 	"context"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	fluxkustomize "github.com/fluxcd/pkg/kustomize"
@@ -101,7 +103,7 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 			}
 			for _, name := range undefined {
 				u.Problems = append(u.Problems, fleet.Problem{Rule: fleet.RuleSubstitutionUndefined, Severity: fleet.SeverityError,
-					File: file, Line: line, Object: ref,
+					File: file, Line: r.varLine(file, line, name), Object: ref,
 					Message: fmt.Sprintf("variable %q is not defined by postBuild of %s and has no default; Flux substitutes an empty string", name, u.ID)})
 			}
 		}
@@ -121,6 +123,22 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		u.Objects = append(u.Objects, &Object{Object: obj.Object, File: file, Line: line})
 	}
 	u.Hash = hashInputs(spec, ufs.reads(r.opts.Dir), vars)
+}
+
+// varLine finds the line that uses variable name in file, searching from
+// the object's first line; it falls back to that line.
+func (r *renderer) varLine(file string, from int, name string) int {
+	data, err := os.ReadFile(filepath.Join(r.opts.Dir, filepath.FromSlash(file)))
+	if err != nil || from < 1 {
+		return from
+	}
+	re := regexp.MustCompile(`\$(\{` + regexp.QuoteMeta(name) + `[^A-Za-z0-9_]|` + regexp.QuoteMeta(name) + `([^A-Za-z0-9_]|$))`)
+	for i, l := range strings.Split(string(data), "\n") {
+		if i+1 >= from && re.MatchString(l) {
+			return i + 1
+		}
+	}
+	return from
 }
 
 func (r *renderer) fail(u *Unit, err error) {

@@ -326,7 +326,7 @@ func TestRenderBrokenFleets(t *testing.T) {
 			{"path-escape", "clusters/test/broken.yaml", 1, "Kustomization/flux-system/escape-path"},
 			{"render-failed", "clusters/test/broken.yaml", 14, "Kustomization/flux-system/escape-resource"},
 		}},
-		{"undefined-var", []problemKey{{"substitution-undefined", "apps/broken/configmap.yaml", 1, "ConfigMap/default/substituted"}}},
+		{"undefined-var", []problemKey{{"substitution-undefined", "apps/broken/configmap.yaml", 8, "ConfigMap/default/substituted"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
