@@ -8,13 +8,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	securefs "github.com/fluxcd/pkg/kustomize/filesys"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
 	kustypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
 	"sigs.k8s.io/yaml"
 
 	"github.com/fluxgate/fluxgate/fleet"
@@ -63,7 +67,12 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 	}
 	ufs := newUnitFS(base, kfile, manifest)
 	ufs.unsafe = r.unsafe
-	m, err := fluxkustomize.Build(ufs, absDir)
+	var m resmap.ResMap
+	if r.opts.EnableHelm || r.opts.EnableExec {
+		m, err = buildWithPlugins(ufs, absDir, r.opts.EnableHelm, r.opts.EnableExec)
+	} else {
+		m, err = fluxkustomize.Build(ufs, absDir)
+	}
 	if err != nil {
 		r.fail(u, fmt.Errorf("kustomize build %s: %w", u.Path, err))
 		u.Hash = hashInputs(spec, ufs.reads(r.opts.Dir), nil)
@@ -255,4 +264,34 @@ func setCommonMetadata(obj *unstructured.Unstructured, cm map[string]any) {
 func hasField(obj map[string]any, fields ...string) bool {
 	_, ok, _ := unstructured.NestedFieldNoCopy(obj, fields...)
 	return ok
+}
+
+// pluginBuildMu serialises builds with plugins enabled: kustomize keeps its
+// OpenAPI schema in a global. When plugins are enabled every build of the
+// run takes this path, so it never overlaps fluxcd/pkg/kustomize's builds.
+var pluginBuildMu sync.Mutex
+
+// buildWithPlugins is fluxcd/pkg/kustomize's Build with kustomize's helmCharts
+// generator (running the helm command on PATH) or exec KRM functions
+// enabled. kustomize-controller never enables them: a unit built this way
+// can differ from what Flux applies, which is why both are opt-in.
+func buildWithPlugins(fs filesys.FileSystem, dir string, helm, exec bool) (m resmap.ResMap, err error) {
+	pluginBuildMu.Lock()
+	defer pluginBuildMu.Unlock()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("recovered from kustomize build panic: %v", p)
+		}
+	}()
+	pc := kustypes.MakePluginConfig(kustypes.PluginRestrictionsNone, kustypes.BploUseStaticallyLinked)
+	if helm {
+		pc.HelmConfig.Enabled = true
+		pc.HelmConfig.Command = "helm"
+	}
+	pc.FnpLoadingOptions.EnableExec = exec
+	openapi.ResetOpenAPI()
+	_ = openapi.Schema()
+	defer openapi.ResetOpenAPI()
+	k := krusty.MakeKustomizer(&krusty.Options{LoadRestrictions: kustypes.LoadRestrictionsNone, PluginConfig: pc})
+	return k.Run(fs, dir)
 }

@@ -40,6 +40,11 @@ type Options struct {
 	// AllowRemoteBases lets kustomizations load remote bases (off, as in
 	// kustomize-controller started with --no-remote-bases).
 	AllowRemoteBases bool
+	// EnableHelm turns on kustomize's helmCharts generator (it runs the
+	// helm command on PATH); EnableExec turns on exec KRM functions. Flux
+	// runs neither, so both are off by default.
+	EnableHelm bool
+	EnableExec bool
 	// Progress, when set, is called once per finished unit, from any
 	// goroutine, serialised.
 	Progress func(*Unit)

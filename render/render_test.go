@@ -458,3 +458,46 @@ func TestRenderBuildsFromTheArtifactNotTheWorkTree(t *testing.T) {
 		t.Errorf("objects (-want +got):\n%s", diff)
 	}
 }
+
+func TestRenderExecFunctionsOnlyWhenEnabled(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"app/kustomization.yaml": "resources:\n- cm.yaml\ntransformers:\n- fn.yaml\n",
+		"app/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: default\n",
+		"app/fn.yaml": "apiVersion: example.com/v1\nkind: AddLabel\nmetadata:\n  name: add\n  annotations:\n" +
+			"    config.kubernetes.io/function: |\n      exec:\n        path: ./fn.sh\n",
+		// A KRM function: reads the ResourceList, answers with one item.
+		"app/fn.sh": "#!/bin/sh\ncat >/dev/null\nprintf '%s\\n' 'apiVersion: config.kubernetes.io/v1' 'kind: ResourceList' 'items:' " +
+			"'- apiVersion: v1' '  kind: ConfigMap' '  metadata:' '    name: from-fn' '    namespace: default'\n",
+	})
+	if err := os.Chmod(filepath.Join(dir, "app", "fn.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, res := renderDir(t, dir, 1)
+	if len(res.Units) != 1 || !res.Units[0].Failed {
+		t.Fatalf("exec function ran without --enable-exec: %+v", res.Units)
+	}
+	abs, _ := filepath.Abs(dir)
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	repo, err := fleet.Load(context.Background(), root.FS(), fleet.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = render.Render(context.Background(), repo, render.Options{Dir: abs, EnableExec: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Units) != 1 || res.Units[0].Failed {
+		t.Fatalf("with EnableExec: %+v", res.Units[0].Problems)
+	}
+	var refs []string
+	for _, o := range res.Units[0].Objects {
+		refs = append(refs, o.Ref())
+	}
+	if diff := cmp.Diff([]string{"ConfigMap/default/from-fn"}, refs); diff != "" {
+		t.Errorf("objects (-want +got):\n%s", diff)
+	}
+}

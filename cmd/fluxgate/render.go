@@ -28,6 +28,8 @@ type renderOptions struct {
 	outputDir        string
 	output           string
 	allowRemoteBases bool
+	enableHelm       bool
+	enableExec       bool
 	showSecrets      bool
 }
 
@@ -65,6 +67,8 @@ stderr with file and line; the exit code is 1 when any is an error.`,
 	f.StringVar(&o.outputDir, "output-dir", "", "write one file per unit under this directory instead of stdout")
 	f.StringVarP(&o.output, "output", "o", "yaml", "stdout format: yaml or json")
 	f.BoolVar(&o.allowRemoteBases, "allow-remote-bases", false, "let kustomizations load remote bases over the network")
+	f.BoolVar(&o.enableHelm, "enable-helm", false, "run kustomize helmCharts generators with the helm command (Flux does not)")
+	f.BoolVar(&o.enableExec, "enable-exec", false, "run kustomize exec KRM functions (Flux does not)")
 	f.BoolVar(&o.showSecrets, "show-secrets", false, "print Secret values instead of a mask")
 	addLoadFlags(cmd, &o.load)
 	return cmd
@@ -93,7 +97,8 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 			return fmt.Errorf("--path %s: not a directory of %s", p, dir)
 		}
 	}
-	ropts := render.Options{Dir: abs, Paths: o.paths, Workers: o.load.workers, AllowRemoteBases: o.allowRemoteBases}
+	ropts := render.Options{Dir: abs, Paths: o.paths, Workers: o.load.workers, AllowRemoteBases: o.allowRemoteBases,
+		EnableHelm: o.enableHelm, EnableExec: o.enableExec}
 	if isTerminal(stderr) {
 		var n atomic.Int64
 		ropts.Progress = func(u *render.Unit) {
