@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"regexp"
 	"strconv"
@@ -251,4 +252,58 @@ func normalize(v any) any {
 	default:
 		return v
 	}
+}
+
+// FieldLine returns the line of a field inside the document of file that
+// starts at docLine, following path (mapping keys and sequence indexes, as
+// in a JSON pointer). It returns the line of the deepest part of the path
+// found, or docLine when the file cannot be read again.
+func (r *Repo) FieldLine(file string, docLine int, path []string) int {
+	data, err := fs.ReadFile(r.FS, file)
+	if err != nil {
+		return docLine
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			return docLine
+		}
+		if len(n.Content) == 0 || n.Content[0].Line != docLine {
+			continue
+		}
+		cur := n.Content[0]
+		line := cur.Line
+		for _, p := range path {
+			next := child(cur, p)
+			if next == nil {
+				break
+			}
+			line = next.line
+			cur = next.node
+		}
+		return line
+	}
+}
+
+type located struct {
+	node *yaml.Node
+	line int
+}
+
+func child(n *yaml.Node, key string) *located {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return &located{node: n.Content[i+1], line: n.Content[i].Line}
+			}
+		}
+	case yaml.SequenceNode:
+		i, err := strconv.Atoi(key)
+		if err == nil && i >= 0 && i < len(n.Content) {
+			return &located{node: n.Content[i], line: n.Content[i].Line}
+		}
+	}
+	return nil
 }

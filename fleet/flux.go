@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	imagev1auto "github.com/fluxcd/image-automation-controller/api/v1"
@@ -125,7 +126,12 @@ func decodeFlux(d *Document) *FluxObject {
 	}
 	if err := decodeInto(d.Object, typed); err != nil {
 		fo.DecodeError = fmt.Errorf("decode %s (%s:%d): %w", d.Ref(), d.File, d.Line, err)
-		return fo
+		// A ${VAR} where the type wants a duration or a number only
+		// decodes after substitution; index the object without those
+		// fields so that its graph is still known.
+		if err := decodeInto(withoutVariables(d.Object).(map[string]any), typed); err != nil {
+			return fo
+		}
 	}
 	fo.Typed = typed
 	return fo
@@ -163,4 +169,27 @@ func FluxKinds() [][2]string {
 		return out[i][1] < out[j][1]
 	})
 	return out
+}
+
+// withoutVariables copies a JSON-compatible value, leaving out map entries
+// whose string value holds a ${...} substitution.
+func withoutVariables(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			if s, ok := e.(string); ok && strings.Contains(s, "${") {
+				continue
+			}
+			m[k] = withoutVariables(e)
+		}
+		return m
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = withoutVariables(e)
+		}
+		return out
+	}
+	return v
 }

@@ -132,7 +132,10 @@ func (r *Repo) EntryPoints() []string {
 	reached := map[string]bool{}
 	for _, fo := range r.Kustomizations() {
 		ks := fo.Kustomization()
-		root, ok := r.SourceDir(ks.Spec.SourceRef.Kind, sourceNamespace(ks.Spec.SourceRef.Namespace, fo.Doc.Namespace), ks.Spec.SourceRef.Name)
+		if strings.TrimSpace(ks.Spec.Path) == "" {
+			continue // the path is patched in by whoever builds it
+		}
+		root, ok := r.sourceDirNear(ks.Spec.SourceRef.Kind, sourceNamespace(ks.Spec.SourceRef.Namespace, fo.Doc.Namespace), ks.Spec.SourceRef.Name, fo.Doc.File)
 		if !ok {
 			continue
 		}
@@ -236,9 +239,25 @@ func (r *Repo) checkDependencies() {
 		nodes[key] = &node{fo: fo, deps: deps}
 		order = append(order, key)
 	}
+	// A document without a namespace gets one from its kustomization: a
+	// dependency on Kind/ns/name is met by Kind/name written without one.
+	resolve := func(dep string) string {
+		if _, ok := nodes[dep]; ok {
+			return dep
+		}
+		parts := strings.Split(dep, "/")
+		if len(parts) == 3 {
+			if alt := parts[0] + "/" + parts[2]; nodes[alt] != nil {
+				return alt
+			}
+		}
+		return dep
+	}
 	for _, key := range order {
 		n := nodes[key]
-		for _, dep := range n.deps {
+		for i, dep := range n.deps {
+			dep = resolve(dep)
+			n.deps[i] = dep
 			if _, ok := nodes[dep]; !ok {
 				r.Problems = append(r.Problems, Problem{
 					Rule: RuleDependencyNotFound, Severity: SeverityWarning,

@@ -1,6 +1,9 @@
 package fleet_test
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -440,5 +443,47 @@ func TestRemoteBases(t *testing.T) {
 				t.Errorf("RemoteBases(%q) (-want +got):\n%s", tt.dir, diff)
 			}
 		})
+	}
+}
+
+func TestDependsOnAndVariablesInRawDocuments(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		// Namespaces come from the kustomization; dependsOn names them.
+		"apps/kustomization.yaml": "namespace: cert-manager\nresources:\n- cert-manager.yaml\n",
+		"apps/cert-manager.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cert-manager\nspec:\n" +
+			"  interval: 1h\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n    namespace: flux-system\n",
+		"echo/ks.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: echo\nspec:\n" +
+			"  interval: ${SYNC_INTERVAL:=10m}\n  path: ./echo\n  prune: true\n  dependsOn:\n    - name: cert-manager\n      namespace: cert-manager\n" +
+			"  sourceRef:\n    kind: GitRepository\n    name: flux-system\n    namespace: flux-system\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	r, err := fleet.Load(context.Background(), root.FS(), fleet.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Problems) != 0 {
+		t.Errorf("problems: %v", r.Problems)
+	}
+	// The ${VAR} interval does not decode, but the object is still indexed.
+	var names []string
+	for _, fo := range r.Kustomizations() {
+		names = append(names, fo.Doc.Name)
+	}
+	if diff := cmp.Diff([]string{"cert-manager", "echo"}, names); diff != "" {
+		t.Errorf("Kustomizations (-want +got):\n%s", diff)
 	}
 }

@@ -3,6 +3,7 @@ package fleet
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -70,7 +71,7 @@ type Repo struct {
 	dirSet     map[string]bool
 	kustFiles  map[string]*kustFile // dir -> parsed kustomization file
 	chartDirs  map[string]bool
-	sourceDirs map[string]string // "Kind/ns/name" -> dir; see resolveSources
+	sourceDirs map[string][]sourceCandidate // "Kind/ns/name"; see resolveSources
 }
 
 // Load reads every .yaml/.yml file of fsys once. It honours .sourceignore
@@ -106,7 +107,9 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Repo, error) {
 		r.byRef[d.Ref()] = append(r.byRef[d.Ref()], d)
 		if IsFluxGroup(d.Group()) {
 			fo := decodeFlux(d)
-			if fo.DecodeError != nil {
+			if fo.DecodeError != nil && !hasVariables(d.Object) {
+				// With ${VAR} in it, only the substituted object matters:
+				// its parent's render checks that one.
 				r.Problems = append(r.Problems, Problem{
 					Rule: RuleYAMLInvalid, Severity: SeverityError, File: d.File, Line: d.Line,
 					Object: d.Ref(), Message: fo.DecodeError.Error(),
@@ -312,6 +315,12 @@ loop:
 		}
 	}
 	return nil
+}
+
+// hasVariables reports whether an object holds a ${...} substitution.
+func hasVariables(obj map[string]any) bool {
+	b, err := json.Marshal(obj)
+	return err == nil && bytes.Contains(b, []byte("${"))
 }
 
 func looksTemplated(data []byte) bool {

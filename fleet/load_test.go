@@ -1102,7 +1102,7 @@ func TestLoadExampleFleets(t *testing.T) {
 		{
 			fleet:           "fleet-infra",
 			wantEntryPoints: []string{"clusters/production", "clusters/staging"},
-			wantSources:     []string{"GitRepository/flux-system/flux-system=."},
+			wantSources:     []string{"GitRepository/flux-system/flux-system=.", "GitRepository/team-a/team-a=."},
 			wantIgnored:     []string{".github/workflows/validate.yaml", ".sops.yaml"},
 			noDocs:          []string{"Taskfile.yaml", "infrastructure/cert-manager/values.yaml"},
 		},

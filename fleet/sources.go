@@ -18,21 +18,39 @@ type SourceResolution struct {
 	Problem *Problem
 }
 
+// sourceCandidate is one definition of a source that maps to the tree.
+type sourceCandidate struct {
+	dir string
+	// file declares the source; empty for explicit --source mappings.
+	file string
+}
+
 // resolveSources maps every source of the repository that resolves to the
 // local tree, in this order of precedence: explicit Options.Sources; the
 // bootstrap flux-system GitRepository; a GitRepository whose URL is one of
 // the repository's remotes; when no remote is known, a GitRepository all of
 // whose Kustomizations' paths exist in the tree; an ExternalArtifact
-// produced by an ArtifactGenerator that copies one directory of a local
-// source into its root.
+// produced by an ArtifactGenerator whose copy rules rebuild one directory of
+// a local source. A GitRepository that follows another branch than the
+// bootstrap source, or a tag, semver range or commit, is not the work tree.
+// The same source may be defined once per cluster; each definition is kept
+// with its file, so each cluster resolves its own.
 func (r *Repo) resolveSources() {
-	r.sourceDirs = map[string]string{}
+	r.sourceDirs = map[string][]sourceCandidate{}
 	for ref, dir := range r.opts.Sources {
-		r.sourceDirs[ref] = path.Clean(strings.TrimPrefix(dir, "./"))
+		r.sourceDirs[ref] = []sourceCandidate{{dir: path.Clean(strings.TrimPrefix(dir, "./"))}}
 	}
-	set := func(ref, dir string) {
-		if _, ok := r.sourceDirs[ref]; !ok {
-			r.sourceDirs[ref] = dir
+	set := func(ref, dir, file string) {
+		if c := r.sourceDirs[ref]; len(c) > 0 && c[0].file == "" {
+			return // explicit mapping wins
+		}
+		r.sourceDirs[ref] = append(r.sourceDirs[ref], sourceCandidate{dir: dir, file: file})
+	}
+	bootBranch := ""
+	for _, fo := range r.FluxKind("GitRepository") {
+		if fo.Doc.Name == "flux-system" {
+			bootBranch, _ = gitRef(fo.Doc.Object)
+			break
 		}
 	}
 	var unmatched []*FluxObject
@@ -42,20 +60,24 @@ func (r *Repo) resolveSources() {
 		}
 		ref := fo.Doc.Ref()
 		url := gitURL(fo.Doc.Object)
+		branch, pinned := gitRef(fo.Doc.Object)
 		switch {
 		case fo.Doc.Name == "flux-system":
-			set(ref, ".")
+			set(ref, ".", fo.Doc.File)
+		case pinned || (branch != "" && bootBranch != "" && branch != bootBranch):
+			// Another revision of possibly the same repository.
 		case r.opts.IsLocalURL != nil && url != "" && r.opts.IsLocalURL(url):
-			set(ref, ".")
+			set(ref, ".", fo.Doc.File)
 		default:
 			unmatched = append(unmatched, fo)
 		}
 	}
 	if r.opts.IsLocalURL == nil {
 		// No remote known: a GitRepository is this repository when every
-		// Kustomization built from it has a path that exists here.
+		// Kustomization built from it names a path below the root that
+		// exists here. A missing or root path proves nothing: another
+		// repository has a root too, and a path may be patched in later.
 		for _, fo := range unmatched {
-			ref := fo.Doc.Ref()
 			n, ok := 0, true
 			for _, ks := range r.Kustomizations() {
 				k := ks.Kustomization()
@@ -63,13 +85,18 @@ func (r *Repo) resolveSources() {
 					(fo.Doc.Namespace != "" && sourceNamespace(k.Spec.SourceRef.Namespace, ks.Doc.Namespace) != fo.Doc.Namespace) {
 					continue
 				}
+				p := path.Clean(strings.TrimPrefix(k.Spec.Path, "/"))
+				if p == "." {
+					ok = false
+					continue
+				}
 				n++
-				if !r.dirSet[path.Clean(strings.TrimPrefix(k.Spec.Path, "/"))] {
+				if !r.dirSet[p] {
 					ok = false
 				}
 			}
 			if n > 0 && ok {
-				set(ref, ".")
+				set(fo.Doc.Ref(), ".", fo.Doc.File)
 			}
 		}
 	}
@@ -78,10 +105,26 @@ func (r *Repo) resolveSources() {
 	}
 }
 
+// gitRef returns a GitRepository's branch, and whether it is pinned to a
+// tag, semver range, name or commit instead.
+func gitRef(obj map[string]any) (string, bool) {
+	spec, _ := obj["spec"].(map[string]any)
+	ref, _ := spec["ref"].(map[string]any)
+	branch, _ := ref["branch"].(string)
+	for _, k := range []string{"tag", "semver", "name", "commit"} {
+		if v, _ := ref[k].(string); v != "" {
+			return branch, true
+		}
+	}
+	return branch, false
+}
+
 // resolveGenerator maps the ExternalArtifacts of a source-watcher
-// ArtifactGenerator whose copy rules take one directory of a local source
-// ("@alias/dir/**") into the artifact root ("@artifact/").
-func (r *Repo) resolveGenerator(fo *FluxObject, set func(ref, dir string)) {
+// ArtifactGenerator whose copy rules rebuild one directory of a local
+// source: every rule copies "@alias/<base>/<sub>/**" into "@artifact/<sub>/"
+// with the same alias and base (one rule "@alias/<base>/**" into
+// "@artifact/" is the simplest case). The artifact is then <base>.
+func (r *Repo) resolveGenerator(fo *FluxObject, set func(ref, dir, file string)) {
 	spec, _ := fo.Doc.Object["spec"].(map[string]any)
 	aliases := map[string]string{}
 	sources, _ := spec["sources"].([]any)
@@ -91,7 +134,7 @@ func (r *Repo) resolveGenerator(fo *FluxObject, set func(ref, dir string)) {
 		kind, _ := m["kind"].(string)
 		name, _ := m["name"].(string)
 		ns, _ := m["namespace"].(string)
-		if dir, ok := r.sourceDirs[ObjectRef(kind, sourceNamespace(ns, fo.Doc.Namespace), name)]; ok {
+		if dir, ok := r.sourceDirNear(kind, sourceNamespace(ns, fo.Doc.Namespace), name, fo.Doc.File); ok {
 			aliases[alias] = dir
 		}
 	}
@@ -100,22 +143,53 @@ func (r *Repo) resolveGenerator(fo *FluxObject, set func(ref, dir string)) {
 		m, _ := a.(map[string]any)
 		name, _ := m["name"].(string)
 		copies, _ := m["copy"].([]any)
-		if name == "" || len(copies) != 1 {
+		if name == "" || len(copies) == 0 {
 			continue
 		}
-		c, _ := copies[0].(map[string]any)
-		from, _ := c["from"].(string)
-		to, _ := c["to"].(string)
-		if strings.TrimSuffix(to, "/") != "@artifact" || !strings.HasPrefix(from, "@") || !strings.HasSuffix(from, "/**") {
-			continue
+		base, ok := "", true
+		for i, c := range copies {
+			cm, _ := c.(map[string]any)
+			b, good := copyBase(cm, aliases)
+			if !good || (i > 0 && b != base) {
+				ok = false
+				break
+			}
+			base = b
 		}
-		alias, rest, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(from, "@"), "/**"), "/")
-		base, ok := aliases[alias]
-		if !ok {
-			continue
+		if ok {
+			set(ObjectRef("ExternalArtifact", fo.Doc.Namespace, name), base, fo.Doc.File)
 		}
-		set(ObjectRef("ExternalArtifact", fo.Doc.Namespace, name), path.Join(base, rest))
 	}
+}
+
+// copyBase returns the directory a copy rule maps the artifact root to.
+func copyBase(c map[string]any, aliases map[string]string) (string, bool) {
+	from, _ := c["from"].(string)
+	to, _ := c["to"].(string)
+	if ex, _ := c["exclude"].([]any); len(ex) > 0 {
+		return "", false
+	}
+	if !strings.HasPrefix(from, "@") || !strings.HasSuffix(from, "/**") || !strings.HasPrefix(to, "@artifact") {
+		return "", false
+	}
+	alias, rest, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(from, "@"), "/**"), "/")
+	root, ok := aliases[alias]
+	if !ok {
+		return "", false
+	}
+	src := path.Join(root, rest)
+	sub := strings.Trim(strings.TrimPrefix(to, "@artifact"), "/")
+	if sub == "" {
+		return src, true
+	}
+	if src != sub && !strings.HasSuffix(src, "/"+sub) {
+		return "", false
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(src, sub), "/")
+	if base == "" {
+		base = "."
+	}
+	return base, true
 }
 
 func gitURL(obj map[string]any) string {
@@ -124,16 +198,31 @@ func gitURL(obj map[string]any) string {
 	return u
 }
 
-// SourceDir returns the local directory a source resolves to.
+// SourceDir returns the local directory a source resolves to (its first
+// definition when several clusters define it).
 //
 // A source document written without a namespace (one that a kustomization's
 // namespace field places) matches a reference from any namespace.
 func (r *Repo) SourceDir(kind, namespace, name string) (string, bool) {
-	if dir, ok := r.sourceDirs[ObjectRef(kind, namespace, name)]; ok {
-		return dir, true
+	return r.sourceDirNear(kind, namespace, name, "")
+}
+
+// sourceDirNear resolves a source, preferring the definition that shares
+// the longest directory prefix with near (the file or cluster directory of
+// whoever refers to it).
+func (r *Repo) sourceDirNear(kind, namespace, name, near string) (string, bool) {
+	cands := r.sourceDirs[ObjectRef(kind, namespace, name)]
+	if len(cands) == 0 {
+		cands = r.sourceDirs[ObjectRef(kind, "", name)]
 	}
-	if dir, ok := r.sourceDirs[ObjectRef(kind, "", name)]; ok {
-		return dir, true
+	if len(cands) > 0 {
+		best, score := cands[0], -1
+		for _, c := range cands {
+			if s := commonDirs(c.file, near); s > score {
+				best, score = c, s
+			}
+		}
+		return best.dir, true
 	}
 	if kind == "GitRepository" && name == "flux-system" {
 		// The bootstrap source is this repository even when its
@@ -143,12 +232,33 @@ func (r *Repo) SourceDir(kind, namespace, name string) (string, bool) {
 	return "", false
 }
 
+// commonDirs counts the leading directories two slash paths share.
+func commonDirs(a, b string) int {
+	as, bs := strings.Split(path.Dir(a), "/"), strings.Split(b, "/")
+	n := 0
+	for n < len(as) && n < len(bs) && as[n] == bs[n] && as[n] != "." {
+		n++
+	}
+	return n
+}
+
 // ResolveSource resolves a sourceRef of the object described by from (its
 // document, for the problem's location). A source that is not defined in
 // the repository is source-not-found; one that is defined but remote (another
 // team's repository, a bucket, an OCI artifact) is source-unavailable.
 func (r *Repo) ResolveSource(kind, namespace, name string, from *Document) SourceResolution {
-	if dir, ok := r.SourceDir(kind, namespace, name); ok {
+	return r.ResolveSourceIn("", kind, namespace, name, from)
+}
+
+// ResolveSourceIn is ResolveSource for a reference made within a cluster
+// entry point: when several clusters define the source, the definition
+// closest to cluster wins.
+func (r *Repo) ResolveSourceIn(cluster, kind, namespace, name string, from *Document) SourceResolution {
+	near := cluster
+	if near == "" && from != nil {
+		near = path.Dir(from.File)
+	}
+	if dir, ok := r.sourceDirNear(kind, namespace, name, near); ok {
 		return SourceResolution{Dir: dir}
 	}
 	ref := ObjectRef(kind, namespace, name)
@@ -160,6 +270,14 @@ func (r *Repo) ResolveSource(kind, namespace, name string, from *Document) Sourc
 	if len(defs) == 0 {
 		defs = r.Lookup(kind, "", name)
 	}
+	if len(defs) == 0 && kind == "ExternalArtifact" {
+		if gen := r.generatorOf(namespace, name); gen != nil {
+			p.Rule, p.Severity = RuleSourceUnavailable, SeverityWarning
+			p.Message = fmt.Sprintf("ExternalArtifact %s comes from ArtifactGenerator %s (%s:%d), whose copy rules do not rebuild one local directory; map it with --source %s=DIR",
+				ref, gen.Doc.Ref(), gen.Doc.File, gen.Doc.Line, ref)
+			return SourceResolution{Problem: p}
+		}
+	}
 	if len(defs) == 0 {
 		p.Message = fmt.Sprintf("sourceRef %s is not defined in the repository (map it with --source %s=DIR)", ref, ref)
 		return SourceResolution{Problem: p}
@@ -168,8 +286,11 @@ func (r *Repo) ResolveSource(kind, namespace, name string, from *Document) Sourc
 	detail := ""
 	if u := gitURL(defs[0].Object); u != "" {
 		detail = " (" + redactURL(u) + ")"
+		if _, pinned := gitRef(defs[0].Object); pinned {
+			detail = " (" + redactURL(u) + " " + describeRef(defs[0].Object) + ")"
+		}
 	}
-	p.Message = fmt.Sprintf("source %s%s defined at %s:%d is not this repository; its units are not rendered (map it with --source %s=DIR)",
+	p.Message = fmt.Sprintf("source %s%s defined at %s:%d is not this work tree; its units are not rendered (map it with --source %s=DIR)",
 		ref, detail, defs[0].File, defs[0].Line, ref)
 	return SourceResolution{Problem: p}
 }
@@ -178,8 +299,14 @@ func (r *Repo) ResolveSource(kind, namespace, name string, from *Document) Sourc
 // "Kind/namespace/name=dir".
 func (r *Repo) LocalSources() []string {
 	var out []string
-	for ref, dir := range r.sourceDirs {
-		out = append(out, ref+"="+dir)
+	seen := map[string]bool{}
+	for ref, cands := range r.sourceDirs {
+		for _, c := range cands {
+			if e := ref + "=" + c.dir; !seen[e] {
+				seen[e] = true
+				out = append(out, e)
+			}
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -195,4 +322,34 @@ func redactURL(u string) string {
 		rest = rest[at+1:]
 	}
 	return scheme + "://" + rest
+}
+
+// describeRef says which revision a GitRepository follows.
+func describeRef(obj map[string]any) string {
+	spec, _ := obj["spec"].(map[string]any)
+	ref, _ := spec["ref"].(map[string]any)
+	for _, k := range []string{"commit", "name", "semver", "tag", "branch"} {
+		if v, _ := ref[k].(string); v != "" {
+			return k + " " + v
+		}
+	}
+	return ""
+}
+
+// generatorOf finds the ArtifactGenerator declaring an artifact.
+func (r *Repo) generatorOf(namespace, name string) *FluxObject {
+	for _, fo := range r.FluxKind("ArtifactGenerator") {
+		if fo.Doc.Namespace != namespace && fo.Doc.Namespace != "" {
+			continue
+		}
+		spec, _ := fo.Doc.Object["spec"].(map[string]any)
+		artifacts, _ := spec["artifacts"].([]any)
+		for _, a := range artifacts {
+			m, _ := a.(map[string]any)
+			if n, _ := m["name"].(string); n == name {
+				return fo
+			}
+		}
+	}
+	return nil
 }

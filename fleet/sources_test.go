@@ -108,12 +108,13 @@ func TestSourceResolution(t *testing.T) {
 			}),
 		},
 		{
+			// Every repository has a root: a root path proves nothing.
 			name: "heuristic: the root path",
 			files: merge(apps, map[string]string{
 				"clusters/prod/source.yaml": gitRepository("mirror", "flux-system", "https://mirror.example.com/fleet"),
 				"clusters/prod/apps.yaml":   kustomization("all", "flux-system", "./", "GitRepository", "mirror"),
 			}),
-			wantSources: []string{"GitRepository/flux-system/mirror=."},
+			wantSources: nil,
 		},
 		{
 			name: "heuristic: sourceRef namespace across namespaces",
@@ -289,7 +290,8 @@ func TestArtifactGenerator(t *testing.T) {
 			name: "copy into a subdirectory of the artifact",
 			generator: generator("flux-system", fromFluxSystem+
 				"  artifacts:\n    - name: x\n      copy:\n        - from: \"@repo/apps/**\"\n          to: \"@artifact/apps/\"\n"),
-			wantSources: []string{bootstrapSource},
+			// apps/ keeps its place: the artifact is the repository root.
+			wantSources: []string{"ExternalArtifact/flux-system/x=.", bootstrapSource},
 		},
 		{
 			name: "copy of a single file",
@@ -390,7 +392,7 @@ func TestResolveSource(t *testing.T) {
 				Rule: fleet.RuleSourceUnavailable, Severity: fleet.SeverityWarning,
 				File: "clusters/prod/apps.yaml", Line: 1, Object: "Kustomization/flux-system/apps",
 				Message: "source GitRepository/flux-system/other-team (https://github.com/other/repo) defined at " +
-					"clusters/prod/other.yaml:2 is not this repository; its units are not rendered " +
+					"clusters/prod/other.yaml:2 is not this work tree; its units are not rendered " +
 					"(map it with --source GitRepository/flux-system/other-team=DIR)",
 			}},
 		},
@@ -399,7 +401,7 @@ func TestResolveSource(t *testing.T) {
 			want: fleet.SourceResolution{Problem: &fleet.Problem{
 				Rule: fleet.RuleSourceUnavailable, Severity: fleet.SeverityWarning,
 				Message: "source GitRepository/flux-system/ssh (ssh://github.com/other/ssh-repo) defined at " +
-					"clusters/prod/ssh.yaml:1 is not this repository; its units are not rendered " +
+					"clusters/prod/ssh.yaml:1 is not this work tree; its units are not rendered " +
 					"(map it with --source GitRepository/flux-system/ssh=DIR)",
 			}},
 		},
@@ -408,7 +410,7 @@ func TestResolveSource(t *testing.T) {
 			want: fleet.SourceResolution{Problem: &fleet.Problem{
 				Rule: fleet.RuleSourceUnavailable, Severity: fleet.SeverityWarning,
 				File: "clusters/prod/apps.yaml", Line: 1, Object: "Kustomization/flux-system/apps",
-				Message: "source Bucket/flux-system/assets defined at clusters/prod/bucket.yaml:8 is not this repository; " +
+				Message: "source Bucket/flux-system/assets defined at clusters/prod/bucket.yaml:8 is not this work tree; " +
 					"its units are not rendered (map it with --source Bucket/flux-system/assets=DIR)",
 			}},
 		},
@@ -451,7 +453,7 @@ func TestResolveSourceBrokenFleets(t *testing.T) {
 				Rule: fleet.RuleSourceUnavailable, Severity: fleet.SeverityWarning,
 				File: "clusters/test/other-team.yaml", Line: 12, Object: "Kustomization/flux-system/other-team-apps",
 				Message: "source GitRepository/flux-system/other-team (https://github.com/other/repo) defined at " +
-					"clusters/test/other-team.yaml:1 is not this repository; its units are not rendered " +
+					"clusters/test/other-team.yaml:1 is not this work tree; its units are not rendered " +
 					"(map it with --source GitRepository/flux-system/other-team=DIR)",
 			}},
 		},
@@ -521,7 +523,7 @@ func TestSourceWithoutNamespace(t *testing.T) {
 		Rule: fleet.RuleSourceUnavailable, Severity: fleet.SeverityWarning,
 		File: "tenants/team-b.yaml", Line: 1, Object: "Kustomization/team-b/team-b",
 		Message: "source GitRepository/team-b/other (https://github.com/other/repo) defined at tenants/sources.yaml:9 " +
-			"is not this repository; its units are not rendered (map it with --source GitRepository/team-b/other=DIR)",
+			"is not this work tree; its units are not rendered (map it with --source GitRepository/team-b/other=DIR)",
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ResolveSource(other) (-want +got):\n%s", diff)

@@ -79,7 +79,7 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		return
 	}
 
-	vars, varProblems := r.variables(u, j, ks)
+	vars, varProblems := r.variables(u, j, ks, ownOutput(m))
 	u.Problems = append(u.Problems, varProblems...)
 	postBuild := ks != nil && hasField(ks, "spec", "postBuild")
 	strategy, _, _ := unstructured.NestedString(spec, "spec", "postBuild", "substituteStrategy")
@@ -294,4 +294,27 @@ func buildWithPlugins(fs filesys.FileSystem, dir string, helm, exec bool) (m res
 	defer openapi.ResetOpenAPI()
 	k := krusty.MakeKustomizer(&krusty.Options{LoadRestrictions: kustypes.LoadRestrictionsNone, PluginConfig: pc})
 	return k.Run(fs, dir)
+}
+
+// ownOutput looks an object up in a unit's own build output: a
+// substituteFrom ConfigMap the unit itself generates is in the cluster from
+// its previous apply.
+func ownOutput(m resmap.ResMap) func(kind, namespace, name string) map[string]any {
+	return func(kind, namespace, name string) map[string]any {
+		for _, res := range m.Resources() {
+			if res.GetKind() != kind || res.GetName() != name || res.GetNamespace() != namespace {
+				continue
+			}
+			b, err := res.MarshalJSON()
+			if err != nil {
+				return nil
+			}
+			obj := &unstructured.Unstructured{}
+			if err := obj.UnmarshalJSON(b); err != nil {
+				return nil
+			}
+			return obj.Object
+		}
+		return nil
+	}
 }

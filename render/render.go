@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"sort"
 	"strings"
@@ -124,6 +125,11 @@ func (r *Result) ObjectCount() int {
 
 // job is a unit waiting to be built.
 type job struct {
+	// root is set for an entry point's bootstrap Kustomization read from
+	// its file: once built, the unit is built again from its own rendered
+	// spec when that differs (patches its kustomization.yaml applies to
+	// it), as Flux does after the first apply.
+	root    bool
 	cluster string
 	parent  *Unit
 	ks      map[string]any // the Flux Kustomization as rendered, nil for overlays
@@ -233,7 +239,7 @@ func (r *renderer) rootJob(cluster string) job {
 		if !strings.HasPrefix(fo.Doc.File, cluster+"/") && cluster != "." {
 			continue
 		}
-		return job{cluster: cluster, ks: fo.Doc.Object, doc: fo.Doc, file: fo.Doc.File, line: fo.Doc.Line}
+		return job{cluster: cluster, ks: fo.Doc.Object, doc: fo.Doc, file: fo.Doc.File, line: fo.Doc.Line, root: true}
 	}
 	return job{cluster: cluster, path: cluster}
 }
@@ -311,7 +317,7 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 	if ns == "" {
 		ns = u.Namespace
 	}
-	src := r.repo.ResolveSource(kind, ns, name, &fleet.Document{File: u.File, Line: u.Line, Kind: u.Kind, Namespace: u.Namespace, Name: u.Name})
+	src := r.repo.ResolveSourceIn(j.cluster, kind, ns, name, &fleet.Document{File: u.File, Line: u.Line, Kind: u.Kind, Namespace: u.Namespace, Name: u.Name})
 	if src.Problem != nil {
 		u.Problems = append(u.Problems, *src.Problem)
 		u.Failed = src.Problem.Severity == fleet.SeverityError
@@ -333,7 +339,26 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 		return u, nil
 	}
 	r.buildKustomize(ctx, u, j, src.Dir, j.ks)
+	if j.root {
+		if self := selfIn(u); self != nil && !reflect.DeepEqual(self.Object["spec"], j.ks["spec"]) {
+			again := j
+			again.root, again.ks = false, self.Object
+			return r.build(ctx, again)
+		}
+	}
 	return u, r.children(u, j)
+}
+
+// selfIn finds, among a unit's objects, the Flux Kustomization the unit
+// is built from.
+func selfIn(u *Unit) *Object {
+	for _, o := range u.Objects {
+		api, _ := o.Object["apiVersion"].(string)
+		if strings.HasPrefix(api, fleet.GroupKustomize+"/") && o.Ref() == u.ID {
+			return o
+		}
+	}
+	return nil
 }
 
 // safeBuild runs build and turns a panic in a library into a failed unit,

@@ -501,3 +501,55 @@ func TestRenderExecFunctionsOnlyWhenEnabled(t *testing.T) {
 		t.Errorf("objects (-want +got):\n%s", diff)
 	}
 }
+
+func TestRenderBootstrapKustomizationPatchedByItsOwnBuild(t *testing.T) {
+	// clusters/prod/flux-system/kustomization.yaml patches the flux-system
+	// Kustomization itself; once applied, Flux builds the cluster with the
+	// patched spec.
+	sync := "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n" +
+		"  interval: 1m\n  url: https://git.example.com/fleet\n  ref:\n    branch: main\n---\n" +
+		"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n" +
+		"  interval: 10m\n  path: ./clusters/prod\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+	dir := writeTree(t, map[string]string{
+		"clusters/prod/flux-system/gotk-sync.yaml": sync,
+		"clusters/prod/flux-system/kustomization.yaml": "resources:\n- gotk-sync.yaml\npatches:\n- target:\n    kind: Kustomization\n    name: flux-system\n" +
+			"  patch: |\n    - op: add\n      path: /spec/postBuild\n      value:\n        substitute:\n          CLUSTER_NAME: prod-eu\n",
+		"clusters/prod/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  cluster: ${CLUSTER_NAME}\n",
+	})
+	_, res := renderDir(t, dir, 2)
+	if p := res.Problems(); len(p) != 0 {
+		t.Fatalf("problems: %v", p)
+	}
+	o := findObject(res, "clusters/prod", "Kustomization/flux-system/flux-system", "ConfigMap/default/settings")
+	if o == nil {
+		t.Fatalf("settings not rendered: %+v", res.Units)
+	}
+	if got := nested(o.Object, "data", "cluster"); got != "prod-eu" {
+		t.Errorf("data.cluster = %q, want the value the patched bootstrap spec substitutes", got)
+	}
+}
+
+func TestRenderSubstituteFromObjectTheUnitGenerates(t *testing.T) {
+	// The unit's own configMapGenerator makes cluster-settings; Flux reads
+	// it from the cluster, where the previous apply put it.
+	dir := writeTree(t, map[string]string{
+		"clusters/prod/flux.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux\n  namespace: flux-system\nspec:\n" +
+			"  interval: 10m\n  path: ./flux\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n" +
+			"  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-settings\n",
+		"flux/kustomization.yaml": "namespace: flux-system\nresources:\n- repo.yaml\nconfigMapGenerator:\n- name: cluster-settings\n  envs:\n  - settings.env\n" +
+			"generatorOptions:\n  disableNameSuffixHash: true\n",
+		"flux/settings.env": "DOMAIN=example.org\n",
+		"flux/repo.yaml":    "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\nspec:\n  interval: 1h\n  url: https://charts.${DOMAIN}/stable\n",
+	})
+	_, res := renderDir(t, dir, 2, "clusters/prod")
+	if p := res.Problems(); len(p) != 0 {
+		t.Fatalf("problems: %v", p)
+	}
+	o := findObject(res, "clusters/prod", "Kustomization/flux-system/flux", "HelmRepository/flux-system/charts")
+	if o == nil {
+		t.Fatalf("HelmRepository not rendered")
+	}
+	if got := nested(o.Object, "spec", "url"); got != "https://charts.example.org/stable" {
+		t.Errorf("spec.url = %q", got)
+	}
+}

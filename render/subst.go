@@ -22,9 +22,10 @@ const EncryptedPlaceholder = "SOPS_ENCRYPTED"
 // variables resolves spec.postBuild the way kustomize-controller's
 // LoadVariables does: substituteFrom in order (later entries win), then the
 // inline substitute map; newlines are removed from values. ConfigMaps and
-// Secrets are looked up first in the output of the unit's ancestors, then in
-// the repository.
-func (r *renderer) variables(u *Unit, j job, ks map[string]any) (map[string]string, []fleet.Problem) {
+// Secrets are looked up in the output of the unit's ancestors, then in the
+// repository's files, then in the unit's own output, then (second pass) in
+// every unit of the cluster.
+func (r *renderer) variables(u *Unit, j job, ks map[string]any, own func(kind, namespace, name string) map[string]any) (map[string]string, []fleet.Problem) {
 	if ks == nil {
 		return nil, nil
 	}
@@ -36,7 +37,13 @@ func (r *renderer) variables(u *Unit, j job, ks map[string]any) (map[string]stri
 		kind, _ := ref["kind"].(string)
 		name, _ := ref["name"].(string)
 		optional, _ := ref["optional"].(bool)
-		obj := r.lookup(j.parent, kind, u.Namespace, name, j.cluster, r.isFinal())
+		obj := r.lookup(j.parent, kind, u.Namespace, name, j.cluster, false)
+		if obj == nil {
+			obj = own(kind, u.Namespace, name)
+		}
+		if obj == nil && r.isFinal() {
+			obj = r.lookup(j.parent, kind, u.Namespace, name, j.cluster, true)
+		}
 		if obj == nil {
 			if !optional {
 				problems = append(problems, r.problem(u, fleet.RuleSourceUnavailable, fleet.SeverityWarning,

@@ -40,7 +40,7 @@ func TestRenderCommandExampleFleet(t *testing.T) {
 	}
 	for _, want := range []string{
 		"# clusters/production Kustomization/flux-system/apps (clusters/production/apps.yaml:1) path=apps/production",
-		"# clusters/production Kustomization/team-a/team-a (apps/production/team-a.yaml:3) path=teams/team-a",
+		"# clusters/production Kustomization/team-a/team-a (apps/production/team-a.yaml:16) path=teams/team-a",
 		"CLUSTER_NAME: production-eu1",
 	} {
 		if !strings.Contains(out, want) {
