@@ -1,0 +1,208 @@
+package render_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/internal/fleetgen"
+	"github.com/fluxgate/fluxgate/render"
+)
+
+// benchFleets are the fleet sizes BenchmarkRender renders.
+var benchFleets = []fleetgen.Config{
+	{Clusters: 2, Kustomizations: 3, Objects: 8, Seed: 1},
+	{Clusters: 4, Kustomizations: 10, Objects: 12, Seed: 1},
+}
+
+// genFleetCounts is what rendering a generated fleet must produce, derived from
+// the layout internal/fleetgen documents. Per cluster:
+//
+//   - one flux-system unit: the Flux Kustomization flux-system building
+//     clusters/cluster-NNN. It renders the GitRepository and Kustomization of
+//     flux-system/gotk-sync.yaml, the cluster-settings ConfigMap and the K app
+//     Kustomizations of apps.yaml: K+3 objects. (Its own Kustomization
+//     flux-system is among them but is not rendered a second time.)
+//   - K app units, one per Flux Kustomization of apps.yaml, each building the
+//     cluster's overlay of apps/app-KKK/base: the Namespace plus the M base
+//     objects, M+1 objects.
+type genFleetCounts struct {
+	units, objects                int
+	fluxSystemObjects, appObjects int
+}
+
+func genFleetExpected(c fleetgen.Config) genFleetCounts {
+	w := genFleetCounts{
+		fluxSystemObjects: c.Kustomizations + 3,
+		appObjects:        c.Objects + 1,
+	}
+	w.units = c.Clusters * (1 + c.Kustomizations)
+	w.objects = c.Clusters * (w.fluxSystemObjects + c.Kustomizations*w.appObjects)
+	return w
+}
+
+func genFleetName(c fleetgen.Config) string {
+	return fmt.Sprintf("clusters=%d/kustomizations=%d/objects=%d", c.Clusters, c.Kustomizations, c.Objects)
+}
+
+// genFleet writes the fleet of c into a fresh temporary directory of tb
+// and returns its absolute path.
+func genFleet(tb testing.TB, c fleetgen.Config) string {
+	tb.Helper()
+	dir := filepath.Join(tb.TempDir(), "fleet")
+	n, err := fleetgen.Generate(dir, c)
+	if err != nil {
+		tb.Fatalf("fleetgen.Generate(%+v): %v", c, err)
+	}
+	if want := fleetgen.FileCount(c); n != want {
+		tb.Fatalf("fleetgen.Generate(%+v) wrote %d files, want %d", c, n, want)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return abs
+}
+
+// genFleetRender is one benchmark iteration: load the repository and render
+// every entry point. Sources is nil: the generated flux-system GitRepository
+// resolves to the repository root by its name.
+func genFleetRender(ctx context.Context, dir string, workers int) (*fleet.Repo, *render.Result, error) {
+	repo, err := fleet.Load(ctx, os.DirFS(dir), fleet.Options{Sources: nil, Workers: workers})
+	if err != nil {
+		return nil, nil, fmt.Errorf("fleet.Load: %w", err)
+	}
+	res, err := render.Render(ctx, repo, render.Options{Dir: dir, Workers: workers})
+	if err != nil {
+		return nil, nil, fmt.Errorf("render.Render: %w", err)
+	}
+	return repo, res, nil
+}
+
+// genFleetErrors lists failed units and error problems of a load and render.
+func genFleetErrors(repo *fleet.Repo, res *render.Result) []string {
+	var out []string
+	for _, p := range repo.Problems {
+		if p.Severity == fleet.SeverityError {
+			out = append(out, "load: "+p.String())
+		}
+	}
+	for _, u := range res.Units {
+		if u.Failed {
+			out = append(out, "unit failed: "+u.Cluster+" "+u.ID)
+		}
+		for _, p := range u.Problems {
+			if p.Severity == fleet.SeverityError {
+				out = append(out, "render: "+p.String())
+			}
+		}
+	}
+	return out
+}
+
+// BenchmarkRender measures fleet.Load plus render.Render of generated
+// fleets. Each fleet is generated once per run of the size sub-benchmark
+// (once per process with -count 1), outside the timed loop; the workers=N
+// sub-benchmarks share it. Run it with bench/render.sh.
+func BenchmarkRender(b *testing.B) {
+	for _, c := range benchFleets {
+		b.Run(genFleetName(c), func(b *testing.B) {
+			dir := genFleet(b, c)
+			for _, workers := range []int{1, 2} {
+				b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+					ctx := context.Background()
+					var units, objects, iters int
+					for b.Loop() {
+						repo, res, err := genFleetRender(ctx, dir, workers)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if errs := genFleetErrors(repo, res); len(errs) > 0 {
+							b.Fatalf("%d errors rendering %s, first: %s", len(errs), genFleetName(c), errs[0])
+						}
+						units, objects = len(res.Units), res.ObjectCount()
+						if units == 0 || objects == 0 {
+							b.Fatalf("rendered %d units, %d objects", units, objects)
+						}
+						iters++
+					}
+					b.ReportMetric(float64(objects*iters)/b.Elapsed().Seconds(), "objects/s")
+					b.ReportMetric(float64(units), "units/op")
+				})
+			}
+		})
+	}
+}
+
+// TestGeneratedFleetRenders guards what BenchmarkRender measures: a generated
+// fleet renders completely, without problems, into exactly the units and
+// objects the generator's layout implies.
+func TestGeneratedFleetRenders(t *testing.T) {
+	c := fleetgen.Config{Clusters: 2, Kustomizations: 3, Objects: 6, Seed: 3}
+	dir := genFleet(t, c)
+	repo, res, err := genFleetRender(context.Background(), dir, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range repo.Problems {
+		t.Errorf("load problem: %s", p)
+	}
+	for _, p := range res.Problems() {
+		t.Errorf("render problem: %s", p)
+	}
+	for _, u := range res.Units {
+		if u.Failed {
+			t.Errorf("unit %s %s failed", u.Cluster, u.ID)
+		}
+	}
+
+	want := genFleetExpected(c)
+	if got := len(res.Units); got != want.units {
+		t.Errorf("units = %d, want %d", got, want.units)
+	}
+	if got := res.ObjectCount(); got != want.objects {
+		t.Errorf("objects = %d, want %d", got, want.objects)
+	}
+
+	var wantClusters []string
+	for i := range c.Clusters {
+		wantClusters = append(wantClusters, fmt.Sprintf("clusters/cluster-%03d", i))
+	}
+	if fmt.Sprint(res.Clusters) != fmt.Sprint(wantClusters) {
+		t.Errorf("clusters = %v, want %v", res.Clusters, wantClusters)
+	}
+
+	// Every unit, with its object count.
+	wantUnits := map[string]int{}
+	for _, cl := range wantClusters {
+		wantUnits[cl+" Kustomization/flux-system/flux-system"] = want.fluxSystemObjects
+		for k := range c.Kustomizations {
+			wantUnits[fmt.Sprintf("%s Kustomization/flux-system/app-%03d", cl, k)] = want.appObjects
+		}
+	}
+	gotUnits := map[string]int{}
+	for _, u := range res.Units {
+		key := u.Cluster + " " + u.ID
+		if _, dup := gotUnits[key]; dup {
+			t.Errorf("unit %s rendered twice", key)
+		}
+		gotUnits[key] = len(u.Objects)
+	}
+	for key, n := range wantUnits {
+		got, ok := gotUnits[key]
+		switch {
+		case !ok:
+			t.Errorf("unit %s missing", key)
+		case got != n:
+			t.Errorf("unit %s: %d objects, want %d", key, got, n)
+		}
+	}
+	for key := range gotUnits {
+		if _, ok := wantUnits[key]; !ok {
+			t.Errorf("unexpected unit %s", key)
+		}
+	}
+}
