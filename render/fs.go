@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -26,6 +27,15 @@ type unitFS struct {
 
 	mu   sync.Mutex
 	read map[string]string // absolute path -> sha256 of content
+	// openAPI is set when a kustomization file read uses the openapi
+	// field (schemas of its own for kustomize's global).
+	openAPI bool
+}
+
+func (f *unitFS) usesOpenAPI() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.openAPI
 }
 
 var _ filesys.FileSystem = (*unitFS)(nil)
@@ -64,6 +74,12 @@ func (f *unitFS) ReadFile(p string) ([]byte, error) {
 	sum := sha256.Sum256(data)
 	f.mu.Lock()
 	f.read[filepath.Clean(p)] = hex.EncodeToString(sum[:])
+	switch filepath.Base(p) {
+	case "kustomization.yaml", "kustomization.yml", "Kustomization":
+		if bytes.Contains(data, []byte("openapi:")) {
+			f.openAPI = true
+		}
+	}
 	f.mu.Unlock()
 	return data, nil
 }

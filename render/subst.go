@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fluxcd/pkg/envsubst"
 	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/resource"
@@ -146,33 +148,49 @@ var notSetRE = regexp.MustCompile(`variable not set \(strict mode\): "([^"]+)"`)
 // it (non-strict: an undefined variable becomes an empty string). It first
 // runs the strict mode on a copy to name every undefined variable.
 func substitute(ctx context.Context, ks map[string]any, vars map[string]string, always bool, res *resource.Resource) ([]string, error) {
-	kso := withVars(ks, vars)
-	opts := []fluxkustomize.SubstituteOption{fluxkustomize.SubstituteWithDryRun(true), fluxkustomize.SubstituteWithAlways(always)}
-
+	if res.GetLabels()[substituteKey] == "disabled" || res.GetAnnotations()[substituteKey] == "disabled" {
+		return nil, nil
+	}
+	y, err := res.AsYAML()
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Contains(y, []byte("$")) {
+		// Nothing to substitute: the library would give the same object
+		// back after a YAML/JSON round trip.
+		return nil, nil
+	}
 	var undefined []string
-	probeVars := make(map[string]string, len(vars))
-	for k, v := range vars {
-		probeVars[k] = v
-	}
-	for range 100 {
-		_, err := fluxkustomize.SubstituteVariables(ctx, nil, withVars(ks, probeVars), res.DeepCopy(),
-			append(opts, fluxkustomize.SubstituteWithStrict(true))...)
-		if err == nil {
-			break
+	if len(vars) > 0 || always {
+		// Flux's strict mode on the same text, to name every variable
+		// that is used without a default and not defined.
+		probe := make(map[string]string, len(vars))
+		for k, v := range vars {
+			probe[k] = v
 		}
-		m := notSetRE.FindStringSubmatch(err.Error())
-		if m == nil {
-			break // reported by the real run below
+		for range 100 {
+			_, err := envsubst.Eval(string(y), func(name string) (string, bool) {
+				v, ok := probe[name]
+				return v, ok
+			})
+			m := notSetRE.FindStringSubmatch(fmt.Sprint(err))
+			if err == nil || m == nil {
+				break // other errors are reported by the real run below
+			}
+			undefined = append(undefined, m[1])
+			probe[m[1]] = ""
 		}
-		undefined = append(undefined, m[1])
-		probeVars[m[1]] = ""
+		sort.Strings(undefined)
 	}
-	sort.Strings(undefined)
-	if _, err := fluxkustomize.SubstituteVariables(ctx, nil, kso, res, opts...); err != nil {
+	opts := []fluxkustomize.SubstituteOption{fluxkustomize.SubstituteWithDryRun(true), fluxkustomize.SubstituteWithAlways(always)}
+	if _, err := fluxkustomize.SubstituteVariables(ctx, nil, withVars(ks, vars), res, opts...); err != nil {
 		return undefined, err
 	}
 	return undefined, nil
 }
+
+// substituteKey is the label or annotation that turns substitution off.
+const substituteKey = "kustomize.toolkit.fluxcd.io/substitute"
 
 // withVars returns a copy of the Kustomization whose postBuild holds the
 // resolved variables inline and no substituteFrom, so the library needs no
