@@ -1,0 +1,209 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/report"
+	"github.com/fluxgate/fluxgate/validate"
+)
+
+type validateOptions struct {
+	load              loadOptions
+	paths             []string
+	kubernetesVersion string
+	strict            bool
+	failOn            string
+	outputs           []string
+	schemaLocations   []string
+	allowRemoteBases  bool
+	enableHelm        bool
+	enableExec        bool
+}
+
+func newValidateCmd(stdout, stderr io.Writer) *cobra.Command {
+	o := &validateOptions{}
+	cmd := &cobra.Command{
+		Use:   "validate [DIR]",
+		Short: "Render like Flux, then check every object and the GitOps graph, offline",
+		Long: `validate renders the repository as render does, validates every object against
+the embedded Kubernetes and Flux schemas (and the CRDs found in the render),
+and applies the GitOps rules (see docs/rules.md). Findings point at the source
+file and line.
+
+Exit codes: 0 when no finding reaches --fail-on, 1 when one does, 2 when
+fluxgate could not run.`,
+		Example: `  # The PR check: every cluster, text on the terminal
+  fluxgate validate
+
+  # One cluster against Kubernetes 1.36, SARIF for code scanning and JSON
+  fluxgate validate --path clusters/production --kubernetes-version 1.36 \
+    -o text -o sarif=fluxgate.sarif -o json=fluxgate.json
+
+  # In GitHub Actions: annotations on the changed lines and a job summary
+  fluxgate validate -o github`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return runValidate(cmd, dir, o, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.paths, "path", nil, "cluster entry point to validate, relative to DIR (repeatable; default: every entry point)")
+	f.StringVar(&o.kubernetesVersion, "kubernetes-version", "", "Kubernetes version to validate against, e.g. 1.36 (default: the newest embedded)")
+	f.BoolVar(&o.strict, "strict", false, "treat kinds without a schema as errors")
+	f.StringVar(&o.failOn, "fail-on", "error", "lowest severity that fails the run: error, warning, info or none")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format, optionally to a file: text, json, junit, sarif, github, or FORMAT=PATH (repeatable; default text)")
+	f.StringSliceVar(&o.schemaLocations, "schema-location", nil, "more schemas, as a kubeconform path template (repeatable)")
+	f.BoolVar(&o.allowRemoteBases, "allow-remote-bases", false, "let kustomizations load remote bases over the network")
+	f.BoolVar(&o.enableHelm, "enable-helm", false, "run kustomize helmCharts generators with the helm command (Flux does not)")
+	f.BoolVar(&o.enableExec, "enable-exec", false, "run kustomize exec KRM functions (Flux does not)")
+	addLoadFlags(cmd, &o.load)
+	return cmd
+}
+
+type outputSpec struct{ format, path string }
+
+func parseOutputs(specs []string) ([]outputSpec, error) {
+	if len(specs) == 0 {
+		specs = []string{"text"}
+	}
+	var out []outputSpec
+	stdoutUsed := false
+	for _, s := range specs {
+		format, p, toFile := strings.Cut(s, "=")
+		if !validFormat(format) {
+			return nil, fmt.Errorf("--output %q: unknown format %q (want %s)", s, format, strings.Join(report.Formats(), ", "))
+		}
+		if toFile && p == "" {
+			return nil, fmt.Errorf("--output %q: empty path", s)
+		}
+		if !toFile {
+			if stdoutUsed {
+				return nil, fmt.Errorf("--output %q: only one format can go to stdout; write the others to files with FORMAT=PATH", s)
+			}
+			stdoutUsed = true
+		}
+		out = append(out, outputSpec{format: format, path: p})
+	}
+	return out, nil
+}
+
+func validFormat(f string) bool {
+	for _, v := range report.Formats() {
+		if v == f {
+			return true
+		}
+	}
+	return false
+}
+
+func failRank(s string) (int, error) {
+	switch s {
+	case "none":
+		return 99, nil
+	case validate.SeverityError, validate.SeverityWarning, validate.SeverityInfo:
+		return validate.SeverityRank(s), nil
+	}
+	return 0, fmt.Errorf("--fail-on %q: want error, warning, info or none", s)
+}
+
+func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, stderr io.Writer) error {
+	outputs, err := parseOutputs(o.outputs)
+	if err != nil {
+		return err
+	}
+	threshold, err := failRank(o.failOn)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	for _, p := range o.paths {
+		if !repo.IsDir(filepath.ToSlash(filepath.Clean(p))) {
+			return fmt.Errorf("--path %s: not a directory of %s", p, dir)
+		}
+	}
+	cfg, err := validate.LoadConfig(repo.FS)
+	if err != nil {
+		return err
+	}
+	res, err := render.Render(ctx, repo, render.Options{Dir: abs, Paths: o.paths, Workers: o.load.workers,
+		AllowRemoteBases: o.allowRemoteBases, EnableHelm: o.enableHelm, EnableExec: o.enableExec})
+	if err != nil {
+		return err
+	}
+	rep, err := validate.Validate(ctx, repo, res, validate.Options{
+		KubernetesVersion: o.kubernetesVersion, Strict: o.strict, SchemaLocations: o.schemaLocations,
+		Ignore: cfg.Ignore, Workers: o.load.workers,
+	})
+	if err != nil {
+		return err
+	}
+	for _, out := range outputs {
+		if err := writeReport(out, rep, stdout); err != nil {
+			return err
+		}
+		if out.format == "github" {
+			if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
+				if err := appendSummary(p, rep); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	failing := 0
+	for _, f := range rep.Findings {
+		if validate.SeverityRank(f.Severity) >= threshold {
+			failing++
+		}
+	}
+	if failing > 0 {
+		return &findingsError{n: failing}
+	}
+	return nil
+}
+
+func writeReport(out outputSpec, rep *validate.Report, stdout io.Writer) error {
+	w := stdout
+	if out.path != "" {
+		f, err := os.Create(out.path)
+		if err != nil {
+			return fmt.Errorf("--output %s=%s: %w", out.format, out.path, err)
+		}
+		defer f.Close()
+		w = f
+	}
+	rw, err := report.New(out.format, report.Options{Color: out.path == "" && isTerminal(stdout), ToolVersion: version})
+	if err != nil {
+		return err
+	}
+	if err := rw.Write(w, rep); err != nil {
+		return fmt.Errorf("write %s report: %w", out.format, err)
+	}
+	return nil
+}
+
+// appendSummary appends the Markdown job summary to the file GitHub
+// Actions names in GITHUB_STEP_SUMMARY.
+func appendSummary(path string, rep *validate.Report) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
+	}
+	defer f.Close()
+	return report.Markdown(f, rep, 50)
+}

@@ -1,0 +1,145 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/fluxgate/fluxgate/validate"
+)
+
+// Options tune a format. The zero value gives plain output.
+type Options struct {
+	// Color turns on ANSI colours in the text format. Set it only when the
+	// output is a terminal.
+	Color bool
+	// ToolVersion is fluxgate's version, recorded by the sarif and junit
+	// formats. Empty leaves it out.
+	ToolVersion string
+	// RulesDocURL is the base of the rule documentation links in sarif: a
+	// rule's helpUri is RulesDocURL followed by its ID, for example
+	// "https://github.com/OWNER/fluxgate/blob/main/docs/rules.md#". Empty
+	// leaves helpUri out.
+	RulesDocURL string
+}
+
+// Writer writes a report in one format.
+type Writer interface {
+	// Write writes r to w. It returns an error only when r is nil or w
+	// fails; findings in r are data, never errors.
+	Write(w io.Writer, r *validate.Report) error
+}
+
+// ErrUnknownFormat is returned, wrapped, by New for a name that is not one
+// of Formats.
+var ErrUnknownFormat = errors.New("unknown output format")
+
+// formats lists the formats in the order Formats returns them.
+var formats = []struct {
+	name string
+	new  func(Options) Writer
+}{
+	{"text", func(o Options) Writer { return textWriter{color: o.Color} }},
+	{"json", func(Options) Writer { return jsonWriter{} }},
+	{"junit", func(o Options) Writer { return junitWriter{version: o.ToolVersion} }},
+	{"sarif", func(o Options) Writer { return sarifWriter{version: o.ToolVersion, rulesDocURL: o.RulesDocURL} }},
+	{"github", func(Options) Writer { return githubWriter{} }},
+}
+
+// Formats returns the names New accepts: text, json, junit, sarif and
+// github.
+func Formats() []string {
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		names[i] = f.name
+	}
+	return names
+}
+
+// New returns the Writer for a format name (see Formats). An unknown name
+// gives an error that wraps ErrUnknownFormat and lists the valid names.
+func New(format string, opts Options) (Writer, error) {
+	for _, f := range formats {
+		if f.name == format {
+			return f.new(opts), nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q: valid formats are %s", ErrUnknownFormat, format, strings.Join(Formats(), ", "))
+}
+
+var errNilReport = errors.New("report: nil report")
+
+// sorted returns a copy of the report's findings in validate.Sort order.
+func sorted(r *validate.Report) []validate.Finding {
+	fs := slices.Clone(r.Findings)
+	validate.Sort(fs)
+	return fs
+}
+
+// bySeverity returns a copy of the findings, most serious first and in
+// validate.Sort order within a severity.
+func bySeverity(r *validate.Report) []validate.Finding {
+	fs := sorted(r)
+	slices.SortStableFunc(fs, func(a, b validate.Finding) int {
+		return validate.SeverityRank(b.Severity) - validate.SeverityRank(a.Severity)
+	})
+	return fs
+}
+
+// byFile splits findings in validate.Sort order into runs of one file.
+func byFile(fs []validate.Finding) [][]validate.Finding {
+	var groups [][]validate.Finding
+	for i := 0; i < len(fs); {
+		j := i + 1
+		for j < len(fs) && fs[j].File == fs[i].File {
+			j++
+		}
+		groups = append(groups, fs[i:j])
+		i = j
+	}
+	return groups
+}
+
+// location formats file:line, or the file alone when the line is unknown.
+// It is empty when the file is.
+func location(f validate.Finding) string {
+	if f.Line > 0 && f.File != "" {
+		return fmt.Sprintf("%s:%d", f.File, f.Line)
+	}
+	return f.File
+}
+
+// objectMessage prefixes the message with the object, when there is one.
+func objectMessage(f validate.Finding) string {
+	if f.Object == "" {
+		return f.Message
+	}
+	return f.Object + ": " + f.Message
+}
+
+// sortedKinds returns the skipped kinds in name order.
+func sortedKinds(m map[string]int) []string {
+	kinds := make([]string, 0, len(m))
+	for k := range m {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	return kinds
+}
+
+// plural formats a count with its noun, "1 error" or "2 errors".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// flush writes a format's finished output to w in one Write call.
+func flush(w io.Writer, b *bytes.Buffer) error {
+	_, err := w.Write(b.Bytes())
+	return err
+}

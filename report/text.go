@@ -1,0 +1,127 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/fluxgate/fluxgate/validate"
+)
+
+// ANSI escape sequences used by the text format.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+)
+
+// textWriter writes findings grouped by file for a person at a terminal:
+//
+//	apps/web/deploy.yaml
+//	  12 error   schema-invalid Deployment/apps/web: spec.replicas: ...
+//
+//	1 error, 0 warnings in 3 units (40 objects)
+type textWriter struct {
+	color bool
+}
+
+var _ Writer = textWriter{}
+
+func (t textWriter) Write(w io.Writer, r *validate.Report) error {
+	if r == nil {
+		return errNilReport
+	}
+	var b bytes.Buffer
+	for _, group := range byFile(sorted(r)) {
+		file := group[0].File
+		if file == "" {
+			file = "(no file)"
+		}
+		b.WriteString(t.paint(ansiBold, clean(file)))
+		b.WriteByte('\n')
+		width := 1
+		for _, f := range group {
+			width = max(width, len(lineText(f.Line)))
+		}
+		for _, f := range group {
+			fmt.Fprintf(&b, "  %*s %s %s %s\n",
+				width, lineText(f.Line),
+				t.severity(f.Severity),
+				t.paint(ansiDim, clean(f.Rule)),
+				strings.ReplaceAll(clean(objectMessage(f)), "\n", "\n    "))
+		}
+		b.WriteByte('\n')
+	}
+	s := r.Summary
+	fmt.Fprintf(&b, "%s, %s in %s (%s)\n",
+		plural(s.Errors, "error"), plural(s.Warnings, "warning"),
+		plural(s.Units, "unit"), plural(s.Objects, "object"))
+	if len(s.SkippedKinds) > 0 {
+		var kinds []string
+		for _, k := range sortedKinds(s.SkippedKinds) {
+			kinds = append(kinds, fmt.Sprintf("%s (%d)", k, s.SkippedKinds[k]))
+		}
+		fmt.Fprintf(&b, "skipped kinds (no schema): %s\n", strings.Join(kinds, ", "))
+	}
+	return flush(w, &b)
+}
+
+// lineText is the line number, or "-" when it is unknown.
+func lineText(line int) string {
+	if line <= 0 {
+		return "-"
+	}
+	return strconv.Itoa(line)
+}
+
+// severity pads the severity to the widest one ("warning") and colours it.
+func (t textWriter) severity(s string) string {
+	pad := strings.Repeat(" ", max(0, len(validate.SeverityWarning)-len(s)))
+	switch s {
+	case validate.SeverityError:
+		return t.paint(ansiRed, s) + pad
+	case validate.SeverityWarning:
+		return t.paint(ansiYellow, s) + pad
+	case validate.SeverityInfo:
+		return t.paint(ansiCyan, s) + pad
+	}
+	return clean(s) + pad
+}
+
+// clean makes text from the user's repository safe for a terminal: control
+// characters other than newline and tab (an escape sequence in a YAML
+// value, say) are written as Go escapes, so they cannot restyle or move the
+// cursor.
+func clean(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			q := strconv.QuoteRune(r) // '\x1b'
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return r != '\n' && r != '\t' && unicode.IsControl(r)
+}
+
+// paint wraps s in an ANSI style when colour is on.
+func (t textWriter) paint(style, s string) string {
+	if !t.color || s == "" {
+		return s
+	}
+	return style + s + ansiReset
+}

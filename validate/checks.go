@@ -1,0 +1,414 @@
+package validate
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render"
+)
+
+// deprecated reports deprecated Flux API versions in the repository's
+// documents, and Kubernetes APIs the target version does not serve although
+// another known version does (removed, or not yet served).
+func (v *run) deprecated() {
+	catalog := v.opts.Schemas
+	if catalog == nil {
+		catalog = embeddedSchemas(v.opts.KubernetesVersion)
+	}
+	for _, fo := range v.repo.Flux {
+		if fo.Current == "" {
+			continue
+		}
+		d := fo.Doc
+		current := d.Group() + "/" + fo.Current
+		if _, served := catalog.Schema(d.APIVersion, d.Kind); served {
+			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityWarning, File: d.File, Line: d.Line, Object: d.Ref(),
+				Message: fmt.Sprintf("%s is deprecated; use %s", d.APIVersion, current)}, d.Object)
+		} else {
+			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: d.File, Line: d.Line, Object: d.Ref(),
+				Message: fmt.Sprintf("%s %s is no longer served by Flux's CRDs, so applying it fails; use %s", d.APIVersion, d.Kind, current)}, d.Object)
+		}
+	}
+	kinds := v.opts.Kinds
+	if kinds == nil {
+		kinds = embeddedKinds()
+	}
+	versions := kinds.Versions()
+	if len(versions) == 0 {
+		return
+	}
+	target := matchVersion(versions, v.opts.KubernetesVersion)
+	seen := map[string]bool{}
+	for _, u := range v.res.Units {
+		for _, o := range u.Objects {
+			api, _ := o.Object["apiVersion"].(string)
+			kind, _ := o.Object["kind"].(string)
+			group := ""
+			if i := strings.Index(api, "/"); i >= 0 {
+				group = api[:i]
+			}
+			if fleet.IsFluxGroup(group) || kinds.Serves(target, api, kind) {
+				continue
+			}
+			servedBy := ""
+			for _, ver := range versions {
+				if kinds.Serves(ver, api, kind) {
+					servedBy = ver
+					break
+				}
+			}
+			removed, old := removedAPIs[api]
+			if servedBy == "" && !old {
+				continue // a custom resource or unknown API: not this rule's business
+			}
+			key := o.File + fmt.Sprint(o.Line) + api + kind
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			var msg string
+			if servedBy != "" {
+				msg = fmt.Sprintf("%s %s is not served by Kubernetes %s (it is by %s)", api, kind, target, servedBy)
+				if alt := alternative(kinds, target, group, kind); alt != "" {
+					msg += "; use " + alt
+				}
+			} else {
+				msg = fmt.Sprintf("%s %s was removed in Kubernetes %s; use %s", api, kind, removed.removedIn, removed.use)
+			}
+			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(), Message: msg}, o.Object)
+		}
+	}
+}
+
+// alternative finds an apiVersion of the same kind that the target serves.
+func alternative(kinds KindIndex, target, group, kind string) string {
+	if ki, ok := kinds.(interface {
+		APIVersions(version, kind string) []string
+	}); ok {
+		for _, api := range ki.APIVersions(target, kind) {
+			g := ""
+			if i := strings.Index(api, "/"); i >= 0 {
+				g = api[:i]
+			}
+			if g == group || (group == "extensions" && (g == "networking.k8s.io" || g == "apps" || g == "policy")) {
+				return api
+			}
+		}
+	}
+	return ""
+}
+
+// matchVersion picks the known version a requested one names ("1.36" or
+// "1.36.3"); the newest when empty or unknown.
+func matchVersion(versions []string, want string) string {
+	want = strings.TrimPrefix(want, "v")
+	for _, v := range versions {
+		if v == want || strings.HasPrefix(v, want+".") {
+			return v
+		}
+	}
+	return versions[0]
+}
+
+// clusterScoped lists the built-in Kubernetes kinds that are not
+// namespaced. CRDs in the render add theirs.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "Node": true, "PersistentVolume": true, "ComponentStatus": true,
+	"ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true,
+	"StorageClass": true, "CSIDriver": true, "CSINode": true, "VolumeAttachment": true, "VolumeAttributesClass": true,
+	"PriorityClass": true, "RuntimeClass": true, "IngressClass": true, "APIService": true,
+	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
+	"MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
+	"CertificateSigningRequest": true, "ClusterTrustBundle": true, "FlowSchema": true,
+	"PriorityLevelConfiguration": true, "DeviceClass": true, "IPAddress": true, "ServiceCIDR": true,
+	"PodSecurityPolicy": true, "SelfSubjectReview": true, "TokenReview": true,
+	"SelfSubjectAccessReview": true, "SelfSubjectRulesReview": true, "SubjectAccessReview": true,
+	"StorageVersionMigration": true,
+}
+
+// isClusterScoped reports whether an object is cluster-scoped: a built-in
+// cluster-scoped kind, or a custom resource whose CRD in the render says
+// so (crdScope is keyed group/kind).
+func (v *run) isClusterScoped(obj map[string]any, crdScope map[string]string) bool {
+	api, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	group := ""
+	if i := strings.Index(api, "/"); i >= 0 {
+		group = api[:i]
+	}
+	if s, ok := crdScope[group+"/"+kind]; ok {
+		return s == "Cluster"
+	}
+	builtin := !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
+	return builtin && clusterScoped[kind]
+}
+
+// crdScopes returns the scope of every CRD in the render, keyed group/kind.
+func (v *run) crdScopes() map[string]string {
+	out := map[string]string{}
+	for _, u := range v.res.Units {
+		for _, o := range u.Objects {
+			if gvkOf(o.Object) != "apiextensions.k8s.io/v1/CustomResourceDefinition" {
+				continue
+			}
+			spec, _ := o.Object["spec"].(map[string]any)
+			group, _ := spec["group"].(string)
+			scope, _ := spec["scope"].(string)
+			names, _ := spec["names"].(map[string]any)
+			kind, _ := names["kind"].(string)
+			out[group+"/"+kind] = scope
+		}
+	}
+	return out
+}
+
+// duplicates reports an object that two units of one cluster produce.
+func (v *run) duplicates() {
+	scopes := v.crdScopes()
+	type owner struct {
+		unit *render.Unit
+		obj  *render.Object
+	}
+	first := map[string]owner{}
+	for _, u := range v.res.Units {
+		for _, o := range u.Objects {
+			api, _ := o.Object["apiVersion"].(string)
+			group := ""
+			if i := strings.Index(api, "/"); i >= 0 {
+				group = api[:i]
+			}
+			ref := o.Ref()
+			if v.isClusterScoped(o.Object, scopes) {
+				kind, _ := o.Object["kind"].(string)
+				md, _ := o.Object["metadata"].(map[string]any)
+				name, _ := md["name"].(string)
+				ref = fleet.ObjectRef(kind, "", name)
+			}
+			key := u.Cluster + "|" + group + "|" + ref
+			prev, ok := first[key]
+			if !ok {
+				first[key] = owner{u, o}
+				continue
+			}
+			if prev.unit == u {
+				continue // kustomize already refuses duplicates within a build
+			}
+			v.add(Finding{Rule: RuleDuplicateObject, Severity: SeverityError, File: o.File, Line: o.Line, Object: ref,
+				Message: fmt.Sprintf("%s is produced by both %s (%s:%d) and %s in %s", ref, prev.unit.ID, prev.obj.File, prev.obj.Line, u.ID, u.Cluster)}, o.Object)
+		}
+	}
+}
+
+// tenants reports what a tenant unit (serviceAccountName or
+// targetNamespace) must not do: produce cluster-scoped objects or objects
+// in another namespace, or refer to a source in another namespace.
+func (v *run) tenants() {
+	scopes := v.crdScopes()
+	for _, u := range v.res.Units {
+		if u.Kind != render.KindKustomization || (u.ServiceAccountName == "" && u.TargetNamespace == "") {
+			continue
+		}
+		home := u.TargetNamespace
+		if home == "" {
+			home = u.Namespace
+		}
+		for _, o := range u.Objects {
+			md, _ := o.Object["metadata"].(map[string]any)
+			ns, _ := md["namespace"].(string)
+			switch {
+			case v.isClusterScoped(o.Object, scopes):
+				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(),
+					Message: fmt.Sprintf("tenant unit %s (namespace %s) produces a cluster-scoped object", u.ID, home)}, o.Object)
+			case ns != "" && ns != home:
+				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(),
+					Message: fmt.Sprintf("tenant unit %s (namespace %s) produces an object in namespace %s", u.ID, home, ns)}, o.Object)
+			}
+		}
+	}
+	// A tenant's Kustomization referring to a source in another namespace.
+	for _, u := range v.res.Units {
+		for _, o := range u.Objects {
+			api, _ := o.Object["apiVersion"].(string)
+			kind, _ := o.Object["kind"].(string)
+			if kind != "Kustomization" || !strings.HasPrefix(api, fleet.GroupKustomize+"/") {
+				continue
+			}
+			spec, _ := o.Object["spec"].(map[string]any)
+			sa, _ := spec["serviceAccountName"].(string)
+			if sa == "" {
+				continue
+			}
+			md, _ := o.Object["metadata"].(map[string]any)
+			ns, _ := md["namespace"].(string)
+			ref, _ := spec["sourceRef"].(map[string]any)
+			srcNS, _ := ref["namespace"].(string)
+			if srcNS != "" && srcNS != ns {
+				line := v.repo.FieldLine(o.File, o.Line, []string{"spec", "sourceRef", "namespace"})
+				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: line, Object: o.Ref(),
+					Message: fmt.Sprintf("tenant Kustomization (serviceAccountName %s) refers to a source in namespace %s; Flux refuses it with --no-cross-namespace-refs", sa, srcNS)}, o.Object)
+			}
+		}
+	}
+}
+
+// imagePolicies checks ImagePolicy specs as image-reflector-controller
+// does: one policy, a valid semver range, valid filterTags regex and
+// extract, known orders.
+func (v *run) imagePolicies() {
+	for _, fo := range v.repo.FluxKind("ImagePolicy") {
+		d := fo.Doc
+		spec, _ := d.Object["spec"].(map[string]any)
+		policy, _ := spec["policy"].(map[string]any)
+		bad := func(field []string, format string, args ...any) {
+			v.add(Finding{Rule: RuleImagePolicyInvalid, Severity: SeverityError, File: d.File,
+				Line: v.repo.FieldLine(d.File, d.Line, field), Object: d.Ref(), Message: fmt.Sprintf(format, args...)}, d.Object)
+		}
+		var kinds []string
+		for k := range policy {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		if len(kinds) != 1 {
+			bad([]string{"spec", "policy"}, "spec.policy must set exactly one of semver, alphabetical, numerical; found %d (%s)", len(kinds), strings.Join(kinds, ", "))
+		}
+		for _, k := range kinds {
+			p, _ := policy[k].(map[string]any)
+			switch k {
+			case "semver":
+				r, _ := p["range"].(string)
+				if _, err := semver.NewConstraint(r); err != nil || r == "" {
+					bad([]string{"spec", "policy", "semver", "range"}, "invalid semver range %q: %v", r, err)
+				}
+			case "alphabetical", "numerical":
+				order, _ := p["order"].(string)
+				if order != "" && order != "asc" && order != "desc" {
+					bad([]string{"spec", "policy", k, "order"}, "%s order %q must be asc or desc", k, order)
+				}
+			default:
+				bad([]string{"spec", "policy", k}, "unknown policy %q (want semver, alphabetical or numerical)", k)
+			}
+		}
+		if ft, ok := spec["filterTags"].(map[string]any); ok {
+			pattern, _ := ft["pattern"].(string)
+			extract, _ := ft["extract"].(string)
+			re, err := regexp.Compile(pattern)
+			if err != nil {
+				bad([]string{"spec", "filterTags", "pattern"}, "invalid filterTags.pattern: %v", err)
+			} else if extract != "" {
+				for _, name := range referencedGroups(extract) {
+					if re.SubexpIndex(name) < 0 && !isIndex(name, re.NumSubexp()) {
+						bad([]string{"spec", "filterTags", "extract"}, "filterTags.extract refers to $%s, which the pattern does not capture", name)
+					}
+				}
+			}
+		}
+	}
+}
+
+var groupRefRE = regexp.MustCompile(`\$\{?([A-Za-z0-9_]+)\}?`)
+
+func referencedGroups(extract string) []string {
+	var out []string
+	for _, m := range groupRefRE.FindAllStringSubmatch(extract, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+func isIndex(name string, n int) bool {
+	var i int
+	if _, err := fmt.Sscanf(name, "%d", &i); err != nil {
+		return false
+	}
+	return fmt.Sprint(i) == name && i <= n
+}
+
+// plaintextSecrets reports Secrets with plaintext data, in the repository's
+// files and in the render (kustomize secretGenerator output).
+func (v *run) plaintextSecrets() {
+	seen := map[string]bool{}
+	report := func(file string, line int, obj map[string]any, how string) {
+		key := fmt.Sprintf("%s:%d:%s", file, line, objectRef(obj))
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		v.add(Finding{Rule: RuleSecretNotEncrypted, Severity: SeverityError, File: file, Line: line, Object: objectRef(obj),
+			Message: "Secret holds plaintext " + how + " in Git; encrypt it with SOPS or use a SealedSecret or ExternalSecret"}, obj)
+	}
+	for _, d := range v.repo.Docs {
+		if d.Kind == "Secret" && d.APIVersion == "v1" && hasPlaintextData(d.Object) {
+			report(d.File, d.Line, d.Object, fieldsWithData(d.Object))
+		}
+	}
+	for _, u := range v.res.Units {
+		for _, o := range u.Objects {
+			if gvkOf(o.Object) == "v1/Secret" && hasPlaintextData(o.Object) {
+				if docs := v.repo.DocsInFile(o.File); len(docs) > 0 && isYAMLFile(o.File) {
+					// Reported above from the file itself when it is a Secret.
+					if d := docAt(docs, o.Line); d != nil && d.Kind == "Secret" {
+						continue
+					}
+				}
+				report(o.File, o.Line, o.Object, fieldsWithData(o.Object)+" (generated by kustomize)")
+			}
+		}
+	}
+}
+
+func docAt(docs []*fleet.Document, line int) *fleet.Document {
+	for _, d := range docs {
+		if d.Line == line {
+			return d
+		}
+	}
+	return nil
+}
+
+func isYAMLFile(p string) bool {
+	ext := path.Ext(p)
+	return ext == ".yaml" || ext == ".yml"
+}
+
+func hasPlaintextData(obj map[string]any) bool {
+	if _, ok := obj["sops"]; ok {
+		return false
+	}
+	for _, f := range []string{"data", "stringData"} {
+		if m, ok := obj[f].(map[string]any); ok && len(m) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func fieldsWithData(obj map[string]any) string {
+	var fs []string
+	for _, f := range []string{"data", "stringData"} {
+		if m, ok := obj[f].(map[string]any); ok && len(m) > 0 {
+			fs = append(fs, f)
+		}
+	}
+	return strings.Join(fs, " and ")
+}
+
+// isRemovedAPI reports whether deprecated-api reports an object's API as
+// not served (then a missing schema says nothing more).
+func isRemovedAPI(kinds KindIndex, apiVersion, kind string) bool {
+	if _, ok := removedAPIs[apiVersion]; ok {
+		return true
+	}
+	for _, v := range kinds.Versions() {
+		if kinds.Serves(v, apiVersion, kind) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,103 @@
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// ConfigFile is the repository's fluxgate configuration file.
+const ConfigFile = ".fluxgate.yaml"
+
+// IgnoreRule silences a rule for the files matching a path glob ("**"
+// spans directories, "*" stays within one). An empty Rule matches every
+// rule; an empty Path every file.
+type IgnoreRule struct {
+	Rule string `json:"rule"`
+	Path string `json:"path"`
+	// Reason documents why; it is not used.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Config is the content of .fluxgate.yaml.
+type Config struct {
+	Ignore []IgnoreRule `json:"ignore"`
+}
+
+// LoadConfig reads .fluxgate.yaml from the repository root; a missing file
+// is an empty configuration.
+func LoadConfig(fsys fs.FS) (*Config, error) {
+	data, err := fs.ReadFile(fsys, ConfigFile)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return &Config{}, nil
+		}
+		return nil, fmt.Errorf("read %s: %w", ConfigFile, err)
+	}
+	var c Config
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", ConfigFile, err)
+	}
+	for i, r := range c.Ignore {
+		if r.Rule == "" && r.Path == "" {
+			return nil, fmt.Errorf("%s: ignore[%d] needs a rule, a path or both", ConfigFile, i)
+		}
+		if r.Rule != "" {
+			if _, ok := RuleByID(r.Rule); !ok {
+				return nil, fmt.Errorf("%s: ignore[%d]: unknown rule %q", ConfigFile, i, r.Rule)
+			}
+		}
+		if _, err := globRE(r.Path); err != nil {
+			return nil, fmt.Errorf("%s: ignore[%d]: bad path %q: %w", ConfigFile, i, r.Path, err)
+		}
+	}
+	return &c, nil
+}
+
+func ignoredByConfig(rules []IgnoreRule, f Finding) bool {
+	for _, r := range rules {
+		if r.Rule != "" && r.Rule != f.Rule {
+			continue
+		}
+		if r.Path == "" {
+			return true
+		}
+		re, err := globRE(r.Path)
+		if err == nil && re.MatchString(path.Clean(f.File)) {
+			return true
+		}
+	}
+	return false
+}
+
+// globRE turns a path glob into a regular expression: "**/" matches any
+// number of directories, "**" anything, "*" and "?" stay within a path
+// segment.
+func globRE(glob string) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(glob); i++ {
+		c := glob[i]
+		switch {
+		case strings.HasPrefix(glob[i:], "**/"):
+			b.WriteString("(?:.*/)?")
+			i += 2
+		case strings.HasPrefix(glob[i:], "**"):
+			b.WriteString(".*")
+			i++
+		case c == '*':
+			b.WriteString("[^/]*")
+		case c == '?':
+			b.WriteString("[^/]")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.Compile(b.String())
+}

@@ -1,0 +1,85 @@
+package validate
+
+import (
+	"sort"
+
+	"github.com/fluxgate/fluxgate/fleet"
+)
+
+// Severities of findings, most serious first.
+const (
+	SeverityError   = string(fleet.SeverityError)
+	SeverityWarning = string(fleet.SeverityWarning)
+	SeverityInfo    = string(fleet.SeverityInfo)
+)
+
+// Finding is one thing wrong in the repository, located at its source.
+type Finding struct {
+	// Rule is a stable rule ID (see Rules).
+	Rule string `json:"rule"`
+	// Severity is error, warning or info.
+	Severity string `json:"severity"`
+	// File is relative to the repository root, with forward slashes.
+	File string `json:"file"`
+	// Line is 1-based: the document start, or the exact field when known.
+	Line int `json:"line"`
+	// Object names the object as Kind/namespace/name, when there is one.
+	Object string `json:"object"`
+	// Message says what is wrong; it never holds a secret value.
+	Message string `json:"message"`
+}
+
+// Summary counts what a validation saw.
+type Summary struct {
+	Units    int `json:"units"`
+	Objects  int `json:"objects"`
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	// SkippedKinds counts, per apiVersion/kind, objects that had no schema.
+	SkippedKinds map[string]int `json:"skippedKinds"`
+}
+
+// Report is the result of a validation.
+type Report struct {
+	Findings []Finding `json:"findings"`
+	Summary  Summary   `json:"summary"`
+}
+
+// FromProblem turns a load or render problem into a finding.
+func FromProblem(p fleet.Problem) Finding {
+	return Finding{Rule: p.Rule, Severity: string(p.Severity), File: p.File, Line: p.Line, Object: p.Object, Message: p.Message}
+}
+
+// SeverityRank orders severities: error 3, warning 2, info 1, other 0.
+func SeverityRank(s string) int {
+	switch s {
+	case SeverityError:
+		return 3
+	case SeverityWarning:
+		return 2
+	case SeverityInfo:
+		return 1
+	}
+	return 0
+}
+
+// Sort orders findings by file, line, rule, object and message, so that
+// every output is deterministic.
+func Sort(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		if a.Object != b.Object {
+			return a.Object < b.Object
+		}
+		return a.Message < b.Message
+	})
+}

@@ -1,0 +1,67 @@
+package validate
+
+import "github.com/fluxgate/fluxgate/fleet"
+
+// Rule IDs. They are stable: users name them in ignore lists and
+// annotations.
+const (
+	RuleYAMLInvalid           = fleet.RuleYAMLInvalid
+	RuleRenderFailed          = fleet.RuleRenderFailed
+	RuleSourceNotFound        = fleet.RuleSourceNotFound
+	RuleSourceUnavailable     = fleet.RuleSourceUnavailable
+	RulePathNotFound          = fleet.RulePathNotFound
+	RuleDependencyNotFound    = fleet.RuleDependencyNotFound
+	RuleDependencyCycle       = fleet.RuleDependencyCycle
+	RuleSubstitutionUndefined = fleet.RuleSubstitutionUndefined
+	RuleFileTooLarge          = fleet.RuleFileTooLarge
+	RulePathEscape            = fleet.RulePathEscape
+	RuleSchemaInvalid         = "schema-invalid"
+	RuleSchemaMissing         = "schema-missing"
+	RuleDeprecatedAPI         = "deprecated-api"
+	RuleDuplicateObject       = "duplicate-object"
+	RuleTenantEscape          = "tenant-escape"
+	RuleImagePolicyInvalid    = "image-policy-invalid"
+	RuleSecretNotEncrypted    = "secret-not-encrypted"
+)
+
+// RuleInfo describes a rule for documentation and SARIF.
+type RuleInfo struct {
+	ID string
+	// Severity is the default severity.
+	Severity string
+	// Summary is one line: what the rule finds.
+	Summary string
+	// Fix is one line: what to do about it.
+	Fix string
+}
+
+// Rules lists every rule, in documentation order.
+var Rules = []RuleInfo{
+	{RuleYAMLInvalid, SeverityError, "A YAML file does not parse, or a Flux object does not decode into its API type.", "Fix the syntax at the line given; check field types against the Flux API."},
+	{RuleRenderFailed, SeverityError, "Flux could not build a Kustomization: kustomize, post-build substitution or decryption failed.", "Run the build locally with fluxgate render and fix the error it names."},
+	{RuleSourceNotFound, SeverityError, "A sourceRef names a source that is not defined anywhere in the repository.", "Define the source, fix the reference, or map it with --source KIND/NAMESPACE/NAME=DIR."},
+	{RuleSourceUnavailable, SeverityWarning, "A source is another repository or a remote artifact, so what it holds cannot be checked.", "Map the source to a local directory with --source, or accept that its units are not checked."},
+	{RulePathNotFound, SeverityError, "A Kustomization's spec.path does not exist in its source.", "Fix spec.path (it is relative to the source root) or add the directory."},
+	{RuleDependencyNotFound, SeverityWarning, "A dependsOn entry names a Kustomization or HelmRelease the repository does not define.", "Fix the name and namespace, or define the dependency."},
+	{RuleDependencyCycle, SeverityError, "dependsOn entries form a cycle, so none of its members will ever be reconciled.", "Remove one dependsOn edge of the cycle."},
+	{RuleSchemaInvalid, SeverityError, "An object does not match its schema (unknown field, wrong type, missing required field).", "Fix the field named in the message; check the API reference for the Kubernetes version."},
+	{RuleSchemaMissing, SeverityWarning, "No schema is known for an object's apiVersion and kind, so it was not checked.", "Commit the CRD to the repository, add --schema-location, or ignore the kind."},
+	{RuleDeprecatedAPI, SeverityWarning, "An object uses an API version that is deprecated or removed in the target Kubernetes version, or a deprecated Flux API version.", "Move to the API version named in the message."},
+	{RuleSubstitutionUndefined, SeverityError, "A ${VAR} without default is not defined by the Kustomization's postBuild; Flux substitutes an empty string.", "Define the variable in postBuild.substitute or substituteFrom, give it a default, or escape it as $${VAR}."},
+	{RuleDuplicateObject, SeverityError, "Two units produce the same kind/namespace/name; they would fight over the object in the cluster.", "Keep the object in one unit only."},
+	{RuleTenantEscape, SeverityError, "A tenant unit (serviceAccountName or targetNamespace) produces objects outside its namespace, cluster-scoped objects, or refers to a source in another namespace.", "Move the object to a platform-owned unit or into the tenant's namespace."},
+	{RuleImagePolicyInvalid, SeverityError, "An ImagePolicy has an invalid semver range, regular expression or policy.", "Fix the policy as the message says."},
+	{RuleSecretNotEncrypted, SeverityError, "A Secret holds plaintext data in Git.", "Encrypt it with SOPS, or use a SealedSecret or an ExternalSecret."},
+	{RuleFileTooLarge, SeverityError, "A YAML file is over the size limit and was not read.", "Split the file, or raise --max-file-size."},
+	{RulePathEscape, SeverityError, "A path or symlink points outside the repository or the source root.", "Keep paths and symlink targets inside the repository."},
+}
+
+// RuleByID returns the rule with an ID.
+func RuleByID(id string) (RuleInfo, bool) {
+	for _, r := range Rules {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return RuleInfo{}, false
+}

@@ -1,0 +1,168 @@
+package validate
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/yannh/kubeconform/pkg/resource"
+	"github.com/yannh/kubeconform/pkg/validator"
+)
+
+// Schemas supplies JSON schemas by apiVersion and kind.
+type Schemas interface {
+	// Schema returns the standalone strict JSON schema of apiVersion/kind.
+	Schema(apiVersion, kind string) ([]byte, bool)
+}
+
+// schemaChecker validates objects with kubeconform. The schemas an run
+// needs are laid out in a private directory in kubeconform's local
+// registry layout; kubeconform compiles each once and caches it.
+type schemaChecker struct {
+	dir       string
+	validator validator.Validator
+	// compiled guards the first validation of each apiVersion/kind, so
+	// that a schema is compiled once even with many workers.
+	mu       sync.Mutex
+	compiled map[string]*sync.Once
+}
+
+// newSchemaChecker writes the schema of every apiVersion/kind in gvks (crds
+// first, then the catalog) and starts a kubeconform validator on them,
+// followed by the extra schema locations. It returns the kinds it found no
+// schema for; kubeconform skips those too unless extra locations have them.
+func newSchemaChecker(gvks []string, crds map[string][]byte, catalog Schemas, extra []string, strict bool) (*schemaChecker, error) {
+	dir, err := os.MkdirTemp("", "fluxgate-schemas-")
+	if err != nil {
+		return nil, err
+	}
+	c := &schemaChecker{dir: dir, compiled: map[string]*sync.Once{}}
+	for _, gvk := range gvks {
+		apiVersion, kind := splitGVK(gvk)
+		data, ok := crds[gvk]
+		if !ok {
+			data, ok = catalog.Schema(apiVersion, kind)
+		}
+		if !ok {
+			continue
+		}
+		p := filepath.Join(dir, schemaFile(apiVersion, kind))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			c.Close()
+			return nil, err
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	locations := append([]string{filepath.Join(dir, "{{ .Group }}", "{{ .ResourceAPIVersion }}", "{{ .ResourceKind }}.json")}, extra...)
+	v, err := validator.New(locations, validator.Opts{Strict: strict, IgnoreMissingSchemas: true, KubernetesVersion: "master"})
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("start kubeconform: %w", err)
+	}
+	c.validator = v
+	return c, nil
+}
+
+// Close removes the schema directory.
+func (c *schemaChecker) Close() { os.RemoveAll(c.dir) }
+
+// schemaFile is the path kubeconform's template above resolves to.
+func schemaFile(apiVersion, kind string) string {
+	group, version := "", apiVersion
+	if i := strings.Index(apiVersion, "/"); i >= 0 {
+		group, version = apiVersion[:i], apiVersion[i+1:]
+	} else {
+		group = apiVersion
+	}
+	return filepath.Join(group, version, strings.ToLower(kind)+".json")
+}
+
+func splitGVK(gvk string) (apiVersion, kind string) {
+	i := strings.LastIndex(gvk, "/")
+	return gvk[:i], gvk[i+1:]
+}
+
+// schemaResult is what checking one object gives.
+type schemaResult struct {
+	missing bool
+	errs    []fieldError
+	err     error
+}
+
+type fieldError struct {
+	path []string
+	msg  string
+}
+
+// check validates one object. SOPS metadata is not part of any schema and
+// is removed first.
+func (c *schemaChecker) check(obj map[string]any) schemaResult {
+	if _, ok := obj["sops"]; ok {
+		cp := make(map[string]any, len(obj))
+		for k, v := range obj {
+			if k != "sops" {
+				cp[k] = v
+			}
+		}
+		obj = cp
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return schemaResult{err: err}
+	}
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	key := apiVersion + "/" + kind
+	c.mu.Lock()
+	once, ok := c.compiled[key]
+	if !ok {
+		once = &sync.Once{}
+		c.compiled[key] = once
+	}
+	c.mu.Unlock()
+	var res validator.Result
+	ran := false
+	once.Do(func() {
+		res = c.validator.ValidateResource(resource.Resource{Bytes: b})
+		ran = true
+	})
+	if !ran {
+		res = c.validator.ValidateResource(resource.Resource{Bytes: b})
+	}
+	switch res.Status {
+	case validator.Valid, validator.Empty:
+		return schemaResult{}
+	case validator.Skipped:
+		return schemaResult{missing: true}
+	case validator.Invalid:
+		out := schemaResult{}
+		for _, ve := range res.ValidationErrors {
+			var path []string
+			for _, p := range strings.Split(strings.TrimPrefix(ve.Path, "/"), "/") {
+				if p != "" {
+					path = append(path, p)
+				}
+			}
+			out.errs = append(out.errs, fieldError{path: path, msg: ve.Msg})
+		}
+		if len(out.errs) == 0 && res.Err != nil {
+			out.errs = append(out.errs, fieldError{msg: res.Err.Error()})
+		}
+		sort.SliceStable(out.errs, func(i, j int) bool {
+			return strings.Join(out.errs[i].path, "/") < strings.Join(out.errs[j].path, "/")
+		})
+		return out
+	default:
+		if res.Err != nil {
+			return schemaResult{err: res.Err}
+		}
+		return schemaResult{}
+	}
+}

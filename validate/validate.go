@@ -1,0 +1,290 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render"
+)
+
+// IgnoreAnnotation on an object lists rule IDs not to report for it.
+const IgnoreAnnotation = "fluxgate.io/ignore"
+
+// Options configure Validate.
+type Options struct {
+	// KubernetesVersion selects the schemas ("1.36"); empty means the
+	// newest the catalog holds.
+	KubernetesVersion string
+	// Strict makes schema-missing an error.
+	Strict bool
+	// SchemaLocations are more kubeconform schema locations (local path
+	// templates), tried after the catalog.
+	SchemaLocations []string
+	// Schemas overrides the embedded catalog (tests).
+	Schemas Schemas
+	// Kinds lists the apiVersion/kind pairs served by each Kubernetes
+	// version, newest first; it drives deprecated-api for Kubernetes APIs.
+	// Nil uses the catalog's.
+	Kinds KindIndex
+	// Ignore holds the ignore rules of .fluxgate.yaml.
+	Ignore []IgnoreRule
+	// Workers bounds parallel schema checks; zero means GOMAXPROCS.
+	Workers int
+}
+
+// KindIndex tells which apiVersion/kinds a Kubernetes version serves.
+type KindIndex interface {
+	// Versions lists the known Kubernetes versions, newest first.
+	Versions() []string
+	// Serves reports whether a version serves apiVersion/kind.
+	Serves(version, apiVersion, kind string) bool
+}
+
+// Validate checks a rendered fleet and returns every finding. Problems of
+// loading and rendering become findings too. An error means validation
+// itself could not run.
+func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Options) (*Report, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	v := &run{repo: repo, res: res, opts: opts, skipped: map[string]int{}}
+	for _, p := range repo.Problems {
+		v.add(FromProblem(p), nil)
+	}
+	for _, u := range res.Units {
+		for _, p := range u.Problems {
+			v.add(FromProblem(p), v.objectAt(u, p.Object))
+		}
+	}
+	if err := v.schemas(ctx); err != nil {
+		return nil, err
+	}
+	v.deprecated()
+	v.duplicates()
+	v.tenants()
+	v.imagePolicies()
+	v.plaintextSecrets()
+
+	rep := &Report{Findings: v.findings}
+	if rep.Findings == nil {
+		rep.Findings = []Finding{}
+	}
+	Sort(rep.Findings)
+	rep.Findings = dedupe(rep.Findings)
+	rep.Summary = Summary{Units: len(res.Units), Objects: res.ObjectCount(), SkippedKinds: v.skipped}
+	for _, f := range rep.Findings {
+		switch f.Severity {
+		case SeverityError:
+			rep.Summary.Errors++
+		case SeverityWarning:
+			rep.Summary.Warnings++
+		}
+	}
+	return rep, nil
+}
+
+type run struct {
+	repo *fleet.Repo
+	res  *render.Result
+	opts Options
+
+	mu       sync.Mutex
+	findings []Finding
+	skipped  map[string]int
+}
+
+// add records a finding unless an ignore rule or the object's ignore
+// annotation covers it.
+func (v *run) add(f Finding, obj map[string]any) {
+	if ignoredByAnnotation(obj, f.Rule) || ignoredByConfig(v.opts.Ignore, f) {
+		return
+	}
+	v.mu.Lock()
+	v.findings = append(v.findings, f)
+	v.mu.Unlock()
+}
+
+// objectAt finds the object a unit problem names, for its annotations.
+func (v *run) objectAt(u *render.Unit, ref string) map[string]any {
+	for _, o := range u.Objects {
+		if o.Ref() == ref {
+			return o.Object
+		}
+	}
+	return nil
+}
+
+func ignoredByAnnotation(obj map[string]any, rule string) bool {
+	if obj == nil {
+		return false
+	}
+	md, _ := obj["metadata"].(map[string]any)
+	ann, _ := md["annotations"].(map[string]any)
+	list, _ := ann[IgnoreAnnotation].(string)
+	for _, r := range strings.Split(list, ",") {
+		if r = strings.TrimSpace(r); r == rule || r == "all" {
+			return true
+		}
+	}
+	return false
+}
+
+func dedupe(fs []Finding) []Finding {
+	out := fs[:0]
+	for i, f := range fs {
+		if i > 0 && f == fs[i-1] {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// objectRef formats an object as Kind/namespace/name.
+func objectRef(obj map[string]any) string {
+	kind, _ := obj["kind"].(string)
+	md, _ := obj["metadata"].(map[string]any)
+	name, _ := md["name"].(string)
+	ns, _ := md["namespace"].(string)
+	return fleet.ObjectRef(kind, ns, name)
+}
+
+// gvkOf returns "apiVersion/kind".
+func gvkOf(obj map[string]any) string {
+	api, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	return api + "/" + kind
+}
+
+// schemas checks every rendered object against its schema, in parallel.
+func (v *run) schemas(ctx context.Context) error {
+	var items []item
+	gvkSet := map[string]bool{}
+	crds := map[string][]byte{}
+	for _, u := range v.res.Units {
+		for _, o := range u.Objects {
+			items = append(items, item{u, o})
+			gvkSet[gvkOf(o.Object)] = true
+			if gvkOf(o.Object) == "apiextensions.k8s.io/v1/CustomResourceDefinition" {
+				schemas, err := crdSchemas(o.Object)
+				if err != nil {
+					v.add(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: o.File, Line: o.Line,
+						Object: objectRef(o.Object), Message: fmt.Sprintf("CustomResourceDefinition cannot be turned into a schema: %v", err)}, o.Object)
+					continue
+				}
+				for k, s := range schemas {
+					crds[k] = s
+				}
+			}
+		}
+	}
+	gvks := make([]string, 0, len(gvkSet))
+	for g := range gvkSet {
+		gvks = append(gvks, g)
+	}
+	sort.Strings(gvks)
+	catalog := v.opts.Schemas
+	if catalog == nil {
+		catalog = embeddedSchemas(v.opts.KubernetesVersion)
+	}
+	checker, err := newSchemaChecker(gvks, crds, catalog, v.opts.SchemaLocations, true)
+	if err != nil {
+		return err
+	}
+	defer checker.Close()
+
+	missing := map[string]*item{}
+	var missingMu sync.Mutex
+	jobs := make(chan item)
+	var wg sync.WaitGroup
+	for w := 0; w < v.opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range jobs {
+				r := checker.check(it.obj.Object)
+				switch {
+				case r.err != nil:
+					v.add(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: it.obj.File, Line: it.obj.Line,
+						Object: it.obj.Ref(), Message: r.err.Error()}, it.obj.Object)
+				case r.missing:
+					missingMu.Lock()
+					g := gvkOf(it.obj.Object)
+					v.skipped[g]++
+					if prev, ok := missing[g]; !ok || before(it, *prev) {
+						cp := it
+						missing[g] = &cp
+					}
+					missingMu.Unlock()
+				default:
+					for _, fe := range r.errs {
+						line := v.repo.FieldLine(it.obj.File, it.obj.Line, fe.path)
+						msg := fe.msg
+						if len(fe.path) > 0 {
+							msg = "/" + strings.Join(fe.path, "/") + ": " + msg
+						}
+						v.add(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: it.obj.File, Line: line,
+							Object: it.obj.Ref(), Message: msg}, it.obj.Object)
+					}
+				}
+			}
+		}()
+	}
+	var cerr error
+loop:
+	for _, it := range items {
+		select {
+		case jobs <- it:
+		case <-ctx.Done():
+			cerr = ctx.Err()
+			break loop
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if cerr != nil {
+		return cerr
+	}
+	sev := SeverityWarning
+	if v.opts.Strict {
+		sev = SeverityError
+	}
+	kinds := v.opts.Kinds
+	if kinds == nil {
+		kinds = embeddedKinds()
+	}
+	for g, it := range missing {
+		api, kind := splitGVK(g)
+		if group := strings.Split(api, "/")[0]; fleet.IsFluxGroup(group) && strings.Contains(api, "/") {
+			if len(fleet.FluxVersions(group, kind)) > 0 {
+				continue // an unserved Flux version: deprecated-api says so
+			}
+		}
+		if isRemovedAPI(kinds, api, kind) {
+			continue // a removed Kubernetes API: deprecated-api says so
+		}
+		v.add(Finding{Rule: RuleSchemaMissing, Severity: sev, File: it.obj.File, Line: it.obj.Line, Object: it.obj.Ref(),
+			Message: fmt.Sprintf("no schema for %s: %d object(s) not checked (commit its CRD or add --schema-location)", g, v.skipped[g])}, it.obj.Object)
+	}
+	return nil
+}
+
+// item is one rendered object and its unit.
+type item struct {
+	unit *render.Unit
+	obj  *render.Object
+}
+
+// before orders two items by origin, for a stable choice of the first
+// object of a kind.
+func before(a, b item) bool {
+	if a.obj.File != b.obj.File {
+		return a.obj.File < b.obj.File
+	}
+	return a.obj.Line < b.obj.Line
+}

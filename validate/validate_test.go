@@ -1,0 +1,222 @@
+package validate_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/validate"
+)
+
+// run loads, renders and validates a directory.
+func run(t *testing.T, dir string, lopts fleet.Options, vopts validate.Options) *validate.Report {
+	t.Helper()
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	ctx := context.Background()
+	repo, err := fleet.Load(ctx, root.FS(), lopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := render.Render(ctx, repo, render.Options{Dir: abs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := validate.LoadConfig(root.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vopts.Ignore == nil {
+		vopts.Ignore = cfg.Ignore
+	}
+	rep, err := validate.Validate(ctx, repo, res, vopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+type located struct {
+	Rule, Severity, File string
+	Line                 int
+}
+
+func TestRules(t *testing.T) {
+	tests := []struct {
+		rule  string
+		want  []located
+		lopts fleet.Options
+	}{
+		{rule: "yaml-invalid", want: []located{
+			{"yaml-invalid", "error", "app/cm.yaml", 8},
+			{"render-failed", "error", "clusters/test/app.yaml", 1},
+		}},
+		{rule: "render-failed", want: []located{{"render-failed", "error", "clusters/test/app.yaml", 1}}},
+		{rule: "source-not-found", want: []located{{"source-not-found", "error", "clusters/test/app.yaml", 1}}},
+		{rule: "source-unavailable", want: []located{{"source-unavailable", "warning", "clusters/test/app.yaml", 12}}},
+		{rule: "path-not-found", want: []located{{"path-not-found", "error", "clusters/test/app.yaml", 1}}},
+		{rule: "dependency-not-found", want: []located{{"dependency-not-found", "warning", "clusters/test/app.yaml", 1}}},
+		{rule: "dependency-cycle", want: []located{{"dependency-cycle", "error", "clusters/test/app.yaml", 1}}},
+		{rule: "schema-invalid", want: []located{{"schema-invalid", "error", "app/deploy.yaml", 6}}},
+		{rule: "schema-missing", want: []located{{"schema-missing", "warning", "app/monitor.yaml", 1}}},
+		{rule: "deprecated-api", want: []located{
+			// policy/v1beta1 was removed in 1.25; Flux 2.7 CRDs serve
+			// only kustomize.toolkit.fluxcd.io/v1: both applies fail.
+			{"deprecated-api", "error", "app/pdb.yaml", 1},
+			{"deprecated-api", "error", "clusters/test/app.yaml", 1},
+		}},
+		{rule: "substitution-undefined", want: []located{{"substitution-undefined", "error", "app/cm.yaml", 7}}},
+		{rule: "duplicate-object", want: []located{{"duplicate-object", "error", "infra/cm.yaml", 1}}},
+		{rule: "tenant-escape", want: []located{{"tenant-escape", "error", "teams/team-a/role.yaml", 1}}},
+		{rule: "image-policy-invalid", want: []located{{"image-policy-invalid", "error", "app/policy.yaml", 11}}},
+		{rule: "secret-not-encrypted", want: []located{{"secret-not-encrypted", "error", "app/secret.yaml", 1}}},
+		{rule: "path-escape", want: []located{{"path-escape", "error", "clusters/test/app.yaml", 1}}},
+		{rule: "file-too-large", lopts: fleet.Options{MaxFileSize: 1024}, want: []located{
+			{"file-too-large", "error", "app/cm.yaml", 0},
+		}},
+	}
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		covered[tt.rule] = true
+		t.Run(tt.rule+"/fail", func(t *testing.T) {
+			rep := run(t, filepath.Join("testdata", "rules", tt.rule, "fail"), tt.lopts, validate.Options{})
+			var got []located
+			for _, f := range rep.Findings {
+				if f.Severity == validate.SeverityInfo {
+					continue
+				}
+				got = append(got, located{f.Rule, f.Severity, f.File, f.Line})
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s\nall: %+v", diff, rep.Findings)
+			}
+		})
+		t.Run(tt.rule+"/pass", func(t *testing.T) {
+			rep := run(t, filepath.Join("testdata", "rules", tt.rule, "pass"), tt.lopts, validate.Options{})
+			for _, f := range rep.Findings {
+				if f.Severity != validate.SeverityInfo {
+					t.Errorf("unexpected finding: %+v", f)
+				}
+			}
+		})
+	}
+	for _, r := range validate.Rules {
+		if !covered[r.ID] {
+			t.Errorf("rule %s has no fixture", r.ID)
+		}
+	}
+}
+
+func TestExampleFleetIsClean(t *testing.T) {
+	rep := run(t, "../testdata/fleets/fleet-infra", fleet.Options{}, validate.Options{})
+	var errs []validate.Finding
+	for _, f := range rep.Findings {
+		if f.Severity == validate.SeverityError {
+			errs = append(errs, f)
+		}
+	}
+	if len(errs) != 0 {
+		t.Errorf("errors on the example fleet: %+v", errs)
+	}
+	if rep.Summary.Units != 12 || rep.Summary.Objects == 0 {
+		t.Errorf("summary = %+v", rep.Summary)
+	}
+}
+
+func TestIgnoreMechanisms(t *testing.T) {
+	dir := filepath.Join("testdata", "rules", "schema-invalid", "fail")
+	if rep := run(t, dir, fleet.Options{}, validate.Options{Ignore: []validate.IgnoreRule{{Rule: "schema-invalid", Path: "app/**"}}}); len(rep.Findings) != 0 {
+		t.Errorf(".fluxgate.yaml ignore by rule and path: %+v", rep.Findings)
+	}
+	if rep := run(t, dir, fleet.Options{}, validate.Options{Ignore: []validate.IgnoreRule{{Rule: "schema-invalid", Path: "other/**"}}}); len(rep.Findings) != 1 {
+		t.Errorf("an ignore for another path must not apply: %+v", rep.Findings)
+	}
+	// The annotation on the object.
+	tmp := t.TempDir()
+	copyDir(t, dir, tmp)
+	p := filepath.Join(tmp, "app", "deploy.yaml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	annotated := strings.Replace(string(data), "  namespace: default\n", "  namespace: default\n  annotations:\n    fluxgate.io/ignore: deprecated-api, schema-invalid\n", 1)
+	if err := os.WriteFile(p, []byte(annotated), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep := run(t, tmp, fleet.Options{}, validate.Options{}); len(rep.Findings) != 0 {
+		t.Errorf("fluxgate.io/ignore annotation: %+v", rep.Findings)
+	}
+}
+
+func TestStrictMakesMissingSchemasErrors(t *testing.T) {
+	rep := run(t, filepath.Join("testdata", "rules", "schema-missing", "fail"), fleet.Options{}, validate.Options{Strict: true})
+	if len(rep.Findings) != 1 || rep.Findings[0].Severity != validate.SeverityError {
+		t.Fatalf("findings = %+v", rep.Findings)
+	}
+	if diff := cmp.Diff(map[string]int{"monitoring.example.com/v1/ServiceMonitor": 1}, rep.Summary.SkippedKinds); diff != "" {
+		t.Errorf("skipped kinds (-want +got):\n%s", diff)
+	}
+}
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDeprecatedButServedFluxAPI(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"clusters/test/alerts.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: alerts\n  namespace: flux-system\nspec:\n" +
+			"  interval: 10m\n  path: ./alerts\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+		"alerts/provider.yaml": "apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Provider\nmetadata:\n  name: slack\n  namespace: flux-system\nspec:\n" +
+			"  type: slack\n  channel: general\n  secretRef:\n    name: slack-url\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := run(t, dir, fleet.Options{}, validate.Options{})
+	want := []located{{"deprecated-api", "warning", "alerts/provider.yaml", 1}}
+	var got []located
+	for _, f := range rep.Findings {
+		got = append(got, located{f.Rule, f.Severity, f.File, f.Line})
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s\n%+v", diff, rep.Findings)
+	}
+}
