@@ -136,11 +136,11 @@ func (r *Repo) EntryPoints() []string {
 			continue // the path is patched in by whoever builds it
 		}
 		root, ok := r.sourceDirNear(ks.Spec.SourceRef.Kind, sourceNamespace(ks.Spec.SourceRef.Namespace, fo.Doc.Namespace), ks.Spec.SourceRef.Name, fo.Doc.File)
-		if !ok {
-			continue
-		}
 		p := path.Join(root, strings.TrimPrefix(ks.Spec.Path, "/"))
-		if !r.dirSet[p] {
+		if !ok || !r.dirSet[p] {
+			// Its source or path is missing: it still declares its
+			// directory, so that the problem is rendered, not skipped.
+			decls = append(decls, decl{dir: path.Dir(fo.Doc.File)})
 			continue
 		}
 		seen := map[string]bool{}

@@ -93,14 +93,16 @@ func TestEntryPoints(t *testing.T) {
 			want: []string{"."},
 		},
 		{
-			name: "Kustomizations of remote sources and missing paths are not entry points",
+			// A directory declaring only broken Kustomizations is still an
+			// entry point: its problems are rendered, never skipped.
+			name: "Kustomizations of remote sources and missing paths declare entry points",
 			files: merge(appsTree, bootstrap("prod"), map[string]string{
 				"clusters/prod/apps.yaml": kustomization("apps", "flux-system", "./apps/prod", "GitRepository", "flux-system"),
 				"remote/source.yaml":      gitRepository("other", "flux-system", "https://github.com/other/repo"),
 				"remote/apps.yaml":        kustomization("other", "flux-system", "./deploy", "GitRepository", "other"),
 				"missing/apps.yaml":       kustomization("missing", "flux-system", "./does-not-exist", "GitRepository", "flux-system"),
 			}),
-			want: []string{"clusters/prod"},
+			want: []string{"clusters/prod", "missing", "remote"},
 		},
 		{
 			name: "explicitly mapped source",
