@@ -134,6 +134,38 @@ func TestExampleFleetIsClean(t *testing.T) {
 	if rep.Summary.Units != 12 || rep.Summary.Objects == 0 {
 		t.Errorf("summary = %+v", rep.Summary)
 	}
+	// A SOPS-encrypted Secret, a GitHub workflow, a Taskfile and Helm
+	// values beside manifests produce nothing.
+	for _, f := range rep.Findings {
+		switch f.File {
+		case "apps/production/backend-secret.sops.yaml", ".github/workflows/validate.yaml", "Taskfile.yaml", "infrastructure/cert-manager/values.yaml":
+			t.Errorf("finding on %s: %+v", f.File, f)
+		}
+	}
+}
+
+func TestSchemaLocation(t *testing.T) {
+	// The ServiceMonitor schema comes from a kubeconform path template.
+	dir := t.TempDir()
+	schema := `{"type":"object","properties":{"apiVersion":{"type":"string"},"kind":{"type":"string"},` +
+		`"metadata":{"type":"object"},"spec":{"type":"object","properties":{"endpoints":{"type":"array"}},"additionalProperties":false}},"additionalProperties":false}`
+	if err := os.WriteFile(filepath.Join(dir, "servicemonitor-monitoring-v1.json"), []byte(schema), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	loc := filepath.Join(dir, "{{ .ResourceKind }}{{ .KindSuffix }}.json")
+	rep := run(t, filepath.Join("testdata", "rules", "schema-missing", "fail"), fleet.Options{}, validate.Options{SchemaLocations: []string{loc}})
+	if len(rep.Findings) != 0 {
+		t.Errorf("findings with --schema-location: %+v", rep.Findings)
+	}
+	// The same schema rejects an unknown field.
+	if err := os.WriteFile(filepath.Join(dir, "servicemonitor-monitoring-v1.json"),
+		[]byte(strings.Replace(schema, `"endpoints":{"type":"array"}`, `"selector":{"type":"object"}`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep = run(t, filepath.Join("testdata", "rules", "schema-missing", "fail"), fleet.Options{}, validate.Options{SchemaLocations: []string{loc}})
+	if len(rep.Findings) != 1 || rep.Findings[0].Rule != validate.RuleSchemaInvalid {
+		t.Errorf("findings = %+v", rep.Findings)
+	}
 }
 
 func TestIgnoreMechanisms(t *testing.T) {

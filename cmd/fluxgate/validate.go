@@ -205,5 +205,6 @@ func appendSummary(path string, rep *validate.Report) error {
 		return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
 	}
 	defer f.Close()
-	return report.Markdown(f, rep, 50)
+	// Annotations are capped per step; the summary lists what they leave out.
+	return report.Markdown(f, rep, 500)
 }
