@@ -307,3 +307,14 @@ func child(n *yaml.Node, key string) *located {
 	}
 	return nil
 }
+
+// ParseDocuments parses YAML data as the loader does: the Kubernetes
+// objects it holds, with lines. It is for files the loader does not index
+// (ignored by Flux); a syntax error ends the list.
+func ParseDocuments(file string, data []byte) ([]*Document, error) {
+	docs, p := parseDocuments(file, data)
+	if p != nil {
+		return docs, fmt.Errorf("%s", p.Message)
+	}
+	return docs, nil
+}

@@ -25,6 +25,9 @@ const (
 	RuleSubstitutionUndefined = "substitution-undefined"
 	RuleFileTooLarge          = "file-too-large"
 	RulePathEscape            = "path-escape"
+	// RuleChartUnavailable is a Helm chart that cannot be fetched (no
+	// network, --offline with an empty cache, an unsupported source).
+	RuleChartUnavailable = "chart-unavailable"
 )
 
 // Problem is something wrong in the user's repository, found while loading or

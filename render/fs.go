@@ -30,6 +30,11 @@ type unitFS struct {
 	// openAPI is set when a kustomization file read uses the openapi
 	// field (schemas of its own for kustomize's global).
 	openAPI bool
+	// decrypt, when set, opens SOPS-encrypted files as they are read, as
+	// kustomize-controller decrypts sources and resources; decrypted
+	// lists them.
+	decrypt   func(name string, data []byte) ([]byte, error)
+	decrypted []string
 }
 
 func (f *unitFS) usesOpenAPI() bool {
@@ -72,13 +77,20 @@ func (f *unitFS) ReadFile(p string) ([]byte, error) {
 		}
 	}
 	sum := sha256.Sum256(data)
+	if f.decrypt != nil && !isKustomizationName(filepath.Base(p)) && IsSOPSEncrypted(p, data) {
+		plain, err := f.decrypt(p, data)
+		if err != nil {
+			return nil, err
+		}
+		f.mu.Lock()
+		f.decrypted = append(f.decrypted, p)
+		f.mu.Unlock()
+		data = plain
+	}
 	f.mu.Lock()
 	f.read[filepath.Clean(p)] = hex.EncodeToString(sum[:])
-	switch filepath.Base(p) {
-	case "kustomization.yaml", "kustomization.yml", "Kustomization":
-		if bytes.Contains(data, []byte("openapi:")) {
-			f.openAPI = true
-		}
+	if isKustomizationName(filepath.Base(p)) && bytes.Contains(data, []byte("openapi:")) {
+		f.openAPI = true
 	}
 	f.mu.Unlock()
 	return data, nil
@@ -124,4 +136,15 @@ func (f *unitFS) reads(root string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func isKustomizationName(base string) bool {
+	return base == "kustomization.yaml" || base == "kustomization.yml" || base == "Kustomization"
+}
+
+// decryptedFiles lists the files opened with the decryptor.
+func (f *unitFS) decryptedFiles() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.decrypted...)
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/base64"
 	"context"
 	"fmt"
 	"os"
@@ -67,6 +68,10 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 	}
 	ufs := newUnitFS(base, kfile, manifest)
 	ufs.unsafe = r.unsafe
+	provider, _, _ := unstructured.NestedString(spec, "spec", "decryption", "provider")
+	if provider == "sops" && r.opts.Decryptor != nil {
+		ufs.decrypt = r.opts.Decryptor.Decrypt
+	}
 	m, err := kustomizeBuild(ufs, absDir, r.opts.EnableHelm, r.opts.EnableExec)
 	if err != nil {
 		r.fail(u, fmt.Errorf("kustomize build %s: %w", u.Path, err))
@@ -74,7 +79,8 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		return
 	}
 
-	vars, varProblems := r.variables(u, j, ks, ownOutput(m))
+	vars, secretVars, varProblems := r.variables(u, j, ks, ownOutput(m))
+	u.Sensitive = append(u.Sensitive, secretVars...)
 	u.Problems = append(u.Problems, varProblems...)
 	postBuild := ks != nil && hasField(ks, "spec", "postBuild")
 	strategy, _, _ := unstructured.NestedString(spec, "spec", "postBuild", "substituteStrategy")
@@ -120,6 +126,16 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		if err := obj.UnmarshalJSON(b); err != nil {
 			r.fail(u, fmt.Errorf("decode %s: %w", ref, err))
 			return
+		}
+		if _, encrypted := obj.Object["sops"]; encrypted && obj.GetKind() == "Secret" {
+			if u.Kind == KindKustomization && provider != "sops" && obj.GetAnnotations()["kustomize.toolkit.fluxcd.io/decrypt"] != "disabled" {
+				u.Problems = append(u.Problems, fleet.Problem{Rule: fleet.RuleRenderFailed, Severity: fleet.SeverityError,
+					File: file, Line: line, Object: ref,
+					Message: fmt.Sprintf("Secret is SOPS-encrypted but %s sets no spec.decryption; Flux refuses to apply it", u.ID)})
+			}
+			withPlaceholders(obj.Object)
+		} else if obj.GetKind() == "Secret" && len(ufs.decryptedFiles()) > 0 {
+			u.Sensitive = append(u.Sensitive, secretValues(obj.Object)...)
 		}
 		if hasCM {
 			setCommonMetadata(obj, cm)
@@ -331,4 +347,45 @@ func ownOutput(m resmap.ResMap) func(kind, namespace, name string) map[string]an
 		}
 		return nil
 	}
+}
+
+// withPlaceholders replaces the values of a still-encrypted Secret by
+// EncryptedPlaceholder and drops its SOPS metadata, as flux build does
+// when it cannot decrypt.
+func withPlaceholders(obj map[string]any) {
+	delete(obj, "sops")
+	if data, ok := obj["data"].(map[string]any); ok {
+		for k := range data {
+			data[k] = base64.StdEncoding.EncodeToString([]byte(EncryptedPlaceholder))
+		}
+	}
+	if data, ok := obj["stringData"].(map[string]any); ok {
+		for k := range data {
+			data[k] = EncryptedPlaceholder
+		}
+	}
+}
+
+// secretValues returns the plaintext values of a Secret's data (decoded)
+// and stringData.
+func secretValues(obj map[string]any) []string {
+	var out []string
+	if data, ok := obj["data"].(map[string]any); ok {
+		for _, v := range data {
+			if s, ok := v.(string); ok {
+				if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) > 0 {
+					out = append(out, string(b))
+				}
+				out = append(out, s)
+			}
+		}
+	}
+	if data, ok := obj["stringData"].(map[string]any); ok {
+		for _, v := range data {
+			if s, ok := v.(string); ok && s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render"
 )
 
 // The fixtures under testdata/fleets/patterns reproduce the layouts of
@@ -37,8 +38,10 @@ type patternFixture struct {
 	// found, which clusters must then equal.
 	paths    []string
 	clusters []string
-	// units lists the unit IDs of every cluster.
+	// units lists the Kustomization unit IDs of every cluster.
 	units map[string][]string
+	// helmReleases lists the HelmRelease unit IDs of every cluster.
+	helmReleases map[string][]string
 	// warnings must be among the warnings (Flux reports them too).
 	warnings []patternProblem
 	values   []patternValue
@@ -47,6 +50,11 @@ type patternFixture struct {
 var patternFixtures = []patternFixture{
 	{
 		name:     "kustomize-helm",
+		helmReleases: map[string][]string{
+			"clusters/production":       {"HelmRelease/cert-manager/cert-manager", "HelmRelease/ingress-nginx/ingress-nginx", "HelmRelease/podinfo/podinfo"},
+			"clusters/production-clone": {"HelmRelease/cert-manager/cert-manager", "HelmRelease/ingress-nginx/ingress-nginx", "HelmRelease/podinfo/podinfo"},
+			"clusters/staging":          {"HelmRelease/cert-manager/cert-manager", "HelmRelease/ingress-nginx/ingress-nginx", "HelmRelease/podinfo/podinfo"},
+		},
 		clusters: []string{"clusters/production", "clusters/production-clone", "clusters/staging"},
 		units: map[string][]string{
 			"clusters/production": {
@@ -113,6 +121,9 @@ var patternFixtures = []patternFixture{
 	},
 	{
 		name:     "home-ops",
+		helmReleases: map[string][]string{
+			"kubernetes/flux/cluster": {"HelmRelease/cert-manager/cert-manager", "HelmRelease/default/echo", "HelmRelease/flux-system/flux-instance"},
+		},
 		clusters: []string{"kubernetes/flux/cluster"},
 		units: map[string][]string{
 			"kubernetes/flux/cluster": {
@@ -150,6 +161,9 @@ var patternFixtures = []patternFixture{
 	},
 	{
 		name:     "home-ops-legacy",
+		helmReleases: map[string][]string{
+			"kubernetes/flux": {"HelmRelease/default/echo"},
+		},
 		clusters: []string{"kubernetes/flux"},
 		units: map[string][]string{
 			"kubernetes/flux": {
@@ -176,6 +190,10 @@ var patternFixtures = []patternFixture{
 		// The apps artifact copies two directories that together rebuild
 		// apps/; each cluster defines its own generator of the same name.
 		name:     "artifact-generator",
+		helmReleases: map[string][]string{
+			"clusters/production": {"HelmRelease/ingress-nginx/ingress-nginx", "HelmRelease/podinfo/podinfo"},
+			"clusters/staging":    {"HelmRelease/ingress-nginx/ingress-nginx", "HelmRelease/podinfo/podinfo"},
+		},
 		clusters: []string{"clusters/production", "clusters/staging"},
 		units: map[string][]string{
 			"clusters/production": {
@@ -211,15 +229,28 @@ func TestPatterns(t *testing.T) {
 			if diff := cmp.Diff(fx.clusters, res.Clusters); diff != "" {
 				t.Errorf("clusters (-want +got):\n%s", diff)
 			}
-			got := map[string][]string{}
+			got, gotHR := map[string][]string{}, map[string][]string{}
 			for _, u := range res.Units {
+				if u.Kind == render.KindHelmRelease {
+					gotHR[u.Cluster] = append(gotHR[u.Cluster], u.ID)
+					continue
+				}
 				got[u.Cluster] = append(got[u.Cluster], u.ID)
 			}
 			for _, ids := range got {
 				sort.Strings(ids)
 			}
+			for _, ids := range gotHR {
+				sort.Strings(ids)
+			}
 			if diff := cmp.Diff(fx.units, got); diff != "" {
 				t.Errorf("units per cluster (-want +got):\n%s", diff)
+			}
+			if len(fx.helmReleases) == 0 {
+				fx.helmReleases = map[string][]string{}
+			}
+			if diff := cmp.Diff(fx.helmReleases, gotHR); diff != "" {
+				t.Errorf("HelmRelease units per cluster (-want +got):\n%s", diff)
 			}
 
 			problems := append([]fleet.Problem(nil), repo.Problems...)

@@ -26,6 +26,9 @@ const (
 	// KindOverlay is a plain kustomize overlay built as an entry point of a
 	// repository without a Flux Kustomization for it.
 	KindOverlay = "Overlay"
+	// KindHelmRelease is a Flux HelmRelease: its objects are what
+	// helm-controller would install.
+	KindHelmRelease = "HelmRelease"
 )
 
 // Options configure Render.
@@ -46,9 +49,22 @@ type Options struct {
 	// runs neither, so both are off by default.
 	EnableHelm bool
 	EnableExec bool
+	// Decryptor opens SOPS files for the Kustomizations that declare
+	// spec.decryption.provider sops, in memory. Nil: encrypted values are
+	// replaced by EncryptedPlaceholder.
+	Decryptor *Decryptor
 	// Progress, when set, is called once per finished unit, from any
 	// goroutine, serialised.
 	Progress func(*Unit)
+	// KubernetesVersion is the version Helm charts see in .Capabilities;
+	// empty means DefaultKubernetesVersion.
+	KubernetesVersion string
+	// Offline renders HelmReleases from the chart cache only: a remote
+	// chart that is not cached is a chart-unavailable problem.
+	Offline bool
+	// CacheDir is the content-addressed cache of fetched Helm charts;
+	// empty means $XDG_CACHE_HOME/fluxgate/charts.
+	CacheDir string
 }
 
 // Object is one rendered object and the source document it came from.
@@ -58,6 +74,9 @@ type Object struct {
 	// to the repository root; Line is 0 when only the file is known.
 	File string
 	Line int
+	// Template is the chart template that produced the object (the
+	// "# Source:" path Helm prints) for HelmRelease units; empty otherwise.
+	Template string
 }
 
 // Ref names the object as Kind/namespace/name.
@@ -67,7 +86,8 @@ func (o *Object) Ref() string {
 }
 
 // Unit is the output of one Flux Kustomization (or plain overlay): what
-// kustomize-controller would apply for it.
+// kustomize-controller would apply for it; or of one HelmRelease: what
+// helm-controller would install.
 type Unit struct {
 	// ID is Kind/namespace/name of the Flux object, or Overlay/<path>.
 	ID        string
@@ -79,7 +99,8 @@ type Unit struct {
 	// File and Line locate the document declaring the unit.
 	File string
 	Line int
-	// Path is the directory built, relative to the repository root.
+	// Path is the directory built, relative to the repository root; for a
+	// HelmRelease, the chart's directory or its repository URL and version.
 	Path string
 	// Parent is the ID of the unit whose output declared this one.
 	Parent    string
@@ -95,6 +116,10 @@ type Unit struct {
 	Problems []fleet.Problem
 	// Failed is set when the unit could not be built.
 	Failed bool
+	// Sensitive holds values that came from Secrets (decrypted SOPS data,
+	// substituteFrom Secret variables) and may appear in the objects;
+	// outputs mask them. Never print it.
+	Sensitive []string
 
 	parent *Unit
 }
@@ -133,6 +158,7 @@ type job struct {
 	cluster string
 	parent  *Unit
 	ks      map[string]any // the Flux Kustomization as rendered, nil for overlays
+	hr      map[string]any // the HelmRelease as rendered, for KindHelmRelease
 	doc     *fleet.Document
 	file    string
 	line    int
@@ -162,7 +188,7 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 		}
 		opts.Dir = tmp
 	}
-	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}}
+	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: newChartFetcher()}
 	for f, reason := range repo.Unsafe {
 		r.unsafe[filepath.Join(opts.Dir, filepath.FromSlash(f))] = reason
 	}
@@ -216,6 +242,8 @@ type renderer struct {
 	deferred []job
 	// final is set for the second pass, when lookups see every unit.
 	final bool
+	// charts fetches remote Helm charts for HelmRelease units.
+	charts *chartFetcher
 }
 
 // rootJob finds what builds an entry point: the Kustomization of the
@@ -281,6 +309,10 @@ func (r *renderer) spawn(ctx context.Context, j job) {
 }
 
 func jobID(j job) string {
+	if j.hr != nil {
+		u := unstructured.Unstructured{Object: j.hr}
+		return fleet.ObjectRef(u.GetKind(), u.GetNamespace(), u.GetName())
+	}
 	if j.ks == nil {
 		return KindOverlay + "/" + j.path
 	}
@@ -297,6 +329,10 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 	u := &Unit{ID: jobID(j), Cluster: j.cluster, File: j.file, Line: j.line}
 	if j.parent != nil {
 		u.Parent, u.parent = j.parent.ID, j.parent
+	}
+	if j.hr != nil {
+		r.buildHelmRelease(ctx, u, j)
+		return u, r.children(u, j)
 	}
 	if j.ks == nil {
 		u.Kind = KindOverlay
@@ -406,12 +442,17 @@ func (r *renderer) problem(u *Unit, rule string, sev fleet.Severity, msg string)
 	return fleet.Problem{Rule: rule, Severity: sev, File: u.File, Line: u.Line, Object: u.ID, Message: msg}
 }
 
-// children turns the Flux Kustomizations among a unit's objects into jobs.
+// children turns the Flux Kustomizations and HelmReleases among a unit's
+// objects into jobs.
 func (r *renderer) children(u *Unit, j job) []job {
 	var out []job
 	for _, o := range u.Objects {
 		api, _ := o.Object["apiVersion"].(string)
 		kind, _ := o.Object["kind"].(string)
+		if kind == "HelmRelease" && strings.HasPrefix(api, fleet.GroupHelm+"/") {
+			out = append(out, job{cluster: j.cluster, parent: u, hr: o.Object, file: o.File, line: o.Line})
+			continue
+		}
 		if kind != "Kustomization" || !strings.HasPrefix(api, fleet.GroupKustomize+"/") {
 			continue
 		}

@@ -23,6 +23,12 @@ const fleets = "../testdata/fleets"
 
 func renderDir(t *testing.T, dir string, workers int, paths ...string) (*fleet.Repo, *render.Result) {
 	t.Helper()
+	return renderDirOpts(t, dir, render.Options{Workers: workers, Paths: paths})
+}
+
+// renderDirOpts loads dir and renders it with opts (Dir is set here).
+func renderDirOpts(t *testing.T, dir string, opts render.Options) (*fleet.Repo, *render.Result) {
+	t.Helper()
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +43,12 @@ func renderDir(t *testing.T, dir string, workers int, paths ...string) (*fleet.R
 	if err != nil {
 		t.Fatalf("load %s: %v", dir, err)
 	}
-	res, err := render.Render(ctx, repo, render.Options{Dir: abs, Workers: workers, Paths: paths})
+	opts.Dir = abs
+	if opts.CacheDir == "" {
+		// Tests never touch the network: remote charts are chart-unavailable.
+		opts.Offline, opts.CacheDir = true, t.TempDir()
+	}
+	res, err := render.Render(ctx, repo, opts)
 	if err != nil {
 		t.Fatalf("render %s: %v", dir, err)
 	}

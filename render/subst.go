@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
+	"sigs.k8s.io/yaml"
 	"sort"
 	"strings"
 
@@ -27,10 +28,11 @@ const EncryptedPlaceholder = "SOPS_ENCRYPTED"
 // Secrets are looked up in the output of the unit's ancestors, then in the
 // repository's files, then in the unit's own output, then (second pass) in
 // every unit of the cluster.
-func (r *renderer) variables(u *Unit, j job, ks map[string]any, own func(kind, namespace, name string) map[string]any) (map[string]string, []fleet.Problem) {
+func (r *renderer) variables(u *Unit, j job, ks map[string]any, own func(kind, namespace, name string) map[string]any) (map[string]string, []string, []fleet.Problem) {
 	if ks == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
+	var sensitive []string
 	vars := map[string]string{}
 	var problems []fleet.Problem
 	refs, _, _ := unstructured.NestedSlice(ks, "spec", "postBuild", "substituteFrom")
@@ -54,15 +56,35 @@ func (r *renderer) variables(u *Unit, j job, ks map[string]any, own func(kind, n
 			}
 			continue
 		}
+		if kind == "Secret" && r.opts.Decryptor != nil && isPlaceholder(obj) {
+			// An ancestor could not decrypt it; its file can be.
+			for _, d := range r.repo.Lookup(kind, u.Namespace, name) {
+				if _, ok := d.Object["sops"]; ok {
+					obj = d.Object
+					break
+				}
+			}
+		}
+		if _, encrypted := obj["sops"]; encrypted && kind == "Secret" && r.opts.Decryptor != nil {
+			if plain, err := r.decryptObject(obj); err != nil {
+				problems = append(problems, r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError,
+					fmt.Sprintf("postBuild.substituteFrom %s: %v", fleet.ObjectRef(kind, u.Namespace, name), err)))
+			} else {
+				obj = plain
+			}
+		}
 		for k, v := range dataOf(kind, obj) {
 			vars[k] = strings.ReplaceAll(v, "\n", "")
+			if kind == "Secret" && v != EncryptedPlaceholder && vars[k] != "" {
+				sensitive = append(sensitive, vars[k])
+			}
 		}
 	}
 	inline, _, _ := unstructured.NestedStringMap(ks, "spec", "postBuild", "substitute")
 	for k, v := range inline {
 		vars[k] = strings.ReplaceAll(v, "\n", "")
 	}
-	return vars, problems
+	return vars, sensitive, problems
 }
 
 // lookup finds a ConfigMap or Secret: in the output of the unit's ancestors,
@@ -220,4 +242,34 @@ func withVars(ks map[string]any, vars map[string]string) unstructured.Unstructur
 	}
 	obj["spec"] = newSpec
 	return unstructured.Unstructured{Object: obj}
+}
+
+// decryptObject decrypts a SOPS-encrypted object held in memory. SOPS binds
+// each value to its key path, not to the document's layout, so the object
+// can be written back to YAML in any key order first.
+func (r *renderer) decryptObject(obj map[string]any) (map[string]any, error) {
+	data, err := yaml.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := r.opts.Decryptor.Decrypt("object.yaml", data)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := yaml.Unmarshal(plain, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// isPlaceholder reports whether a Secret holds EncryptedPlaceholder values
+// (it was rendered without a key).
+func isPlaceholder(obj map[string]any) bool {
+	for _, v := range dataOf("Secret", obj) {
+		if v == EncryptedPlaceholder {
+			return true
+		}
+	}
+	return false
 }

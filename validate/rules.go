@@ -52,6 +52,7 @@ var Rules = []RuleInfo{
 	{RuleTenantEscape, SeverityError, "A tenant unit (serviceAccountName or targetNamespace) produces objects outside its namespace, cluster-scoped objects, or refers to a source in another namespace.", "Move the object to a platform-owned unit or into the tenant's namespace."},
 	{RuleImagePolicyInvalid, SeverityError, "An ImagePolicy has an invalid semver range, regular expression or policy.", "Fix the policy as the message says."},
 	{RuleSecretNotEncrypted, SeverityError, "A Secret holds plaintext data in Git.", "Encrypt it with SOPS, or use a SealedSecret or an ExternalSecret."},
+	{RuleSOPSRuleMissing, SeverityWarning, "A .sops.yaml creation rule does not cover a secret file, has no recipient, or would leave a Secret's data in plaintext.", "Add or fix the creation rule (path_regex, recipients, encrypted_regex '^(data|stringData)$')."},
 	{RuleFileTooLarge, SeverityError, "A YAML file is over the size limit and was not read.", "Split the file, or raise --max-file-size."},
 	{RulePathEscape, SeverityError, "A path or symlink points outside the repository or the source root.", "Keep paths and symlink targets inside the repository."},
 }

@@ -69,6 +69,7 @@ func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Op
 	v.tenants()
 	v.imagePolicies()
 	v.plaintextSecrets()
+	v.secretFiles()
 
 	rep := &Report{Findings: v.findings}
 	if rep.Findings == nil {

@@ -30,7 +30,7 @@ type renderOptions struct {
 	allowRemoteBases bool
 	enableHelm       bool
 	enableExec       bool
-	showSecrets      bool
+	secrets          secretOptions
 }
 
 func newRenderCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -69,8 +69,8 @@ stderr with file and line; the exit code is 1 when any is an error.`,
 	f.BoolVar(&o.allowRemoteBases, "allow-remote-bases", false, "let kustomizations load remote bases over the network")
 	f.BoolVar(&o.enableHelm, "enable-helm", false, "run kustomize helmCharts generators with the helm command (Flux does not)")
 	f.BoolVar(&o.enableExec, "enable-exec", false, "run kustomize exec KRM functions (Flux does not)")
-	f.BoolVar(&o.showSecrets, "show-secrets", false, "print Secret values instead of a mask")
 	addLoadFlags(cmd, &o.load)
+	addSecretFlags(cmd, &o.secrets, true)
 	return cmd
 }
 
@@ -97,7 +97,11 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 			return fmt.Errorf("--path %s: not a directory of %s", p, dir)
 		}
 	}
-	ropts := render.Options{Dir: abs, Paths: o.paths, Workers: o.load.workers, AllowRemoteBases: o.allowRemoteBases,
+	dec, err := o.secrets.decryptor()
+	if err != nil {
+		return err
+	}
+	ropts := render.Options{Dir: abs, Paths: o.paths, Workers: o.load.workers, AllowRemoteBases: o.allowRemoteBases, Decryptor: dec,
 		EnableHelm: o.enableHelm, EnableExec: o.enableExec}
 	if isTerminal(stderr) {
 		var n atomic.Int64
@@ -113,7 +117,7 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	if !o.showSecrets {
+	if !o.secrets.showSecrets || !isTerminal(stdout) {
 		redactSecrets(res)
 	}
 	switch {
@@ -247,37 +251,4 @@ func writeUnits(out string, res *render.Result) error {
 		}
 	}
 	return nil
-}
-
-// secretMask replaces Secret values in output.
-const secretMask = "**redacted**"
-
-// redactSecrets masks the values of every Secret's data and stringData. The
-// values of SOPS-encrypted Secrets are ciphertext and stay.
-func redactSecrets(res *render.Result) {
-	for _, u := range res.Units {
-		for _, o := range u.Objects {
-			if o.Object["kind"] != "Secret" || o.Object["apiVersion"] != "v1" {
-				continue
-			}
-			if _, encrypted := o.Object["sops"]; encrypted {
-				continue
-			}
-			for _, field := range []string{"data", "stringData"} {
-				m, ok := o.Object[field].(map[string]any)
-				if !ok {
-					continue
-				}
-				masked := make(map[string]any, len(m))
-				for k := range m {
-					if field == "data" {
-						masked[k] = "KipyZWRhY3RlZCoq" // base64 of the mask
-					} else {
-						masked[k] = secretMask
-					}
-				}
-				o.Object[field] = masked
-			}
-		}
-	}
 }

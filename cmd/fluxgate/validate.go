@@ -25,6 +25,7 @@ type validateOptions struct {
 	allowRemoteBases  bool
 	enableHelm        bool
 	enableExec        bool
+	secrets           secretOptions
 }
 
 func newValidateCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -68,6 +69,7 @@ fluxgate could not run.`,
 	f.BoolVar(&o.enableHelm, "enable-helm", false, "run kustomize helmCharts generators with the helm command (Flux does not)")
 	f.BoolVar(&o.enableExec, "enable-exec", false, "run kustomize exec KRM functions (Flux does not)")
 	addLoadFlags(cmd, &o.load)
+	addSecretFlags(cmd, &o.secrets, false)
 	return cmd
 }
 
@@ -141,8 +143,12 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err != nil {
 		return err
 	}
+	dec, err := o.secrets.decryptor()
+	if err != nil {
+		return err
+	}
 	res, err := render.Render(ctx, repo, render.Options{Dir: abs, Paths: o.paths, Workers: o.load.workers,
-		AllowRemoteBases: o.allowRemoteBases, EnableHelm: o.enableHelm, EnableExec: o.enableExec})
+		AllowRemoteBases: o.allowRemoteBases, EnableHelm: o.enableHelm, EnableExec: o.enableExec, Decryptor: dec})
 	if err != nil {
 		return err
 	}
@@ -153,6 +159,7 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err != nil {
 		return err
 	}
+	redactFindings(rep, res)
 	for _, out := range outputs {
 		if err := writeReport(out, rep, stdout); err != nil {
 			return err

@@ -1,0 +1,532 @@
+package render
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	"helm.sh/helm/v3/pkg/strvals"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/fluxgate/fluxgate/fleet"
+)
+
+// DefaultKubernetesVersion is the Kubernetes version Helm charts see when
+// Options.KubernetesVersion is empty.
+const DefaultKubernetesVersion = "1.37.0"
+
+// Labels helm-controller's post-renderer sets on every object of a release.
+const (
+	helmNameLabel      = "helm.toolkit.fluxcd.io/name"
+	helmNamespaceLabel = "helm.toolkit.fluxcd.io/namespace"
+)
+
+// errChartUnavailable marks a chart that cannot be fetched; it becomes a
+// chart-unavailable problem rather than render-failed.
+var errChartUnavailable = errors.New("chart unavailable")
+
+// fetchProblem turns a chart fetch error into chart-unavailable (a
+// warning: Flux would fetch it) or render-failed.
+func (r *renderer) fetchProblem(u *Unit, prefix string, err error) *fleet.Problem {
+	if errors.Is(err, errChartUnavailable) {
+		msg := strings.Replace(err.Error(), errChartUnavailable.Error()+": ", "", 1)
+		p := r.problem(u, fleet.RuleChartUnavailable, fleet.SeverityWarning, prefix+": "+msg)
+		return &p
+	}
+	p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, prefix+": "+err.Error())
+	return &p
+}
+
+// helmChart is a loaded chart and a digest of its content.
+type helmChart struct {
+	chart *chart.Chart
+	// path is the chart directory in the repository for local charts,
+	// or repoURL/chart@version for fetched ones.
+	path   string
+	digest string
+}
+
+// buildHelmRelease renders a HelmRelease the way helm-controller installs
+// it: the chart from its source, values merged in helm-controller's order
+// (chart defaults, valuesFrom, spec.values), a client-only dry-run install
+// with hooks and the CRD policy, objects in the release namespace with
+// helm-controller's origin labels.
+func (r *renderer) buildHelmRelease(ctx context.Context, u *Unit, j job) {
+	obj := unstructured.Unstructured{Object: j.hr}
+	u.Kind, u.Namespace, u.Name = KindHelmRelease, obj.GetNamespace(), obj.GetName()
+	var hr helmv2.HelmRelease
+	if err := decodeHelmRelease(j.hr, &hr); err != nil {
+		r.fail(u, fmt.Errorf("decode HelmRelease %s: %w", u.ID, err))
+		u.Hash = hashInputs(j.hr, nil, nil)
+		return
+	}
+	u.Suspended = hr.Spec.Suspend
+	u.ServiceAccountName = hr.Spec.ServiceAccountName
+	u.TargetNamespace = hr.Spec.TargetNamespace
+
+	ch, prob := r.helmChart(ctx, u, j, &hr)
+	if prob != nil {
+		u.Problems = append(u.Problems, *prob)
+		u.Failed = prob.Severity == fleet.SeverityError
+		u.Hash = hashInputs(j.hr, nil, nil)
+		return
+	}
+	u.Path = ch.path
+	vals, probs := r.helmValues(u, j, &hr)
+	u.Problems = append(u.Problems, probs...)
+	vb, _ := json.Marshal(vals)
+	u.Hash = hashInputs(j.hr, []string{"chart:" + ch.digest, "values:" + string(vb)}, nil)
+
+	objs, err := r.helmTemplate(ctx, &hr, ch.chart, vals)
+	if err != nil {
+		r.fail(u, fmt.Errorf("render HelmRelease %s (%s:%d) chart %s: %w", u.ID, u.File, u.Line, ch.path, err))
+		return
+	}
+	for _, o := range objs {
+		o.File, o.Line = u.File, u.Line
+	}
+	u.Objects = objs
+}
+
+// decodeHelmRelease decodes any served version of a HelmRelease into the v2
+// type; the fields fluxgate reads have the same shape in all of them.
+func decodeHelmRelease(obj map[string]any, hr *helmv2.HelmRelease) error {
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, hr)
+}
+
+// releaseName is helm-controller's release name: spec.releaseName, else
+// <targetNamespace>-<name> or <name>, shortened past 53 characters to a
+// 40-character prefix, a dash and 12 hex digits of its SHA-256.
+func releaseName(hr *helmv2.HelmRelease) string {
+	return shortenReleaseName(hr.GetReleaseName())
+}
+
+func shortenReleaseName(name string) string {
+	const maxLength, hashLength = 53, 12
+	if len(name) <= maxLength {
+		return name
+	}
+	sum := fmt.Sprintf("%x", sha256.Sum256([]byte(name)))
+	return name[:maxLength-(hashLength+1)] + "-" + sum[:hashLength]
+}
+
+// helmChart finds and loads the HelmRelease's chart.
+func (r *renderer) helmChart(ctx context.Context, u *Unit, j job, hr *helmv2.HelmRelease) (*helmChart, *fleet.Problem) {
+	switch {
+	case hr.Spec.Chart != nil:
+		s := hr.Spec.Chart.Spec
+		ns := s.SourceRef.Namespace
+		if ns == "" {
+			ns = u.Namespace
+		}
+		return r.chartFromSource(ctx, u, j, s.SourceRef.Kind, ns, s.SourceRef.Name, s.Chart, s.Version, s.ValuesFiles)
+	case hr.Spec.ChartRef != nil:
+		ref := hr.Spec.ChartRef
+		ns := ref.Namespace
+		if ns == "" {
+			ns = u.Namespace
+		}
+		if ref.Kind == "HelmChart" {
+			hc := r.lookupAny(j, "HelmChart", ns, ref.Name)
+			if hc == nil {
+				p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError,
+					fmt.Sprintf("chartRef %s is not defined in the repository", fleet.ObjectRef("HelmChart", ns, ref.Name)))
+				return nil, &p
+			}
+			kind, _, _ := unstructured.NestedString(hc, "spec", "sourceRef", "kind")
+			name, _, _ := unstructured.NestedString(hc, "spec", "sourceRef", "name")
+			chartName, _, _ := unstructured.NestedString(hc, "spec", "chart")
+			version, _, _ := unstructured.NestedString(hc, "spec", "version")
+			valuesFiles, _, _ := unstructured.NestedStringSlice(hc, "spec", "valuesFiles")
+			return r.chartFromSource(ctx, u, j, kind, ns, name, chartName, version, valuesFiles)
+		}
+		if ref.Kind == "OCIRepository" {
+			what := fleet.ObjectRef(ref.Kind, ns, ref.Name)
+			oci := r.lookupAny(j, ref.Kind, ns, ref.Name)
+			if oci == nil {
+				p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError, fmt.Sprintf("chartRef %s is not defined in the repository", what))
+				return nil, &p
+			}
+			url, _, _ := unstructured.NestedString(oci, "spec", "url")
+			insecure, _, _ := unstructured.NestedBool(oci, "spec", "insecure")
+			version, _, _ := unstructured.NestedString(oci, "spec", "ref", "semver")
+			if version == "" {
+				version, _, _ = unstructured.NestedString(oci, "spec", "ref", "tag")
+			}
+			if version == "" {
+				version = "latest"
+			}
+			ch, err := r.ociChart(ctx, url, version, insecure)
+			if err != nil {
+				return nil, r.fetchProblem(u, "chartRef "+what, err)
+			}
+			return ch, nil
+		}
+		p := r.problem(u, fleet.RuleChartUnavailable, fleet.SeverityWarning,
+			fmt.Sprintf("chartRef %s: %s charts are not supported yet; the release is not rendered", fleet.ObjectRef(ref.Kind, ns, ref.Name), ref.Kind))
+		return nil, &p
+	}
+	p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, "spec.chart or spec.chartRef must be set")
+	return nil, &p
+}
+
+// chartFromSource loads chart chartName from the source kind/ns/name: a
+// directory of a source that maps to the tree (GitRepository, Bucket), or
+// a chart repository (HelmRepository).
+func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, kind, ns, name, chartName, version string, valuesFiles []string) (*helmChart, *fleet.Problem) {
+	if kind == "HelmRepository" {
+		repo := r.lookupAny(j, kind, ns, name)
+		if repo == nil {
+			p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError,
+				fmt.Sprintf("sourceRef %s is not defined in the repository", fleet.ObjectRef(kind, ns, name)))
+			return nil, &p
+		}
+		ch, err := r.remoteChart(ctx, repo, chartName, version)
+		if err != nil {
+			return nil, r.fetchProblem(u, fmt.Sprintf("chart %s %s from %s", chartName, displayVersion(version), fleet.ObjectRef(kind, ns, name)), err)
+		}
+		if err := applyValuesFiles(ch.chart, valuesFiles); err != nil {
+			p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, err.Error())
+			return nil, &p
+		}
+		return ch, nil
+	}
+	src := r.repo.ResolveSourceIn(j.cluster, kind, ns, name, &fleet.Document{File: u.File, Line: u.Line, Kind: u.Kind, Namespace: u.Namespace, Name: u.Name})
+	if src.Problem != nil {
+		return nil, src.Problem
+	}
+	rel := path.Clean("./" + strings.TrimPrefix(chartName, "/"))
+	if rel == ".." || strings.HasPrefix(rel, "../") {
+		p := r.problem(u, fleet.RulePathEscape, fleet.SeverityError, fmt.Sprintf("spec.chart.spec.chart %q leaves the source root", chartName))
+		return nil, &p
+	}
+	dir := path.Join(src.Dir, rel)
+	if !r.repo.IsDir(dir) {
+		p := r.problem(u, fleet.RulePathNotFound, fleet.SeverityError,
+			fmt.Sprintf("chart %q does not exist in source %s (%s)", chartName, fleet.ObjectRef(kind, ns, name), dir))
+		return nil, &p
+	}
+	abs := filepath.Join(r.opts.Dir, filepath.FromSlash(dir))
+	c, err := loader.LoadDir(abs)
+	if err != nil {
+		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("load chart %s: %s", dir, r.scrubPaths(err.Error())))
+		return nil, &p
+	}
+	if err := applyValuesFiles(c, valuesFiles); err != nil {
+		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("chart %s: %v", dir, err))
+		return nil, &p
+	}
+	h := sha256.New()
+	for _, f := range c.Raw {
+		fmt.Fprintf(h, "%s\x00%d\x00", f.Name, len(f.Data))
+		h.Write(f.Data)
+	}
+	return &helmChart{chart: c, path: dir, digest: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+func displayVersion(v string) string {
+	if v == "" {
+		return "*"
+	}
+	return v
+}
+
+// applyValuesFiles replaces the chart's default values with the merge of
+// the named files of the chart, as source-controller does for a HelmChart
+// with valuesFiles.
+func applyValuesFiles(c *chart.Chart, files []string) error {
+	if len(files) == 0 {
+		return nil
+	}
+	merged := map[string]any{}
+	for _, name := range files {
+		name = strings.TrimPrefix(path.Clean(name), "./")
+		var data []byte
+		found := false
+		for _, f := range c.Raw {
+			if f.Name == name {
+				data, found = f.Data, true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("values file %s not found in chart %s", name, c.Name())
+		}
+		v, err := chartutil.ReadValues(data)
+		if err != nil {
+			return fmt.Errorf("values file %s of chart %s: %w", name, c.Name(), err)
+		}
+		merged = mergeMaps(merged, v)
+	}
+	c.Values = merged
+	return nil
+}
+
+// lookupAny finds an object the HelmRelease refers to in its ancestors'
+// output, the repository's files, then every rendered unit of the cluster.
+func (r *renderer) lookupAny(j job, kind, ns, name string) map[string]any {
+	if o := r.lookup(j.parent, kind, ns, name, j.cluster, false); o != nil {
+		return o
+	}
+	return r.lookup(j.parent, kind, ns, name, j.cluster, true)
+}
+
+// helmValues merges values in helm-controller's order: valuesFrom in
+// order (valuesKey default values.yaml, targetPath with Helm's --set
+// parser), then spec.values. The chart defaults are merged by Helm.
+func (r *renderer) helmValues(u *Unit, j job, hr *helmv2.HelmRelease) (map[string]any, []fleet.Problem) {
+	result := map[string]any{}
+	var problems []fleet.Problem
+	for _, ref := range hr.Spec.ValuesFrom {
+		obj := r.lookupAny(j, ref.Kind, u.Namespace, ref.Name)
+		what := fleet.ObjectRef(ref.Kind, u.Namespace, ref.Name)
+		if obj == nil {
+			if !ref.Optional {
+				problems = append(problems, r.problem(u, fleet.RuleSourceUnavailable, fleet.SeverityWarning,
+					fmt.Sprintf("valuesFrom %s is not in the repository; helm-controller fails unless it exists in the cluster; rendered without it", what)))
+			}
+			continue
+		}
+		key := ref.ValuesKey
+		if key == "" {
+			key = "values.yaml"
+		}
+		data, ok := dataOf(ref.Kind, obj)[key]
+		if !ok {
+			if !ref.Optional {
+				problems = append(problems, r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError,
+					fmt.Sprintf("valuesFrom %s has no key %q", what, key)))
+			}
+			continue
+		}
+		if ref.TargetPath != "" {
+			if err := replacePathValue(result, ref.TargetPath, data); err != nil {
+				problems = append(problems, r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError,
+					fmt.Sprintf("valuesFrom %s targetPath %q: %v", what, ref.TargetPath, err)))
+			}
+			continue
+		}
+		v, err := chartutil.ReadValues([]byte(data))
+		if err != nil {
+			problems = append(problems, r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError,
+				fmt.Sprintf("valuesFrom %s key %q is not valid YAML: %v", what, key, err)))
+			continue
+		}
+		result = mergeMaps(result, v)
+	}
+	if hr.Spec.Values != nil && len(hr.Spec.Values.Raw) > 0 {
+		var v map[string]any
+		if err := json.Unmarshal(hr.Spec.Values.Raw, &v); err != nil {
+			problems = append(problems, r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("spec.values: %v", err)))
+		} else {
+			result = mergeMaps(result, v)
+		}
+	}
+	return result, problems
+}
+
+// replacePathValue sets value at path the way helm-controller does: with
+// Helm's --set parser, as a string when the value is quoted.
+func replacePathValue(values map[string]any, targetPath, value string) error {
+	const single, double = "'", `"`
+	if (strings.HasPrefix(value, single) && strings.HasSuffix(value, single)) ||
+		(strings.HasPrefix(value, double) && strings.HasSuffix(value, double)) {
+		return strvals.ParseIntoString(targetPath+"="+strings.Trim(value, single+double), values)
+	}
+	return strvals.ParseInto(targetPath+"="+value, values)
+}
+
+// mergeMaps merges b into a copy of a, recursively for maps; b wins.
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		if bm, ok := v.(map[string]any); ok {
+			if am, ok := out[k].(map[string]any); ok {
+				out[k] = mergeMaps(am, bm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// helmTemplate runs a client-only dry-run install and returns the release's
+// objects: manifests (CRDs first when the CRD policy installs them) then
+// hooks.
+func (r *renderer) helmTemplate(ctx context.Context, hr *helmv2.HelmRelease, c *chart.Chart, vals map[string]any) ([]*Object, error) {
+	kv := r.opts.KubernetesVersion
+	if kv == "" {
+		kv = DefaultKubernetesVersion
+	}
+	kubeVersion, err := chartutil.ParseKubeVersion(kv)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes version %q: %w", kv, err)
+	}
+	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+	install.DryRun = true
+	install.ClientOnly = true
+	install.Replace = true
+	install.ReleaseName = releaseName(hr)
+	install.Namespace = hr.GetReleaseNamespace()
+	install.KubeVersion = kubeVersion
+	install.DisableOpenAPIValidation = true
+	policy := helmv2.Create
+	if hr.Spec.Install != nil && hr.Spec.Install.CRDs != "" {
+		policy = hr.Spec.Install.CRDs
+	}
+	install.IncludeCRDs = policy != helmv2.Skip
+	rel, err := install.RunWithContext(ctx, c, vals)
+	if err != nil {
+		return nil, err
+	}
+	releaseNS := install.Namespace
+	var objs []*Object
+	m := releaseutil.SplitManifests(rel.Manifest)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
+	for _, k := range keys {
+		o, err := manifestObjects(m[k], "")
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, o...)
+	}
+	crdPrefix := c.Name() + "/crds/"
+	for _, o := range objs {
+		if strings.HasPrefix(o.Template, crdPrefix) {
+			continue
+		}
+		// helm-controller's post-renderer labels every object of the release.
+		u := unstructured.Unstructured{Object: o.Object}
+		labels := u.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[helmNameLabel] = hr.Name
+		labels[helmNamespaceLabel] = hr.Namespace
+		u.SetLabels(labels)
+	}
+	for _, h := range rel.Hooks {
+		o, err := manifestObjects(h.Manifest, h.Path)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, o...)
+	}
+	// Helm applies namespaced objects without a namespace in the release
+	// namespace.
+	scopes := crdScopes(objs)
+	for _, o := range objs {
+		u := unstructured.Unstructured{Object: o.Object}
+		if u.GetNamespace() == "" && !isClusterScoped(o.Object, scopes) {
+			u.SetNamespace(releaseNS)
+		}
+	}
+	return objs, nil
+}
+
+// manifestObjects parses one rendered manifest (possibly several
+// documents) into objects, with the template named by its "# Source:"
+// comment (or source when given).
+func manifestObjects(manifest, source string) ([]*Object, error) {
+	var out []*Object
+	for _, doc := range strings.Split("\n"+manifest, "\n---") {
+		tmpl := source
+		for _, line := range strings.Split(doc, "\n") {
+			if rest, ok := strings.CutPrefix(line, "# Source: "); ok && tmpl == "" {
+				tmpl = strings.TrimSpace(rest)
+			}
+		}
+		var obj map[string]any
+		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+			return nil, fmt.Errorf("parse rendered %s: %w", tmpl, err)
+		}
+		if len(obj) == 0 {
+			continue
+		}
+		out = append(out, &Object{Object: obj, Template: tmpl})
+	}
+	return out, nil
+}
+
+// clusterScopedKinds lists the built-in Kubernetes kinds that are not
+// namespaced.
+var clusterScopedKinds = map[string]bool{
+	"Namespace": true, "Node": true, "PersistentVolume": true, "ComponentStatus": true,
+	"ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true,
+	"StorageClass": true, "CSIDriver": true, "CSINode": true, "VolumeAttachment": true, "VolumeAttributesClass": true,
+	"PriorityClass": true, "RuntimeClass": true, "IngressClass": true, "APIService": true,
+	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
+	"MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
+	"CertificateSigningRequest": true, "ClusterTrustBundle": true, "FlowSchema": true,
+	"PriorityLevelConfiguration": true, "DeviceClass": true, "IPAddress": true, "ServiceCIDR": true,
+	"StorageVersionMigration": true,
+}
+
+// crdScopes maps group/kind to the scope of the CRDs among objs.
+func crdScopes(objs []*Object) map[string]string {
+	out := map[string]string{}
+	for _, o := range objs {
+		if o.Object["kind"] != "CustomResourceDefinition" {
+			continue
+		}
+		group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
+		kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
+		scope, _, _ := unstructured.NestedString(o.Object, "spec", "scope")
+		out[group+"/"+kind] = scope
+	}
+	return out
+}
+
+func isClusterScoped(obj map[string]any, scopes map[string]string) bool {
+	api, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	group := ""
+	if i := strings.Index(api, "/"); i >= 0 {
+		group = api[:i]
+	}
+	if s, ok := scopes[group+"/"+kind]; ok {
+		return s == "Cluster"
+	}
+	builtin := !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
+	return builtin && clusterScopedKinds[kind]
+}
+
+// cacheDir is the chart cache directory.
+func (r *renderer) cacheDir() (string, error) {
+	if r.opts.CacheDir != "" {
+		return r.opts.CacheDir, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "fluxgate", "charts"), nil
+}
