@@ -23,14 +23,12 @@ import (
 const renderHeader = "# Rendered by fluxgate"
 
 type renderOptions struct {
-	load             loadOptions
-	paths            []string
-	outputDir        string
-	output           string
-	allowRemoteBases bool
-	enableHelm       bool
-	enableExec       bool
-	secrets          secretOptions
+	load        loadOptions
+	paths       []string
+	outputDir   string
+	output      string
+	build       buildOptions
+	kubeVersion string
 }
 
 func newRenderCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -66,11 +64,9 @@ stderr with file and line; the exit code is 1 when any is an error.`,
 	f.StringSliceVar(&o.paths, "path", nil, "cluster entry point to render, relative to DIR (repeatable; default: every entry point)")
 	f.StringVar(&o.outputDir, "output-dir", "", "write one file per unit under this directory instead of stdout")
 	f.StringVarP(&o.output, "output", "o", "yaml", "stdout format: yaml or json")
-	f.BoolVar(&o.allowRemoteBases, "allow-remote-bases", false, "let kustomizations load remote bases over the network")
-	f.BoolVar(&o.enableHelm, "enable-helm", false, "run kustomize helmCharts generators with the helm command (Flux does not)")
-	f.BoolVar(&o.enableExec, "enable-exec", false, "run kustomize exec KRM functions (Flux does not)")
+	f.StringVar(&o.kubeVersion, "kubernetes-version", "", "Kubernetes version HelmReleases are templated for, e.g. 1.36 (default: the newest embedded)")
 	addLoadFlags(cmd, &o.load)
-	addSecretFlags(cmd, &o.secrets, true)
+	addBuildFlags(cmd, &o.build, true)
 	return cmd
 }
 
@@ -97,12 +93,10 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 			return fmt.Errorf("--path %s: not a directory of %s", p, dir)
 		}
 	}
-	dec, err := o.secrets.decryptor()
+	ropts, err := o.build.renderOptions(abs, o.paths, o.load.workers, o.kubeVersion)
 	if err != nil {
 		return err
 	}
-	ropts := render.Options{Dir: abs, Paths: o.paths, Workers: o.load.workers, AllowRemoteBases: o.allowRemoteBases, Decryptor: dec,
-		EnableHelm: o.enableHelm, EnableExec: o.enableExec}
 	if isTerminal(stderr) {
 		var n atomic.Int64
 		ropts.Progress = func(u *render.Unit) {
@@ -117,7 +111,7 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	if !o.secrets.showSecrets || !isTerminal(stdout) {
+	if !o.build.secrets.showSecrets || !isTerminal(stdout) {
 		redactSecrets(res)
 	}
 	switch {

@@ -22,10 +22,7 @@ type validateOptions struct {
 	failOn            string
 	outputs           []string
 	schemaLocations   []string
-	allowRemoteBases  bool
-	enableHelm        bool
-	enableExec        bool
-	secrets           secretOptions
+	build             buildOptions
 }
 
 func newValidateCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -65,11 +62,8 @@ fluxgate could not run.`,
 	f.StringVar(&o.failOn, "fail-on", "error", "lowest severity that fails the run: error, warning, info or none")
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format, optionally to a file: text, json, junit, sarif, github, or FORMAT=PATH (repeatable; default text)")
 	f.StringSliceVar(&o.schemaLocations, "schema-location", nil, "more schemas, as a kubeconform path template (repeatable)")
-	f.BoolVar(&o.allowRemoteBases, "allow-remote-bases", false, "let kustomizations load remote bases over the network")
-	f.BoolVar(&o.enableHelm, "enable-helm", false, "run kustomize helmCharts generators with the helm command (Flux does not)")
-	f.BoolVar(&o.enableExec, "enable-exec", false, "run kustomize exec KRM functions (Flux does not)")
 	addLoadFlags(cmd, &o.load)
-	addSecretFlags(cmd, &o.secrets, false)
+	addBuildFlags(cmd, &o.build, false)
 	return cmd
 }
 
@@ -143,12 +137,11 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err != nil {
 		return err
 	}
-	dec, err := o.secrets.decryptor()
+	ropts, err := o.build.renderOptions(abs, o.paths, o.load.workers, o.kubernetesVersion)
 	if err != nil {
 		return err
 	}
-	res, err := render.Render(ctx, repo, render.Options{Dir: abs, Paths: o.paths, Workers: o.load.workers,
-		AllowRemoteBases: o.allowRemoteBases, EnableHelm: o.enableHelm, EnableExec: o.enableExec, Decryptor: dec})
+	res, err := render.Render(ctx, repo, ropts)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fluxgate/fluxgate/render"
+)
+
+// buildOptions are the flags that shape how units are built, shared by
+// every command that renders.
+type buildOptions struct {
+	allowRemoteBases bool
+	enableHelm       bool
+	enableExec       bool
+	offline          bool
+	cacheDir         string
+	secrets          secretOptions
+}
+
+func addBuildFlags(cmd *cobra.Command, o *buildOptions, showSecrets bool) {
+	f := cmd.Flags()
+	f.BoolVar(&o.allowRemoteBases, "allow-remote-bases", false, "let kustomizations load remote bases over the network")
+	f.BoolVar(&o.enableHelm, "enable-helm", false, "run kustomize helmCharts generators with the helm command (Flux does not)")
+	f.BoolVar(&o.enableExec, "enable-exec", false, "run kustomize exec KRM functions (Flux does not)")
+	f.BoolVar(&o.offline, "offline", false, "render HelmReleases from the chart cache only; an uncached remote chart is a chart-unavailable finding")
+	f.StringVar(&o.cacheDir, "cache-dir", "", "cache directory; charts go to its charts/ (default $XDG_CACHE_HOME/fluxgate)")
+	addSecretFlags(cmd, &o.secrets, showSecrets)
+}
+
+// renderOptions turns the flags into render options for the repository at
+// abs.
+func (o *buildOptions) renderOptions(abs string, paths []string, workers int, kubernetesVersion string) (render.Options, error) {
+	dec, err := o.secrets.decryptor()
+	if err != nil {
+		return render.Options{}, err
+	}
+	ropts := render.Options{
+		Dir: abs, Paths: paths, Workers: workers, Decryptor: dec,
+		AllowRemoteBases: o.allowRemoteBases, EnableHelm: o.enableHelm, EnableExec: o.enableExec,
+		Offline: o.offline, KubernetesVersion: kubernetesVersion,
+	}
+	if o.cacheDir != "" {
+		ropts.CacheDir = filepath.Join(o.cacheDir, "charts")
+	}
+	return ropts, nil
+}
