@@ -3,7 +3,6 @@ package fleet_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/internal/testenv"
 )
 
 // kustomizeFile returns a kustomize kustomization.yaml listing resources.
@@ -449,8 +449,7 @@ func TestRemoteBases(t *testing.T) {
 }
 
 func TestDependsOnAndVariablesInRawDocuments(t *testing.T) {
-	dir := t.TempDir()
-	files := map[string]string{
+	dir := testenv.WriteTree(t, map[string]string{
 		// Namespaces come from the kustomization; dependsOn names them.
 		"apps/kustomization.yaml": "namespace: cert-manager\nresources:\n- cert-manager.yaml\n",
 		"apps/cert-manager.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cert-manager\nspec:\n" +
@@ -458,16 +457,7 @@ func TestDependsOnAndVariablesInRawDocuments(t *testing.T) {
 		"echo/ks.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: echo\nspec:\n" +
 			"  interval: ${SYNC_INTERVAL:=10m}\n  path: ./echo\n  prune: true\n  dependsOn:\n    - name: cert-manager\n      namespace: cert-manager\n" +
 			"  sourceRef:\n    kind: GitRepository\n    name: flux-system\n    namespace: flux-system\n",
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)

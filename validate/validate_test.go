@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
 	"github.com/fluxgate/fluxgate/validate"
 )
@@ -182,7 +183,7 @@ func TestIgnoreMechanisms(t *testing.T) {
 	}
 	// The annotation on the object.
 	tmp := t.TempDir()
-	copyDir(t, dir, tmp)
+	testenv.CopyTree(t, dir, tmp)
 	p := filepath.Join(tmp, "app", "deploy.yaml")
 	data, err := os.ReadFile(p)
 	if err != nil {
@@ -207,45 +208,13 @@ func TestStrictMakesMissingSchemasErrors(t *testing.T) {
 	}
 }
 
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestDeprecatedButServedFluxAPI(t *testing.T) {
-	dir := t.TempDir()
-	files := map[string]string{
+	dir := testenv.WriteTree(t, map[string]string{
 		"clusters/test/alerts.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: alerts\n  namespace: flux-system\nspec:\n" +
 			"  interval: 10m\n  path: ./alerts\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
 		"alerts/provider.yaml": "apiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Provider\nmetadata:\n  name: slack\n  namespace: flux-system\nspec:\n" +
 			"  type: slack\n  channel: general\n  secretRef:\n    name: slack-url\n",
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	rep := run(t, dir, fleet.Options{}, validate.Options{})
 	want := []located{{"deprecated-api", "warning", "alerts/provider.yaml", 1}}
 	var got []located
@@ -312,16 +281,7 @@ func TestSecretFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for name, content := range tt.files {
-				p := filepath.Join(dir, filepath.FromSlash(name))
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			dir := testenv.WriteTree(t, tt.files)
 			rep := run(t, dir, fleet.Options{}, validate.Options{})
 			var got []located
 			for _, f := range rep.Findings {

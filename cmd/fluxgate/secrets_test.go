@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
 )
 
@@ -17,7 +18,7 @@ import (
 func TestNoSecretValueInAnyOutput(t *testing.T) {
 	const canary = "canary-5b1e77d0"
 	dir := t.TempDir()
-	copyFleet(t, filepath.Join(fleets, "fleet-infra"), dir)
+	testenv.CopyTree(t, filepath.Join(fleets, "fleet-infra"), dir)
 	add := func(name, content string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
@@ -93,27 +94,5 @@ func TestNoSecretValueInAnyOutput(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the production SOPS Secret was not decrypted")
-	}
-}
-
-func copyFleet(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
