@@ -49,7 +49,7 @@ type patternFixture struct {
 
 var patternFixtures = []patternFixture{
 	{
-		name:     "kustomize-helm",
+		name: "kustomize-helm",
 		helmReleases: map[string][]string{
 			"clusters/production":       {"HelmRelease/cert-manager/cert-manager", "HelmRelease/ingress-nginx/ingress-nginx", "HelmRelease/podinfo/podinfo"},
 			"clusters/production-clone": {"HelmRelease/cert-manager/cert-manager", "HelmRelease/ingress-nginx/ingress-nginx", "HelmRelease/podinfo/podinfo"},
@@ -120,7 +120,7 @@ var patternFixtures = []patternFixture{
 		},
 	},
 	{
-		name:     "home-ops",
+		name: "home-ops",
 		helmReleases: map[string][]string{
 			"kubernetes/flux/cluster": {"HelmRelease/cert-manager/cert-manager", "HelmRelease/default/echo", "HelmRelease/flux-system/flux-instance"},
 		},
@@ -160,7 +160,7 @@ var patternFixtures = []patternFixture{
 		},
 	},
 	{
-		name:     "home-ops-legacy",
+		name: "home-ops-legacy",
 		helmReleases: map[string][]string{
 			"kubernetes/flux": {"HelmRelease/default/echo"},
 		},
@@ -189,7 +189,7 @@ var patternFixtures = []patternFixture{
 	{
 		// The apps artifact copies two directories that together rebuild
 		// apps/; each cluster defines its own generator of the same name.
-		name:     "artifact-generator",
+		name: "artifact-generator",
 		helmReleases: map[string][]string{
 			"clusters/production": {"HelmRelease/ingress-nginx/ingress-nginx", "HelmRelease/podinfo/podinfo"},
 			"clusters/staging":    {"HelmRelease/ingress-nginx/ingress-nginx", "HelmRelease/podinfo/podinfo"},

@@ -181,9 +181,11 @@ func encodeUnit(buf *bytes.Buffer, u *render.Unit) error {
 }
 
 type jsonObject struct {
-	File   string         `json:"file"`
-	Line   int            `json:"line"`
-	Object map[string]any `json:"object"`
+	File string `json:"file"`
+	Line int    `json:"line"`
+	// Template is the chart template of a HelmRelease's object.
+	Template string         `json:"template,omitempty"`
+	Object   map[string]any `json:"object"`
 }
 
 type jsonUnit struct {
@@ -209,7 +211,7 @@ func writeJSON(w io.Writer, res *render.Result) error {
 		ju := jsonUnit{ID: u.ID, Kind: u.Kind, Cluster: u.Cluster, File: u.File, Line: u.Line, Path: u.Path,
 			Parent: u.Parent, Hash: u.Hash, Failed: u.Failed, Objects: []jsonObject{}, Problems: u.Problems}
 		for _, o := range u.Objects {
-			ju.Objects = append(ju.Objects, jsonObject{File: o.File, Line: o.Line, Object: o.Object})
+			ju.Objects = append(ju.Objects, jsonObject{File: o.File, Line: o.Line, Template: o.Template, Object: o.Object})
 		}
 		out.Units = append(out.Units, ju)
 	}
