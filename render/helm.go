@@ -441,10 +441,10 @@ func (r *renderer) helmTemplate(ctx context.Context, hr *helmv2.HelmRelease, c *
 	}
 	// Helm applies namespaced objects without a namespace in the release
 	// namespace.
-	scopes := crdScopes(objs)
+	scopes := CRDScopes(objs)
 	for _, o := range objs {
 		u := unstructured.Unstructured{Object: o.Object}
-		if u.GetNamespace() == "" && !isClusterScoped(o.Object, scopes) {
+		if u.GetNamespace() == "" && !IsClusterScoped(o.Object, scopes) {
 			u.SetNamespace(releaseNS)
 		}
 	}
@@ -473,50 +473,6 @@ func manifestObjects(manifest, source string) ([]*Object, error) {
 		out = append(out, &Object{Object: obj, Template: tmpl})
 	}
 	return out, nil
-}
-
-// clusterScopedKinds lists the built-in Kubernetes kinds that are not
-// namespaced.
-var clusterScopedKinds = map[string]bool{
-	"Namespace": true, "Node": true, "PersistentVolume": true, "ComponentStatus": true,
-	"ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true,
-	"StorageClass": true, "CSIDriver": true, "CSINode": true, "VolumeAttachment": true, "VolumeAttributesClass": true,
-	"PriorityClass": true, "RuntimeClass": true, "IngressClass": true, "APIService": true,
-	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
-	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
-	"MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
-	"CertificateSigningRequest": true, "ClusterTrustBundle": true, "FlowSchema": true,
-	"PriorityLevelConfiguration": true, "DeviceClass": true, "IPAddress": true, "ServiceCIDR": true,
-	"StorageVersionMigration": true,
-}
-
-// crdScopes maps group/kind to the scope of the CRDs among objs.
-func crdScopes(objs []*Object) map[string]string {
-	out := map[string]string{}
-	for _, o := range objs {
-		if o.Object["kind"] != "CustomResourceDefinition" {
-			continue
-		}
-		group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
-		kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
-		scope, _, _ := unstructured.NestedString(o.Object, "spec", "scope")
-		out[group+"/"+kind] = scope
-	}
-	return out
-}
-
-func isClusterScoped(obj map[string]any, scopes map[string]string) bool {
-	api, _ := obj["apiVersion"].(string)
-	kind, _ := obj["kind"].(string)
-	group := ""
-	if i := strings.Index(api, "/"); i >= 0 {
-		group = api[:i]
-	}
-	if s, ok := scopes[group+"/"+kind]; ok {
-		return s == "Cluster"
-	}
-	builtin := !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
-	return builtin && clusterScopedKinds[kind]
 }
 
 // cacheDir is the chart cache directory.

@@ -115,57 +115,13 @@ func matchVersion(versions []string, want string) string {
 	return versions[0]
 }
 
-// clusterScoped lists the built-in Kubernetes kinds that are not
-// namespaced. CRDs in the render add theirs.
-var clusterScoped = map[string]bool{
-	"Namespace": true, "Node": true, "PersistentVolume": true, "ComponentStatus": true,
-	"ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true,
-	"StorageClass": true, "CSIDriver": true, "CSINode": true, "VolumeAttachment": true, "VolumeAttributesClass": true,
-	"PriorityClass": true, "RuntimeClass": true, "IngressClass": true, "APIService": true,
-	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
-	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
-	"MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
-	"CertificateSigningRequest": true, "ClusterTrustBundle": true, "FlowSchema": true,
-	"PriorityLevelConfiguration": true, "DeviceClass": true, "IPAddress": true, "ServiceCIDR": true,
-	"PodSecurityPolicy": true, "SelfSubjectReview": true, "TokenReview": true,
-	"SelfSubjectAccessReview": true, "SelfSubjectRulesReview": true, "SubjectAccessReview": true,
-	"StorageVersionMigration": true,
-}
-
-// isClusterScoped reports whether an object is cluster-scoped: a built-in
-// cluster-scoped kind, or a custom resource whose CRD in the render says
-// so (crdScope is keyed group/kind).
-func (v *run) isClusterScoped(obj map[string]any, crdScope map[string]string) bool {
-	api, _ := obj["apiVersion"].(string)
-	kind, _ := obj["kind"].(string)
-	group := ""
-	if i := strings.Index(api, "/"); i >= 0 {
-		group = api[:i]
-	}
-	if s, ok := crdScope[group+"/"+kind]; ok {
-		return s == "Cluster"
-	}
-	builtin := !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
-	return builtin && clusterScoped[kind]
-}
-
 // crdScopes returns the scope of every CRD in the render, keyed group/kind.
 func (v *run) crdScopes() map[string]string {
-	out := map[string]string{}
+	var objs []*render.Object
 	for _, u := range v.res.Units {
-		for _, o := range u.Objects {
-			if gvkOf(o.Object) != "apiextensions.k8s.io/v1/CustomResourceDefinition" {
-				continue
-			}
-			spec, _ := o.Object["spec"].(map[string]any)
-			group, _ := spec["group"].(string)
-			scope, _ := spec["scope"].(string)
-			names, _ := spec["names"].(map[string]any)
-			kind, _ := names["kind"].(string)
-			out[group+"/"+kind] = scope
-		}
+		objs = append(objs, u.Objects...)
 	}
-	return out
+	return render.CRDScopes(objs)
 }
 
 // duplicates reports an object that two units of one cluster produce.
@@ -184,7 +140,7 @@ func (v *run) duplicates() {
 				group = api[:i]
 			}
 			ref := o.Ref()
-			if v.isClusterScoped(o.Object, scopes) {
+			if render.IsClusterScoped(o.Object, scopes) {
 				kind, _ := o.Object["kind"].(string)
 				md, _ := o.Object["metadata"].(map[string]any)
 				name, _ := md["name"].(string)
@@ -222,7 +178,7 @@ func (v *run) tenants() {
 			md, _ := o.Object["metadata"].(map[string]any)
 			ns, _ := md["namespace"].(string)
 			switch {
-			case v.isClusterScoped(o.Object, scopes):
+			case render.IsClusterScoped(o.Object, scopes):
 				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(),
 					Message: fmt.Sprintf("tenant unit %s (namespace %s) produces a cluster-scoped object", u.ID, home)}, o.Object)
 			case ns != "" && ns != home:
