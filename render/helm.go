@@ -397,13 +397,26 @@ func (r *renderer) helmTemplate(ctx context.Context, hr *helmv2.HelmRelease, c *
 	if hr.Spec.Install != nil && hr.Spec.Install.CRDs != "" {
 		policy = hr.Spec.Install.CRDs
 	}
-	install.IncludeCRDs = policy != helmv2.Skip
+	// The chart's crds/ are applied apart from the release, as
+	// helm-controller does: never post-rendered nor labelled.
+	install.IncludeCRDs = false
+	install.PostRenderer = postRenderers(hr)
 	rel, err := install.RunWithContext(ctx, c, vals)
 	if err != nil {
 		return nil, err
 	}
 	releaseNS := install.Namespace
 	var objs []*Object
+	if policy != helmv2.Skip {
+		for _, crd := range c.CRDObjects() {
+			o, err := manifestObjects(string(crd.File.Data), crd.Filename)
+			if err != nil {
+				return nil, err
+			}
+			objs = append(objs, o...)
+		}
+	}
+	crds := len(objs)
 	m := releaseutil.SplitManifests(rel.Manifest)
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -417,11 +430,7 @@ func (r *renderer) helmTemplate(ctx context.Context, hr *helmv2.HelmRelease, c *
 		}
 		objs = append(objs, o...)
 	}
-	crdPrefix := c.Name() + "/crds/"
-	for _, o := range objs {
-		if strings.HasPrefix(o.Template, crdPrefix) {
-			continue
-		}
+	for _, o := range objs[crds:] {
 		// helm-controller's post-renderer labels every object of the release.
 		u := unstructured.Unstructured{Object: o.Object}
 		labels := u.GetLabels()
@@ -431,6 +440,17 @@ func (r *renderer) helmTemplate(ctx context.Context, hr *helmv2.HelmRelease, c *
 		labels[helmNameLabel] = hr.Name
 		labels[helmNamespaceLabel] = hr.Namespace
 		u.SetLabels(labels)
+		if cm := hr.Spec.CommonMetadata; cm != nil {
+			// helm-controller's commonMetadata post-renderer.
+			meta := map[string]any{}
+			if len(cm.Labels) > 0 {
+				meta["labels"] = stringMap(cm.Labels)
+			}
+			if len(cm.Annotations) > 0 {
+				meta["annotations"] = stringMap(cm.Annotations)
+			}
+			setCommonMetadata(&u, meta)
+		}
 	}
 	for _, h := range rel.Hooks {
 		o, err := manifestObjects(h.Manifest, h.Path)
@@ -485,4 +505,12 @@ func (r *renderer) cacheDir() (string, error) {
 		return "", err
 	}
 	return filepath.Join(d, "fluxgate", "charts"), nil
+}
+
+func stringMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
 )
 
@@ -358,5 +359,96 @@ spec:
 	offline := renderHelmFleet(t, dir, nil, render.Options{CacheDir: cache, Offline: true})
 	if diff := cmp.Diff(want, chartVersions(offline)); diff != "" {
 		t.Errorf("offline from the cache (-want +got):\n%s", diff)
+	}
+}
+
+// TestHelmPostRenderersAndCommonMetadata runs spec.postRenderers (kustomize
+// patches, in order) and spec.commonMetadata as helm-controller does: on
+// the release's manifest, not on hooks (Helm 3) nor on the chart's crds/.
+func TestHelmPostRenderersAndCommonMetadata(t *testing.T) {
+	dir := t.TempDir()
+	testenv.CopyTree(t, filepath.Join("testdata", "helm", "charts"), filepath.Join(dir, "charts"))
+	releases := `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: charts
+  namespace: apps
+spec:
+  interval: 10m
+  url: https://example.org/charts.git
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: post
+  namespace: apps
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: ./charts/demo
+      sourceRef:
+        kind: GitRepository
+        name: charts
+  commonMetadata:
+    labels:
+      team: platform
+  postRenderers:
+  - kustomize:
+      patches:
+      - target:
+          kind: ConfigMap
+        patch: |
+          - op: add
+            path: /metadata/annotations
+            value:
+              patched: first
+  - kustomize:
+      patches:
+      - target:
+          kind: ConfigMap
+        patch: |
+          apiVersion: v1
+          kind: ConfigMap
+          metadata:
+            name: not-used
+            annotations:
+              patched: second
+`
+	for name, content := range map[string]string{"cluster/releases.yaml": releases, "cluster/kustomization.yaml": "resources:\n- releases.yaml\n"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := renderHelmFleet(t, dir, map[string]string{"GitRepository/apps/charts": "."}, render.Options{Offline: true, CacheDir: t.TempDir()})
+	var unit *render.Unit
+	for _, u := range res.Units {
+		if u.ID == "HelmRelease/apps/post" {
+			unit = u
+		}
+	}
+	if unit == nil || unit.Failed {
+		t.Fatalf("unit: %+v", unit)
+	}
+	got := map[string]string{}
+	for _, o := range unit.Objects {
+		md, _ := o.Object["metadata"].(map[string]any)
+		labels, _ := md["labels"].(map[string]any)
+		ann, _ := md["annotations"].(map[string]any)
+		got[o.Ref()] = fmt.Sprintf("team=%v patched=%v", labels["team"], ann["patched"])
+	}
+	want := map[string]string{
+		"ConfigMap/apps/post-values":                   "team=platform patched=second",
+		"ClusterRole/post-reader":                      "team=platform patched=<nil>",
+		"Widget/apps/post":                             "team=platform patched=<nil>",
+		"CustomResourceDefinition/widgets.example.org": "team=<nil> patched=<nil>",
+		"Job/apps/post-migrate":                        "team=<nil> patched=<nil>",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("objects (-want +got):\n%s", diff)
 	}
 }
