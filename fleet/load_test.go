@@ -19,27 +19,11 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/internal/testenv"
 )
 
 // fleetsDir holds the example fleets shared by every package's tests.
 const fleetsDir = "../testdata/fleets"
-
-// writeTree writes files (slash paths relative to a new temporary directory)
-// and returns the directory.
-func writeTree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
 
 // loadDir loads dir through an os.Root, as the CLI does.
 func loadDir(t *testing.T, dir string, opts fleet.Options) *fleet.Repo {
@@ -59,7 +43,7 @@ func loadDir(t *testing.T, dir string, opts fleet.Options) *fleet.Repo {
 // load writes files into a temporary tree and loads it.
 func load(t *testing.T, files map[string]string, opts fleet.Options) *fleet.Repo {
 	t.Helper()
-	return loadDir(t, writeTree(t, files), opts)
+	return loadDir(t, testenv.WriteTree(t, files), opts)
 }
 
 // ignoreMessage compares problems by rule, severity, file, line and object;
@@ -901,11 +885,11 @@ func symlink(t *testing.T, target, link string) {
 }
 
 func TestLoadSymlinks(t *testing.T) {
-	outside := writeTree(t, map[string]string{
+	outside := testenv.WriteTree(t, map[string]string{
 		"secret.yaml":     configMap("outside-secret"),
 		"dir/inside.yaml": configMap("outside-dir"),
 	})
-	dir := writeTree(t, map[string]string{
+	dir := testenv.WriteTree(t, map[string]string{
 		"apps/real.yaml":     configMap("real"),
 		"apps/sub/sub.yaml":  configMap("sub"),
 		"apps/not-yaml.txt":  "text",
@@ -995,7 +979,7 @@ func TestLoadCanceled(t *testing.T) {
 	for i := range 200 {
 		files[fmt.Sprintf("apps/d%d/cm%d.yaml", i%10, i)] = configMap(fmt.Sprint("cm", i))
 	}
-	dir := writeTree(t, files)
+	dir := testenv.WriteTree(t, files)
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -1027,7 +1011,7 @@ func TestLoadWorkersAgree(t *testing.T) {
 		}
 	}
 	files["b/bad.yaml"] = "a: [\n"
-	dir := writeTree(t, files)
+	dir := testenv.WriteTree(t, files)
 	one := loadDir(t, dir, fleet.Options{Workers: 1})
 	many := loadDir(t, dir, fleet.Options{Workers: 8})
 	refs := func(r *fleet.Repo) []string {

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
 )
 
@@ -268,7 +269,7 @@ func TestRenderUnitHashes(t *testing.T) {
 	}
 	// A change to a file a unit reads changes that unit's hash only.
 	dir := t.TempDir()
-	copyTree(t, src, dir)
+	testenv.CopyTree(t, src, dir)
 	p := filepath.Join(dir, "teams", "team-a", "configmap.yaml")
 	data, err := os.ReadFile(p)
 	if err != nil {
@@ -283,28 +284,6 @@ func TestRenderUnitHashes(t *testing.T) {
 		if want := u.ID == "Kustomization/team-a/team-a"; changed != want {
 			t.Errorf("%s %s: hash changed = %v, want %v", u.Cluster, u.ID, changed, want)
 		}
-	}
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -363,21 +342,6 @@ func TestRenderBrokenFleets(t *testing.T) {
 	}
 }
 
-func writeTree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 func TestRenderRefusesWhatFluxRefuses(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -410,7 +374,7 @@ func TestRenderRefusesWhatFluxRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, res := renderDir(t, writeTree(t, tt.files), 1)
+			_, res := renderDir(t, testenv.WriteTree(t, tt.files), 1)
 			if len(res.Units) != 1 || !res.Units[0].Failed {
 				t.Fatalf("want one failed unit, got %+v", res.Units)
 			}
@@ -425,7 +389,7 @@ func TestRenderRefusesWhatFluxRefuses(t *testing.T) {
 func TestRenderSourceWithoutNamespaceInFile(t *testing.T) {
 	// The GitRepository's namespace comes from its kustomization's
 	// namespace field; the Kustomization refers to it by that namespace.
-	dir := writeTree(t, map[string]string{
+	dir := testenv.WriteTree(t, map[string]string{
 		"clusters/prod/sources/kustomization.yaml": "namespace: flux-system\nresources:\n- repo.yaml\n",
 		"clusters/prod/sources/repo.yaml": "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: fleet\nspec:\n" +
 			"  interval: 1m\n  url: https://git.example.com/platform/fleet\n",
@@ -446,7 +410,7 @@ func TestRenderBuildsFromTheArtifactNotTheWorkTree(t *testing.T) {
 	// source-controller leaves out .sourceignore matches and its default
 	// exclusions (.github/, ...) when it packages the artifact, so a
 	// generated kustomization.yaml never lists them.
-	dir := writeTree(t, map[string]string{
+	dir := testenv.WriteTree(t, map[string]string{
 		".sourceignore":                 "app/dev-only.yaml\n",
 		"app/deploy.yaml":               "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  namespace: default\n",
 		"app/dev-only.yaml":             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ignored\n  namespace: default\n",
@@ -471,7 +435,7 @@ func TestRenderBuildsFromTheArtifactNotTheWorkTree(t *testing.T) {
 }
 
 func TestRenderExecFunctionsOnlyWhenEnabled(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := testenv.WriteTree(t, map[string]string{
 		"app/kustomization.yaml": "resources:\n- cm.yaml\ntransformers:\n- fn.yaml\n",
 		"app/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: default\n",
 		"app/fn.yaml": "apiVersion: example.com/v1\nkind: AddLabel\nmetadata:\n  name: add\n  annotations:\n" +
@@ -521,7 +485,7 @@ func TestRenderBootstrapKustomizationPatchedByItsOwnBuild(t *testing.T) {
 		"  interval: 1m\n  url: https://git.example.com/fleet\n  ref:\n    branch: main\n---\n" +
 		"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n" +
 		"  interval: 10m\n  path: ./clusters/prod\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
-	dir := writeTree(t, map[string]string{
+	dir := testenv.WriteTree(t, map[string]string{
 		"clusters/prod/flux-system/gotk-sync.yaml": sync,
 		"clusters/prod/flux-system/kustomization.yaml": "resources:\n- gotk-sync.yaml\npatches:\n- target:\n    kind: Kustomization\n    name: flux-system\n" +
 			"  patch: |\n    - op: add\n      path: /spec/postBuild\n      value:\n        substitute:\n          CLUSTER_NAME: prod-eu\n",
@@ -543,7 +507,7 @@ func TestRenderBootstrapKustomizationPatchedByItsOwnBuild(t *testing.T) {
 func TestRenderSubstituteFromObjectTheUnitGenerates(t *testing.T) {
 	// The unit's own configMapGenerator makes cluster-settings; Flux reads
 	// it from the cluster, where the previous apply put it.
-	dir := writeTree(t, map[string]string{
+	dir := testenv.WriteTree(t, map[string]string{
 		"clusters/prod/flux.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux\n  namespace: flux-system\nspec:\n" +
 			"  interval: 10m\n  path: ./flux\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n" +
 			"  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-settings\n",

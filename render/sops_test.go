@@ -14,6 +14,7 @@ import (
 	sopsyaml "github.com/getsops/sops/v3/stores/yaml"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
 )
 
@@ -78,7 +79,7 @@ func sopsFleet(t *testing.T, recipient string, decryption bool) string {
 	if decryption {
 		dec = "  decryption:\n    provider: sops\n    secretRef:\n      name: sops-age\n"
 	}
-	return writeTree(t, map[string]string{
+	return testenv.WriteTree(t, map[string]string{
 		"clusters/prod/app.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n" +
 			"  interval: 10m\n  path: ./app\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n" + dec +
 			"  postBuild:\n    substituteFrom:\n      - kind: Secret\n        name: vars\n",
