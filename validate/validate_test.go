@@ -32,7 +32,7 @@ func run(t *testing.T, dir string, lopts fleet.Options, vopts validate.Options) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := render.Render(ctx, repo, render.Options{Dir: abs})
+	res, err := render.Render(ctx, repo, render.Options{Dir: abs, Offline: true, CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

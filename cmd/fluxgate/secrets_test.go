@@ -80,7 +80,7 @@ func TestNoSecretValueInAnyOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cleanup()
-	res, err := render.Render(context.Background(), repo, render.Options{Dir: abs, Decryptor: dec, Paths: []string{"clusters/production"}})
+	res, err := render.Render(context.Background(), repo, render.Options{Dir: abs, Decryptor: dec, Paths: []string{"clusters/production"}, Offline: true, CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
