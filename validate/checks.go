@@ -178,6 +178,8 @@ func (v *run) tenants() {
 			md, _ := o.Object["metadata"].(map[string]any)
 			ns, _ := md["namespace"].(string)
 			switch {
+			case o.Object["kind"] == "Namespace" && nameOf(o.Object) == home:
+				// The tenant's own namespace, created with its objects.
 			case render.IsClusterScoped(o.Object, scopes):
 				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(),
 					Message: fmt.Sprintf("tenant unit %s (namespace %s) produces a cluster-scoped object", u.ID, home)}, o.Object)
@@ -342,4 +344,10 @@ func isRemovedAPI(kinds KindIndex, apiVersion, kind string) bool {
 		}
 	}
 	return false
+}
+
+func nameOf(obj map[string]any) string {
+	md, _ := obj["metadata"].(map[string]any)
+	name, _ := md["name"].(string)
+	return name
 }

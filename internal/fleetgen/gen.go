@@ -352,7 +352,9 @@ func baseObject(a app, o object) string {
 		b.l(6, "- name: REGION")
 		b.l(7, "value: \"${region}\"")
 		b.l(6, "- name: REPLICAS")
-		b.l(7, "value: \"${replicas:=1}\"")
+		// Kustomize drops the quotes and Flux would substitute an integer:
+		// keep the value a string after substitution.
+		b.l(7, "value: \"replicas-${replicas:=1}\"")
 		if a.has(kindConfigMap, o.group) {
 			b.l(5, "envFrom:")
 			b.l(6, "- configMapRef:")
