@@ -15,6 +15,7 @@ const (
 	RuleSubstitutionUndefined = fleet.RuleSubstitutionUndefined
 	RuleFileTooLarge          = fleet.RuleFileTooLarge
 	RulePathEscape            = fleet.RulePathEscape
+	RuleChartUnavailable      = fleet.RuleChartUnavailable
 	RuleSchemaInvalid         = "schema-invalid"
 	RuleSchemaMissing         = "schema-missing"
 	RuleDeprecatedAPI         = "deprecated-api"
@@ -53,6 +54,7 @@ var Rules = []RuleInfo{
 	{RuleImagePolicyInvalid, SeverityError, "An ImagePolicy has an invalid semver range, regular expression or policy.", "Fix the policy as the message says."},
 	{RuleSecretNotEncrypted, SeverityError, "A Secret holds plaintext data in Git.", "Encrypt it with SOPS, or use a SealedSecret or an ExternalSecret."},
 	{RuleSOPSRuleMissing, SeverityWarning, "A .sops.yaml creation rule does not cover a secret file, has no recipient, or would leave a Secret's data in plaintext.", "Add or fix the creation rule (path_regex, recipients, encrypted_regex '^(data|stringData)$')."},
+	{RuleChartUnavailable, SeverityWarning, "A HelmRelease's chart cannot be fetched (offline and not cached, unreachable repository), so its release is not checked.", "Run once online to fill the chart cache (--cache-dir, actions/cache), or vendor the chart in the repository."},
 	{RuleFileTooLarge, SeverityError, "A YAML file is over the size limit and was not read.", "Split the file, or raise --max-file-size."},
 	{RulePathEscape, SeverityError, "A path or symlink points outside the repository or the source root.", "Keep paths and symlink targets inside the repository."},
 }

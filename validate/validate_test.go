@@ -88,6 +88,7 @@ func TestRules(t *testing.T) {
 			{"sops-rule-missing", "warning", ".sops.yaml", 2},
 			{"sops-rule-missing", "warning", "app/secret.yaml", 1},
 		}},
+		{rule: "chart-unavailable", want: []located{{"chart-unavailable", "warning", "app/release.yaml", 10}}},
 		{rule: "path-escape", want: []located{{"path-escape", "error", "clusters/test/app.yaml", 1}}},
 		{rule: "file-too-large", lopts: fleet.Options{MaxFileSize: 1024}, want: []located{
 			{"file-too-large", "error", "app/cm.yaml", 0},
