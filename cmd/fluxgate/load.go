@@ -110,3 +110,21 @@ func remoteURLs(dir string) []string {
 	}
 	return out
 }
+
+// dirArg is the repository directory argument, "." when omitted.
+func dirArg(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "."
+}
+
+// checkPaths refuses a --path that is not a directory of the repository.
+func checkPaths(repo *fleet.Repo, paths []string, dir string) error {
+	for _, p := range paths {
+		if !repo.IsDir(filepath.ToSlash(filepath.Clean(p))) {
+			return fmt.Errorf("--path %s: not a directory of %s", p, dir)
+		}
+	}
+	return nil
+}

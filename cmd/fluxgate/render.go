@@ -53,11 +53,7 @@ stderr with file and line; the exit code is 1 when any is an error.`,
   fluxgate render -o json | jq '.units[].id'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := "."
-			if len(args) == 1 {
-				dir = args[0]
-			}
-			return runRender(cmd, dir, o, stdout, stderr)
+			return runRender(cmd, dirArg(args), o, stdout, stderr)
 		},
 	}
 	f := cmd.Flags()
@@ -88,10 +84,8 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 		return err
 	}
 	defer cleanup()
-	for _, p := range o.paths {
-		if !repo.IsDir(filepath.ToSlash(filepath.Clean(p))) {
-			return fmt.Errorf("--path %s: not a directory of %s", p, dir)
-		}
+	if err := checkPaths(repo, o.paths, dir); err != nil {
+		return err
 	}
 	ropts, err := o.build.renderOptions(abs, o.paths, o.load.workers, o.kubeVersion)
 	if err != nil {

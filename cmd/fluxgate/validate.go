@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -48,11 +47,7 @@ fluxgate could not run.`,
   fluxgate validate -o github`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := "."
-			if len(args) == 1 {
-				dir = args[0]
-			}
-			return runValidate(cmd, dir, o, stdout, stderr)
+			return runValidate(cmd, dirArg(args), o, stdout, stderr)
 		},
 	}
 	f := cmd.Flags()
@@ -128,10 +123,8 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 		return err
 	}
 	defer cleanup()
-	for _, p := range o.paths {
-		if !repo.IsDir(filepath.ToSlash(filepath.Clean(p))) {
-			return fmt.Errorf("--path %s: not a directory of %s", p, dir)
-		}
+	if err := checkPaths(repo, o.paths, dir); err != nil {
+		return err
 	}
 	cfg, err := validate.LoadConfig(repo.FS)
 	if err != nil {
