@@ -281,13 +281,11 @@ func applyValuesFiles(c *chart.Chart, files []string) error {
 	return nil
 }
 
-// lookupAny finds an object the HelmRelease refers to in its ancestors'
-// output, the repository's files, then every rendered unit of the cluster.
+// lookupAny finds an object a HelmRelease refers to (its chart source):
+// see lookup; every unit of the cluster is searched in the second pass,
+// which mustDefer sends HelmReleases with unresolved references to.
 func (r *renderer) lookupAny(j job, kind, ns, name string) map[string]any {
-	if o := r.lookup(j.parent, kind, ns, name, j.cluster, false); o != nil {
-		return o
-	}
-	return r.lookup(j.parent, kind, ns, name, j.cluster, true)
+	return r.lookup(j.parent, kind, ns, name, j.cluster, r.isFinal())
 }
 
 // helmValues merges values in helm-controller's order: valuesFrom in
@@ -297,7 +295,10 @@ func (r *renderer) helmValues(u *Unit, j job, hr *helmv2.HelmRelease) (map[strin
 	result := map[string]any{}
 	var problems []fleet.Problem
 	for _, ref := range hr.Spec.ValuesFrom {
-		obj := r.lookupAny(j, ref.Kind, u.Namespace, ref.Name)
+		obj, problem := r.referenced(u, j, ref.Kind, ref.Name, nil)
+		if problem != nil {
+			problems = append(problems, *problem)
+		}
 		what := fleet.ObjectRef(ref.Kind, u.Namespace, ref.Name)
 		if obj == nil {
 			if !ref.Optional {
@@ -311,6 +312,9 @@ func (r *renderer) helmValues(u *Unit, j job, hr *helmv2.HelmRelease) (map[strin
 			key = "values.yaml"
 		}
 		data, ok := dataOf(ref.Kind, obj)[key]
+		if ok && ref.Kind == "Secret" && data != EncryptedPlaceholder {
+			u.Sensitive = append(u.Sensitive, data)
+		}
 		if !ok {
 			if !ref.Optional {
 				problems = append(problems, r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError,

@@ -419,20 +419,42 @@ func (r *renderer) isFinal() bool {
 	return r.final
 }
 
-// mustDefer reports whether a substituteFrom entry of the job resolves
-// neither from its ancestors nor from the repository's files.
+// mustDefer reports whether a substituteFrom (Kustomization) or valuesFrom
+// (HelmRelease) entry of the job resolves neither from its ancestors nor
+// from the repository's files.
 func (r *renderer) mustDefer(j job) bool {
-	if j.ks == nil {
+	obj, field := j.ks, []string{"spec", "postBuild", "substituteFrom"}
+	if j.hr != nil {
+		obj, field = j.hr, []string{"spec", "valuesFrom"}
+	}
+	if obj == nil {
 		return false
 	}
-	ns, _, _ := unstructured.NestedString(j.ks, "metadata", "namespace")
-	refs, _, _ := unstructured.NestedSlice(j.ks, "spec", "postBuild", "substituteFrom")
+	ns, _, _ := unstructured.NestedString(obj, "metadata", "namespace")
+	refs, _, _ := unstructured.NestedSlice(obj, field...)
 	for _, e := range refs {
 		ref, _ := e.(map[string]any)
 		kind, _ := ref["kind"].(string)
 		name, _ := ref["name"].(string)
 		if r.lookup(j.parent, kind, ns, name, j.cluster, false) == nil {
 			return true
+		}
+	}
+	if j.hr != nil {
+		// The chart's source: a HelmRepository, OCIRepository or HelmChart
+		// the repository defines only through a sibling's output.
+		for _, f := range [][]string{{"spec", "chart", "spec", "sourceRef"}, {"spec", "chartRef"}} {
+			ref, ok, _ := unstructured.NestedStringMap(obj, f...)
+			if !ok || ref["kind"] == "GitRepository" || ref["kind"] == "Bucket" {
+				continue
+			}
+			refNS := ref["namespace"]
+			if refNS == "" {
+				refNS = ns
+			}
+			if r.lookup(j.parent, ref["kind"], refNS, ref["name"], j.cluster, false) == nil {
+				return true
+			}
 		}
 	}
 	return false

@@ -41,12 +41,9 @@ func (r *renderer) variables(u *Unit, j job, ks map[string]any, own func(kind, n
 		kind, _ := ref["kind"].(string)
 		name, _ := ref["name"].(string)
 		optional, _ := ref["optional"].(bool)
-		obj := r.lookup(j.parent, kind, u.Namespace, name, j.cluster, false)
-		if obj == nil {
-			obj = own(kind, u.Namespace, name)
-		}
-		if obj == nil && r.isFinal() {
-			obj = r.lookup(j.parent, kind, u.Namespace, name, j.cluster, true)
+		obj, problem := r.referenced(u, j, kind, name, own)
+		if problem != nil {
+			problems = append(problems, *problem)
 		}
 		if obj == nil {
 			if !optional {
@@ -55,23 +52,6 @@ func (r *renderer) variables(u *Unit, j job, ks map[string]any, own func(kind, n
 						fleet.ObjectRef(kind, u.Namespace, name))))
 			}
 			continue
-		}
-		if kind == "Secret" && r.opts.Decryptor != nil && isPlaceholder(obj) {
-			// An ancestor could not decrypt it; its file can be.
-			for _, d := range r.repo.Lookup(kind, u.Namespace, name) {
-				if _, ok := d.Object["sops"]; ok {
-					obj = d.Object
-					break
-				}
-			}
-		}
-		if _, encrypted := obj["sops"]; encrypted && kind == "Secret" && r.opts.Decryptor != nil {
-			if plain, err := r.decryptObject(obj); err != nil {
-				problems = append(problems, r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError,
-					fmt.Sprintf("postBuild.substituteFrom %s: %v", fleet.ObjectRef(kind, u.Namespace, name), err)))
-			} else {
-				obj = plain
-			}
 		}
 		for k, v := range dataOf(kind, obj) {
 			vars[k] = strings.ReplaceAll(v, "\n", "")
@@ -85,6 +65,42 @@ func (r *renderer) variables(u *Unit, j job, ks map[string]any, own func(kind, n
 		vars[k] = strings.ReplaceAll(v, "\n", "")
 	}
 	return vars, sensitive, problems
+}
+
+// referenced resolves a ConfigMap or Secret a unit refers to
+// (substituteFrom, valuesFrom) in its namespace: in its ancestors' output,
+// the repository's files, its own output (own may be nil), then, in the
+// second pass, every unit of the cluster. A SOPS-encrypted Secret is
+// decrypted when a key is given (from its file when an ancestor could only
+// render placeholders); a Secret that cannot be decrypted is a problem.
+func (r *renderer) referenced(u *Unit, j job, kind, name string, own func(kind, namespace, name string) map[string]any) (map[string]any, *fleet.Problem) {
+	obj := r.lookup(j.parent, kind, u.Namespace, name, j.cluster, false)
+	if obj == nil && own != nil {
+		obj = own(kind, u.Namespace, name)
+	}
+	if obj == nil && r.isFinal() {
+		obj = r.lookup(j.parent, kind, u.Namespace, name, j.cluster, true)
+	}
+	if obj == nil || kind != "Secret" || r.opts.Decryptor == nil {
+		return obj, nil
+	}
+	if isPlaceholder(obj) {
+		for _, d := range r.repo.Lookup(kind, u.Namespace, name) {
+			if _, ok := d.Object["sops"]; ok {
+				obj = d.Object
+				break
+			}
+		}
+	}
+	if _, encrypted := obj["sops"]; !encrypted {
+		return obj, nil
+	}
+	plain, err := r.decryptObject(obj)
+	if err != nil {
+		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("%s: %v", fleet.ObjectRef(kind, u.Namespace, name), err))
+		return obj, &p
+	}
+	return plain, nil
 }
 
 // lookup finds a ConfigMap or Secret: in the output of the unit's ancestors,
