@@ -370,17 +370,13 @@ func withPlaceholders(obj map[string]any) {
 // and stringData.
 func secretValues(obj map[string]any) []string {
 	var out []string
-	if data, ok := obj["data"].(map[string]any); ok {
-		for _, v := range data {
-			if s, ok := v.(string); ok {
-				if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) > 0 {
-					out = append(out, string(b))
-				}
-				out = append(out, s)
-			}
+	for _, v := range dataOf("Secret", obj) {
+		if v != "" {
+			out = append(out, v)
 		}
 	}
-	if data, ok := obj["stringData"].(map[string]any); ok {
+	// The base64 form of data values appears in output as it is.
+	if data, ok := obj["data"].(map[string]any); ok {
 		for _, v := range data {
 			if s, ok := v.(string); ok && s != "" {
 				out = append(out, s)

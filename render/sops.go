@@ -66,17 +66,18 @@ func storeFor(name string) sopsStore {
 }
 
 // IsSOPSEncrypted reports whether a file's content carries SOPS metadata,
-// in any of the formats sops writes (YAML, JSON, dotenv, INI).
+// in the format sops writes for its name: YAML, JSON, dotenv, INI, and
+// JSON for any other (binary) file.
 func IsSOPSEncrypted(name string, data []byte) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
-	case ".json":
-		return bytes.Contains(data, []byte(`"sops"`)) && bytes.Contains(data, []byte(`"mac"`))
+	case ".yaml", ".yml":
+		return bytes.Contains(data, []byte("\nsops:")) || bytes.HasPrefix(data, []byte("sops:"))
 	case ".env":
 		return bytes.Contains(data, []byte("sops_mac="))
 	case ".ini":
 		return bytes.Contains(data, []byte("[sops]"))
 	default:
-		return bytes.Contains(data, []byte("\nsops:")) && bytes.Contains(data, []byte("mac:"))
+		return bytes.Contains(data, []byte(`"sops"`)) && bytes.Contains(data, []byte("ENC[AES256_GCM"))
 	}
 }
 

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"bytes"
 	"fmt"
 	"io/fs"
 	"path"
@@ -12,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render"
 )
 
 // RuleSOPSRuleMissing reports .sops.yaml creation rules that do not cover a
@@ -110,7 +110,7 @@ func (v *run) secretFiles() {
 		if err != nil {
 			continue
 		}
-		encrypted := bytes.Contains(data, []byte("\nsops:")) || bytes.HasPrefix(data, []byte("sops:"))
+		encrypted := render.IsSOPSEncrypted(f, data)
 		named := sopsNameRE.MatchString(f) || (cfg != nil && cfg.matches(f) != nil)
 		docs := v.repo.DocsInFile(f)
 		if docs == nil && encrypted {
@@ -275,28 +275,13 @@ func (v *run) secretGenerators(addSecret func(string)) {
 					continue // kustomize reports a missing file
 				}
 				addSecret(p)
-				if !isSOPSContent(p, content) {
+				if !render.IsSOPSEncrypted(p, content) {
 					v.add(Finding{Rule: RuleSecretNotEncrypted, Severity: SeverityError, File: f, Line: line, Object: "Secret/" + g.Name,
 						Message: fmt.Sprintf("secretGenerator %q reads %s, which is not SOPS-encrypted", g.Name, p)}, nil)
 				}
 			}
 		}
 	}
-}
-
-// isSOPSContent reports whether a file holds SOPS metadata in its format.
-func isSOPSContent(name string, data []byte) bool {
-	switch strings.ToLower(path.Ext(name)) {
-	case ".json":
-		return bytes.Contains(data, []byte(`"sops"`))
-	case ".env":
-		return bytes.Contains(data, []byte("sops_mac="))
-	case ".ini":
-		return bytes.Contains(data, []byte("[sops]"))
-	case ".yaml", ".yml":
-		return bytes.Contains(data, []byte("\nsops:")) || bytes.HasPrefix(data, []byte("sops:"))
-	}
-	return bytes.Contains(data, []byte("ENC[AES256_GCM"))
 }
 
 func firstLine(data []byte) int {
