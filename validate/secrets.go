@@ -100,21 +100,35 @@ func (v *run) secretFiles() {
 	addSecret := func(p string) { secretPaths = append(secretPaths, p) }
 
 	// Every YAML file, including those Flux ignores.
+	// Indexed files are judged from the loader's documents; only files
+	// Flux ignores, and SOPS-named files without objects, are read again.
+	indexed := make(map[string]bool, len(v.repo.Files))
+	for _, f := range v.repo.Files {
+		indexed[f] = true
+	}
 	files := append(append([]string(nil), v.repo.Files...), v.repo.Ignored...)
 	sort.Strings(files)
 	for _, f := range files {
 		if path.Base(f) == ".sops.yaml" {
 			continue // the sops configuration itself
 		}
-		data, err := fs.ReadFile(v.repo.FS, f)
-		if err != nil {
-			continue
-		}
-		encrypted := render.IsSOPSEncrypted(f, data)
 		named := sopsNameRE.MatchString(f) || (cfg != nil && cfg.matches(f) != nil)
 		docs := v.repo.DocsInFile(f)
-		if docs == nil && encrypted {
-			docs = parseIgnored(f, data)
+		encrypted := false
+		for _, d := range docs {
+			if _, ok := d.Object["sops"]; ok {
+				encrypted = true
+			}
+		}
+		if !indexed[f] || (len(docs) == 0 && named) {
+			data, err := fs.ReadFile(v.repo.FS, f)
+			if err != nil {
+				continue
+			}
+			encrypted = render.IsSOPSEncrypted(f, data)
+			if !indexed[f] {
+				docs = parseIgnored(f, data)
+			}
 		}
 		hasSecret := false
 		for _, d := range docs {
@@ -152,8 +166,8 @@ func (v *run) secretFiles() {
 			}
 		}
 		// Plaintext Secrets in files Flux ignores are still in Git.
-		if v.repo.DocsInFile(f) == nil && !encrypted {
-			for _, d := range parseIgnored(f, data) {
+		if !indexed[f] && !encrypted {
+			for _, d := range docs {
 				if d.Kind == "Secret" && d.APIVersion == "v1" && hasPlaintextData(d.Object) {
 					v.add(Finding{Rule: RuleSecretNotEncrypted, Severity: SeverityError, File: f, Line: d.Line, Object: d.Ref(),
 						Message: "Secret holds plaintext " + fieldsWithData(d.Object) + " in Git (in a file Flux ignores); encrypt it with SOPS or use a SealedSecret or ExternalSecret"}, d.Object)
