@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build test tools vet fmt bench render-example clean
+.PHONY: all build test tools vet fmt bench render-example clean image release
 
 all: vet test build
 
@@ -35,6 +35,31 @@ bench:
 # Renders the bundled example fleet (the README's first command).
 render-example:
 	go run ./cmd/fluxgate render testdata/fleets/fleet-infra --path clusters/production
+
+# Container images (needs a Docker engine with buildx): the non-root CLI
+# image and the GitHub Action's image (Dockerfile target "action").
+IMAGE ?= ghcr.io/fluxgate/fluxgate
+image:
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE):$(VERSION) .
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --target action -t $(IMAGE):$(VERSION)-action .
+
+# A release from the current tag vX.Y.Z: GoReleaser v2 (.goreleaser.yaml)
+# makes the binaries, checksums and a draft GitHub release; buildx pushes
+# both images for amd64 and arm64 as X.Y.Z and as the major tag vX that
+# action.yml names (vX-action for the Action's image). Needs goreleaser,
+# Docker with buildx, a GITHUB_TOKEN that may write releases, and a
+# `docker login ghcr.io` that may write packages. IMAGE's owner is the
+# publishing organisation (OWNER in ghcr.io/OWNER/fluxgate).
+RELEASE_TAG = $(shell git describe --tags --exact-match 2>/dev/null)
+MAJOR = $(firstword $(subst ., ,$(RELEASE_TAG)))
+PLATFORMS ?= linux/amd64,linux/arm64
+release:
+	@test -n "$(RELEASE_TAG)" || { echo "release: HEAD has no tag"; exit 2; }
+	goreleaser release --clean
+	docker buildx build --push --platform $(PLATFORMS) --build-arg VERSION=$(RELEASE_TAG) --build-arg COMMIT=$(COMMIT) \
+		-t $(IMAGE):$(RELEASE_TAG) -t $(IMAGE):$(MAJOR) .
+	docker buildx build --push --platform $(PLATFORMS) --build-arg VERSION=$(RELEASE_TAG) --build-arg COMMIT=$(COMMIT) \
+		--target action -t $(IMAGE):$(RELEASE_TAG)-action -t $(IMAGE):$(MAJOR)-action .
 
 clean:
 	rm -rf bin

@@ -127,3 +127,49 @@ func TestGitHubAnnotation(t *testing.T) {
 		})
 	}
 }
+
+func TestGitHubChangedFilesFirst(t *testing.T) {
+	// 12 errors in old.yaml sort before 3 in new.yaml; the pull request
+	// changes new.yaml, so its errors take the first slots.
+	fs := append(findings(12, validate.SeverityError, "a-old.yaml"), findings(3, validate.SeverityError, "z-new.yaml")...)
+	fs = append(fs, findings(2, validate.SeverityWarning, "a-old.yaml")...)
+	r := &validate.Report{Findings: fs}
+	out := string(write(t, "github", report.Options{ChangedFiles: []string{"z-new.yaml"}}, r))
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for i, l := range lines[:3] {
+		if !strings.HasPrefix(l, "::error file=z-new.yaml,") {
+			t.Errorf("line %d = %q, want an error in the changed file", i+1, l)
+		}
+	}
+	if got, _ := levels(out); got["error"] != 10 || got["warning"] != 2 {
+		t.Errorf("levels = %v\n%s", got, out)
+	}
+	if annotated, omitted := report.GitHubAnnotations(r, report.Options{}); annotated != 12 || omitted != 5 {
+		t.Errorf("GitHubAnnotations = %d, %d; want 12, 5", annotated, omitted)
+	}
+	var note strings.Builder
+	if err := report.MarkdownAnnotationNote(&note, r, report.Options{ChangedFiles: []string{"z-new.yaml"}}); err != nil {
+		t.Fatal(err)
+	}
+	want := "12 findings annotated (most serious first, files this pull request changes first); **5 more findings** not annotated: GitHub shows at most 10 error and 10 warning annotations per step.\n\n"
+	if diff := cmp.Diff(want, note.String()); diff != "" {
+		t.Errorf("note (-want +got):\n%s", diff)
+	}
+	note.Reset()
+	report.MarkdownAnnotationNote(&note, &validate.Report{Findings: findings(2, validate.SeverityError, "a.yaml")}, report.Options{})
+	if note.Len() != 0 {
+		t.Errorf("note with nothing left out: %q", note.String())
+	}
+}
+
+func TestGitHubAnnotationLimit(t *testing.T) {
+	r := &validate.Report{Findings: append(findings(4, validate.SeverityError, "e.yaml"), findings(4, validate.SeverityWarning, "w.yaml")...)}
+	out := string(write(t, "github", report.Options{AnnotationLimit: 5}, r))
+	got, last := levels(out)
+	if diff := cmp.Diff(map[string]int{"error": 4, "notice": 1}, got); diff != "" {
+		t.Errorf("levels (-want +got):\n%s\n%s", diff, out)
+	}
+	if want := "::notice::4 more findings not annotated; see the job summary"; last != want {
+		t.Errorf("last = %q, want %q", last, want)
+	}
+}

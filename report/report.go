@@ -24,6 +24,14 @@ type Options struct {
 	// "https://github.com/OWNER/fluxgate/blob/main/docs/rules.md#". Empty
 	// leaves helpUri out.
 	RulesDocURL string
+	// ChangedFiles lists the files, relative to the repository root with
+	// forward slashes, that the change under review touches. The github
+	// format annotates findings in them first within each level.
+	ChangedFiles []string
+	// AnnotationLimit caps the annotations the github format writes in all,
+	// for a job that runs several fluxgate steps and shares GitHub's
+	// 50-per-job budget between them. Zero or more than 50 means 50.
+	AnnotationLimit int
 }
 
 // Writer writes a report in one format.
@@ -46,7 +54,7 @@ var formats = []struct {
 	{"json", func(Options) Writer { return jsonWriter{} }},
 	{"junit", func(o Options) Writer { return junitWriter{version: o.ToolVersion} }},
 	{"sarif", func(o Options) Writer { return sarifWriter{version: o.ToolVersion, rulesDocURL: o.RulesDocURL} }},
-	{"github", func(Options) Writer { return githubWriter{} }},
+	{"github", func(o Options) Writer { return newGitHubWriter(o) }},
 }
 
 // Formats returns the names New accepts: text, json, junit, sarif and

@@ -146,13 +146,14 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 		return err
 	}
 	redactFindings(rep, res)
+	gh := githubReportOptions(ctx, dir, outputs, stderr)
 	for _, out := range outputs {
-		if err := writeReport(out, rep, stdout); err != nil {
+		if err := writeReport(out, rep, stdout, gh); err != nil {
 			return err
 		}
 		if out.format == "github" {
 			if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
-				if err := appendSummary(p, rep); err != nil {
+				if err := appendSummary(p, rep, gh); err != nil {
 					return err
 				}
 			}
@@ -170,7 +171,7 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	return nil
 }
 
-func writeReport(out outputSpec, rep *validate.Report, stdout io.Writer) error {
+func writeReport(out outputSpec, rep *validate.Report, stdout io.Writer, gh report.Options) error {
 	w := stdout
 	if out.path != "" {
 		f, err := os.Create(out.path)
@@ -180,7 +181,9 @@ func writeReport(out outputSpec, rep *validate.Report, stdout io.Writer) error {
 		defer f.Close()
 		w = f
 	}
-	rw, err := report.New(out.format, report.Options{Color: out.path == "" && isTerminal(stdout), ToolVersion: version})
+	opts := gh
+	opts.Color, opts.ToolVersion = out.path == "" && isTerminal(stdout), version
+	rw, err := report.New(out.format, opts)
 	if err != nil {
 		return err
 	}
@@ -192,12 +195,15 @@ func writeReport(out outputSpec, rep *validate.Report, stdout io.Writer) error {
 
 // appendSummary appends the Markdown job summary to the file GitHub
 // Actions names in GITHUB_STEP_SUMMARY.
-func appendSummary(path string, rep *validate.Report) error {
+func appendSummary(path string, rep *validate.Report, gh report.Options) error {
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
 	}
 	defer f.Close()
 	// Annotations are capped per step; the summary lists what they leave out.
-	return report.Markdown(f, rep, 500)
+	if err := report.Markdown(f, rep, 500); err != nil {
+		return err
+	}
+	return report.MarkdownAnnotationNote(f, rep, gh)
 }

@@ -1,0 +1,548 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/fluxgate/fluxgate/internal/ghaction"
+	"github.com/fluxgate/fluxgate/report"
+	"github.com/fluxgate/fluxgate/validate"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// actionYAML is what the tests read of action.yml.
+type actionYAML struct {
+	Inputs map[string]struct {
+		Default string `yaml:"default"`
+	} `yaml:"inputs"`
+	Outputs map[string]struct {
+		Description string `yaml:"description"`
+	} `yaml:"outputs"`
+	Runs struct {
+		Using string   `yaml:"using"`
+		Image string   `yaml:"image"`
+		Args  []string `yaml:"args"`
+	} `yaml:"runs"`
+	Branding map[string]string `yaml:"branding"`
+}
+
+func readActionYAML(t *testing.T) actionYAML {
+	t.Helper()
+	data, err := os.ReadFile("../../action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a actionYAML
+	if err := yaml.Unmarshal(data, &a); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	return a
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// TestActionInputsMatchFlags checks that action.yml and actionInputs list
+// the same inputs, and that each input's flag is a real flag of every
+// command it targets. A command this binary does not have yet (diff comes
+// with its own issue) is reported and skipped; once it is registered, its
+// flags are checked too.
+func TestActionInputsMatchFlags(t *testing.T) {
+	a := readActionYAML(t)
+	var table []string
+	for _, in := range actionInputs {
+		table = append(table, in.name)
+	}
+	sort.Strings(table)
+	if diff := cmp.Diff(sortedKeys(a.Inputs), table); diff != "" {
+		t.Errorf("action.yml inputs (-) and actionInputs (+) differ:\n%s", diff)
+	}
+	root := newRootCmd(io.Discard, io.Discard)
+	for _, in := range actionInputs {
+		if in.flag == "" {
+			if !slices.Contains([]string{"command", "directory", "token"}, in.name) {
+				t.Errorf("input %s maps to no flag", in.name)
+			}
+			continue
+		}
+		for _, c := range in.commands {
+			sub, _, err := root.Find([]string{c})
+			if err != nil || sub == root {
+				t.Logf("input %s: command %s not in this binary yet; flag --%s unchecked", in.name, c, in.flag)
+				continue
+			}
+			if sub.Flags().Lookup(in.flag) == nil {
+				t.Errorf("input %s: command %s has no flag --%s", in.name, c, in.flag)
+			}
+		}
+	}
+	// Only the command, the directory and the token have defaults: any
+	// other default would reach commands that do not take the flag.
+	for name, in := range a.Inputs {
+		if in.Default != "" && !slices.Contains([]string{"command", "directory", "token"}, name) {
+			t.Errorf("input %s has a default (%q); leave it to the flag", name, in.Default)
+		}
+	}
+	if a.Runs.Using != "docker" || !strings.HasPrefix(a.Runs.Image, "docker://ghcr.io/") || !slices.Equal(a.Runs.Args, []string{"action"}) {
+		t.Errorf("runs = %+v, want a docker action running the published image with args [action]", a.Runs)
+	}
+	if a.Branding["icon"] == "" || a.Branding["color"] == "" {
+		t.Errorf("branding = %v", a.Branding)
+	}
+}
+
+// TestActionOutputsWritten checks that action.yml declares exactly the
+// outputs the action code writes, and that the code writes every one of
+// them for a validate and a diff step.
+func TestActionOutputsWritten(t *testing.T) {
+	a := readActionYAML(t)
+	if diff := cmp.Diff(sortedKeys(a.Outputs), slices.Sorted(slices.Values(actionOutputs))); diff != "" {
+		t.Errorf("action.yml outputs (-) and actionOutputs (+) differ:\n%s", diff)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	write := func(name, content string) {
+		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("v.json", `{"findings":[{},{},{}],"summary":{"errors":2,"warnings":1}}`)
+	write("v.sarif", `{}`)
+	write("d.json", `{"base":"a","head":"b","units":[{},{}]}`)
+	write("d.md", "## diff\n")
+	vars := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
+	env := &ghaction.Env{Getenv: func(k string) string { return vars[k] }}
+	ev := &ghaction.Event{PullRequest: &ghaction.PullRequest{URL: "https://github.com/o/r/pull/1"}}
+	if err := writeActionOutputs(env, &actionPlan{command: "validate", reportFile: "v.json", sarifFile: "v.sarif"}, ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeActionOutputs(env, &actionPlan{command: "diff", reportFile: "d.json", markdownFile: "d.md"}, ev); err != nil {
+		t.Fatal(err)
+	}
+	got := readOutputsFile(t, filepath.Join(dir, "out"))
+	want := map[string][]string{
+		"findings": {"3"}, "errors": {"2"}, "warnings": {"1"}, "sarif-file": {"v.sarif"},
+		"report-file": {"v.json", "d.json"}, "changed-units": {"2"},
+		"pull-request-url": {"https://github.com/o/r/pull/1", "https://github.com/o/r/pull/1"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+	if s, _ := os.ReadFile(filepath.Join(dir, "summary")); string(s) != "## diff\n" {
+		t.Errorf("summary = %q, want diff's Markdown", s)
+	}
+}
+
+var delimiterRE = regexp.MustCompile(`ghadelimiter_[0-9a-f]{32}`)
+
+// readOutputsFile reads a $GITHUB_OUTPUT file written in the multi-line
+// format, checking that each entry closes with its own delimiter.
+func readOutputsFile(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string][]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, delim, ok := strings.Cut(sc.Text(), "<<")
+		if !ok || !delimiterRE.MatchString(delim) {
+			t.Fatalf("%s: entry header %q", path, sc.Text())
+		}
+		var lines []string
+		for sc.Scan() && sc.Text() != delim {
+			lines = append(lines, sc.Text())
+		}
+		out[name] = append(out[name], strings.Join(lines, "\n"))
+	}
+	return out
+}
+
+func TestActionArgs(t *testing.T) {
+	tests := []struct {
+		name    string
+		inputs  map[string]string
+		want    []string
+		wantErr string
+	}{
+		{
+			name:   "validate with every kind of input",
+			inputs: map[string]string{"PATH": "clusters/a\nclusters/b\n", "FAIL-ON": "warning", "STRICT": "true", "OFFLINE": "false", "SARIF": "true", "TOKEN": "t", "DIRECTORY": "."},
+			want: []string{"validate", "--path=clusters/a", "--path=clusters/b", "--fail-on=warning", "--strict",
+				"--output=github", "--output=json=fluxgate-report.json", "--output=sarif=fluxgate.sarif"},
+		},
+		{
+			name:   "render into a directory, in a subdirectory",
+			inputs: map[string]string{"COMMAND": "render", "OUTPUT-DIR": "out", "DIRECTORY": "fleet", "SOURCE": "GitRepository/flux-system/apps=apps"},
+			want:   []string{"render", "--output-dir=out", "--source=GitRepository/flux-system/apps=apps", "--", "fleet"},
+		},
+		{
+			name:    "an input of another command",
+			inputs:  map[string]string{"COMMAND": "render", "FAIL-ON": "warning"},
+			wantErr: "input fail-on: command render does not take it (it is for validate)",
+		},
+		{
+			name:    "not a boolean",
+			inputs:  map[string]string{"STRICT": "yes"},
+			wantErr: `input strict: "yes" is not a boolean`,
+		},
+		{
+			name:    "unknown command",
+			inputs:  map[string]string{"COMMAND": "deploy"},
+			wantErr: `input command: "deploy" is not one of validate, render, diff`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := &ghaction.Env{Getenv: func(k string) string {
+				v, ok := tc.inputs[strings.TrimPrefix(k, "INPUT_")]
+				if !ok || !strings.HasPrefix(k, "INPUT_") {
+					return ""
+				}
+				return v
+			}}
+			p, err := actionArgs(env, newRootCmd(io.Discard, io.Discard))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, p.args); diff != "" {
+				t.Errorf("args (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestActionOutsideActions(t *testing.T) {
+	t.Setenv("GITHUB_ACTIONS", "")
+	root := newRootCmd(io.Discard, io.Discard)
+	root.SetArgs([]string{"action"})
+	if err := root.Execute(); err == nil || !strings.Contains(err.Error(), "GITHUB_ACTIONS=true") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+// dockerStage is one FROM ... stage of the Dockerfile, its instructions
+// with continuation lines joined.
+type dockerStage struct {
+	from, name string
+	instrs     []string
+}
+
+// parseDockerfile is a line parser for the instructions the tests check:
+// comments dropped, "\" continuations joined, stages split at FROM.
+func parseDockerfile(t *testing.T, path string) []dockerStage {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stages []dockerStage
+	var cur strings.Builder
+	flush := func() {
+		line := strings.Join(strings.Fields(cur.String()), " ")
+		cur.Reset()
+		if line == "" {
+			return
+		}
+		kw, rest, _ := strings.Cut(line, " ")
+		if strings.EqualFold(kw, "FROM") {
+			f := strings.Fields(rest)
+			f = slices.DeleteFunc(f, func(s string) bool { return strings.HasPrefix(s, "--platform=") })
+			st := dockerStage{from: f[0]}
+			if len(f) == 3 && strings.EqualFold(f[1], "AS") {
+				st.name = f[2]
+			}
+			stages = append(stages, st)
+			return
+		}
+		if len(stages) > 0 {
+			stages[len(stages)-1].instrs = append(stages[len(stages)-1].instrs, strings.ToUpper(kw)+" "+rest)
+		}
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "#") {
+			continue
+		}
+		if s, ok := strings.CutSuffix(strings.TrimRight(l, " \t"), `\`); ok {
+			cur.WriteString(s + " ")
+			continue
+		}
+		cur.WriteString(l)
+		flush()
+	}
+	flush()
+	return stages
+}
+
+func (s dockerStage) find(kw string) []string {
+	var out []string
+	for _, i := range s.instrs {
+		if rest, ok := strings.CutPrefix(i, kw+" "); ok {
+			out = append(out, rest)
+		}
+	}
+	return out
+}
+
+func TestDockerfile(t *testing.T) {
+	stages := parseDockerfile(t, "../../Dockerfile")
+	if len(stages) != 3 {
+		t.Fatalf("%d stages, want build, action and the final image", len(stages))
+	}
+	build, action, final := stages[0], stages[1], stages[2]
+	if build.from != "golang:${GO_VERSION}" || build.name != "build" {
+		t.Errorf("builder stage: FROM %s AS %s", build.from, build.name)
+	}
+	runs := strings.Join(build.find("RUN"), "\n")
+	for _, want := range []string{"CGO_ENABLED=0", "go build -trimpath", "-X main.version=${VERSION}", "-X main.commit=${COMMIT}", "./cmd/fluxgate"} {
+		if !strings.Contains(runs, want) {
+			t.Errorf("builder RUN lacks %q:\n%s", want, runs)
+		}
+	}
+	if got := build.find("ENV"); !slices.Contains(got, "GOTOOLCHAIN=go1.27.3") {
+		t.Errorf("builder ENV = %v, want GOTOOLCHAIN=go1.27.3 as in the Makefile", got)
+	}
+	if final.from != "gcr.io/distroless/static-debian12:nonroot" {
+		t.Errorf("final stage FROM %s, want distroless static nonroot", final.from)
+	}
+	if got := final.find("USER"); len(got) != 1 || strings.HasPrefix(got[0], "0") || strings.HasPrefix(got[0], "root") {
+		t.Errorf("final stage USER %v, want one non-root user", got)
+	}
+	entry := `["/usr/local/bin/fluxgate"]`
+	for _, st := range []dockerStage{action, final} {
+		if got := st.find("ENTRYPOINT"); !slices.Equal(got, []string{entry}) {
+			t.Errorf("stage %s ENTRYPOINT %v, want %s", st.from, got, entry)
+		}
+		if got := st.find("COPY"); !slices.Contains(got, "--from=build /out/fluxgate /usr/local/bin/fluxgate") {
+			t.Errorf("stage %s does not copy the binary: %v", st.from, got)
+		}
+	}
+	// GitHub runs container actions as root; the Action's image says so.
+	if action.name != "action" || !strings.HasPrefix(action.from, "gcr.io/distroless/static-debian12") || !slices.Equal(action.find("USER"), []string{"0:0"}) {
+		t.Errorf("action stage: FROM %s AS %s, USER %v", action.from, action.name, action.find("USER"))
+	}
+	a := readActionYAML(t)
+	if !strings.HasSuffix(a.Runs.Image, "-action") {
+		t.Errorf("action.yml runs %s, want the image of the action target (-action tag)", a.Runs.Image)
+	}
+}
+
+// buildFluxgate builds the binary once per test binary run.
+var builtFluxgate struct {
+	path string
+	err  error
+	done bool
+}
+
+func buildFluxgate(t *testing.T) string {
+	t.Helper()
+	if !builtFluxgate.done {
+		builtFluxgate.done = true
+		dir, err := os.MkdirTemp("", "fluxgate-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		builtFluxgate.path = filepath.Join(dir, "fluxgate")
+		cmd := exec.Command("go", "build", "-o", builtFluxgate.path, ".")
+		cmd.Stderr = os.Stderr
+		builtFluxgate.err = cmd.Run()
+	}
+	if builtFluxgate.err != nil {
+		t.Fatalf("go build: %v", builtFluxgate.err)
+	}
+	return builtFluxgate.path
+}
+
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// badConfigMaps writes n ConfigMaps that fail their schema (an unknown
+// field), one per document.
+func badConfigMaps(prefix string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s-%02d\n  namespace: apps\nspec:\n  unknown: true\n", prefix, i)
+	}
+	return b.String()
+}
+
+// TestActionEndToEnd runs the built binary the way the runner runs the
+// Action's container: GITHUB_ACTIONS=true, INPUT_* variables, environment
+// files and a pull_request event, in a copy of the example fleet where the
+// pull request adds 8 schema errors and the base already had 6 (more than
+// GitHub annotates). The annotations, outputs and summary are compared
+// with golden files (go test -run TestActionEndToEnd -update rewrites them).
+func TestActionEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildFluxgate(t)
+	tmp := t.TempDir()
+	repo := filepath.Join(tmp, "workspace")
+	copyTree(t, "../../testdata/fleets/fleet-infra", repo)
+	kust := filepath.Join(repo, "apps/production/kustomization.yaml")
+	addResource := func(name string) {
+		data, err := os.ReadFile(kust)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = bytes.Replace(data, []byte("  - team-a.yaml\n"), []byte("  - team-a.yaml\n  - "+name+"\n"), 1)
+		if err := os.WriteFile(kust, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(repo, "apps/production/a-old.yaml"), []byte(badConfigMaps("old", 6)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addResource("a-old.yaml")
+	// The base commit of the pull request.
+	g, err := git.PlainInit(repo, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, _ := g.Worktree()
+	if err := wt.AddGlob("."); err != nil {
+		t.Fatal(err)
+	}
+	when := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	base, err := wt.Commit("base", &git.CommitOptions{Author: &object.Signature{Name: "t", Email: "t@example.com", When: when}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The pull request's change, in the work tree as actions/checkout leaves it.
+	if err := os.WriteFile(filepath.Join(repo, "apps/production/z-new.yaml"), []byte(badConfigMaps("new", 8)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addResource("z-new.yaml")
+
+	files := filepath.Join(tmp, "files")
+	os.MkdirAll(files, 0o755)
+	event := filepath.Join(files, "event.json")
+	payload := fmt.Sprintf(`{"action":"synchronize","number":7,"pull_request":{"number":7,"html_url":"https://github.com/octo-org/fleet-infra/pull/7","base":{"ref":"main","sha":%q},"head":{"ref":"feature","sha":"2222222222222222222222222222222222222222"}},"repository":{"full_name":"octo-org/fleet-infra"}}`, base.String())
+	if err := os.WriteFile(event, []byte(payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	output, summary := filepath.Join(files, "output"), filepath.Join(files, "summary")
+	cmd := exec.Command(bin, "action")
+	cmd.Dir = repo
+	cmd.Env = []string{
+		"HOME=" + tmp, "PATH=" + os.Getenv("PATH"),
+		"GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME=pull_request", "GITHUB_EVENT_PATH=" + event,
+		"GITHUB_REPOSITORY=octo-org/fleet-infra", "GITHUB_SHA=3333333333333333333333333333333333333333",
+		"GITHUB_SERVER_URL=https://github.com", "GITHUB_API_URL=https://api.github.com",
+		"GITHUB_OUTPUT=" + output, "GITHUB_STEP_SUMMARY=" + summary,
+		"INPUT_COMMAND=validate", "INPUT_DIRECTORY=.", "INPUT_PATH=clusters/production", "INPUT_SARIF=true",
+		"INPUT_OFFLINE=true", "INPUT_CACHE-DIR=" + filepath.Join(tmp, "cache"), "INPUT_TOKEN=ghs_notused",
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want 1 (errors found)\nstderr:\n%s", err, stderr.String())
+	}
+	outputs, err := os.ReadFile(output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readOutputsFile(t, output) // every entry well formed
+	summaryText, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(repo, "fluxgate.sarif")); err != nil {
+		t.Errorf("SARIF report: %v", err)
+	}
+	golden(t, "testdata/action/annotations.txt", stdout.Bytes())
+	golden(t, "testdata/action/outputs.txt", delimiterRE.ReplaceAll(outputs, []byte("ghadelimiter_RANDOM")))
+	golden(t, "testdata/action/summary.md", summaryText)
+	if strings.Contains(stdout.String()+stderr.String(), "ghs_notused") {
+		t.Error("the token appears in the log")
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *updateGolden {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestReportAnnotationsMatchGhaction keeps the report package's github
+// format (which may not import internal/ghaction) byte-identical to the
+// protocol implementation.
+func TestReportAnnotationsMatchGhaction(t *testing.T) {
+	f := validate.Finding{Rule: "r:1,2", Severity: validate.SeverityError, File: "a,b:c%.yaml", Line: 7, Object: "ConfigMap/x/y", Message: "100% bad\r\nreally: yes, bad"}
+	var got bytes.Buffer
+	rw, _ := report.New("github", report.Options{})
+	if err := rw.Write(&got, &validate.Report{Findings: []validate.Finding{f}}); err != nil {
+		t.Fatal(err)
+	}
+	want := ghaction.AnnotationCommand(ghaction.LevelError, ghaction.Annotation{File: f.File, Line: f.Line, Title: f.Rule}, f.Object+": "+f.Message) + "\n"
+	if got.String() != want {
+		t.Errorf("report: %q\nghaction: %q", got.String(), want)
+	}
+}
