@@ -65,6 +65,13 @@ type Options struct {
 	// CacheDir is the content-addressed cache of fetched Helm charts;
 	// empty means $XDG_CACHE_HOME/fluxgate/charts.
 	CacheDir string
+	// KeepBuilds keeps the render's kustomize builds in the Result, in
+	// memory, for a later render to reuse.
+	KeepBuilds bool
+	// Reuse is a render of another revision of the same repository made
+	// with KeepBuilds: its builds whose inputs are unchanged here are
+	// reused instead of run again.
+	Reuse *Result
 }
 
 // Object is one rendered object and the source document it came from.
@@ -128,6 +135,17 @@ type Unit struct {
 type Result struct {
 	Clusters []string
 	Units    []*Unit
+	// Stats count the kustomize builds run and reused.
+	Stats Stats
+
+	builds *builds
+}
+
+func (r *Result) kept() *builds {
+	if r == nil {
+		return nil
+	}
+	return r.builds
 }
 
 // Problems returns the problems of every unit, in unit order.
@@ -188,7 +206,7 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 		}
 		opts.Dir = tmp
 	}
-	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: newChartFetcher()}
+	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: newChartFetcher(), kept: &builds{}}
 	for f, reason := range repo.Unsafe {
 		r.unsafe[filepath.Join(opts.Dir, filepath.FromSlash(f))] = reason
 	}
@@ -225,6 +243,10 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 		return a.ID < b.ID
 	})
 	res.Units = r.units
+	res.Stats = Stats{Built: r.stats.built.Load(), Reused: r.stats.reused.Load()}
+	if opts.KeepBuilds {
+		res.builds = r.kept
+	}
 	return res, nil
 }
 
@@ -244,6 +266,9 @@ type renderer struct {
 	final bool
 	// charts fetches remote Helm charts for HelmRelease units.
 	charts *chartFetcher
+	// kept holds the builds kept for a later render (Options.KeepBuilds).
+	kept  *builds
+	stats stats
 }
 
 // rootJob finds what builds an entry point: the Kustomization of the
