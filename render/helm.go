@@ -16,7 +16,6 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	"helm.sh/helm/v3/pkg/strvals"
@@ -129,6 +128,15 @@ func shortenReleaseName(name string) string {
 	return name[:maxLength-(hashLength+1)] + "-" + sum[:hashLength]
 }
 
+// chartSpec is where a chart comes from: a HelmRelease's
+// spec.chart.spec or a HelmChart's spec.
+type chartSpec struct {
+	kind, namespace, name   string
+	chart, version          string
+	valuesFiles             []string
+	ignoreMissingValuesFile bool
+}
+
 // helmChart finds and loads the HelmRelease's chart.
 func (r *renderer) helmChart(ctx context.Context, u *Unit, j job, hr *helmv2.HelmRelease) (*helmChart, *fleet.Problem) {
 	switch {
@@ -138,100 +146,126 @@ func (r *renderer) helmChart(ctx context.Context, u *Unit, j job, hr *helmv2.Hel
 		if ns == "" {
 			ns = u.Namespace
 		}
-		return r.chartFromSource(ctx, u, j, s.SourceRef.Kind, ns, s.SourceRef.Name, s.Chart, s.Version, s.ValuesFiles)
+		return r.chartFromSource(ctx, u, j, chartSpec{kind: s.SourceRef.Kind, namespace: ns, name: s.SourceRef.Name,
+			chart: s.Chart, version: s.Version, valuesFiles: s.ValuesFiles, ignoreMissingValuesFile: s.IgnoreMissingValuesFiles})
 	case hr.Spec.ChartRef != nil:
 		ref := hr.Spec.ChartRef
 		ns := ref.Namespace
 		if ns == "" {
 			ns = u.Namespace
 		}
-		if ref.Kind == "HelmChart" {
+		what := fleet.ObjectRef(ref.Kind, ns, ref.Name)
+		switch ref.Kind {
+		case "HelmChart":
+			// The HelmChart source-controller builds: its sourceRef is in
+			// its namespace.
 			hc := r.lookupAny(j, "HelmChart", ns, ref.Name)
 			if hc == nil {
-				p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError,
-					fmt.Sprintf("chartRef %s is not defined in the repository", fleet.ObjectRef("HelmChart", ns, ref.Name)))
+				p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError, fmt.Sprintf("chartRef %s is not defined in the repository", what))
 				return nil, &p
 			}
-			kind, _, _ := unstructured.NestedString(hc, "spec", "sourceRef", "kind")
-			name, _, _ := unstructured.NestedString(hc, "spec", "sourceRef", "name")
-			chartName, _, _ := unstructured.NestedString(hc, "spec", "chart")
-			version, _, _ := unstructured.NestedString(hc, "spec", "version")
-			valuesFiles, _, _ := unstructured.NestedStringSlice(hc, "spec", "valuesFiles")
-			return r.chartFromSource(ctx, u, j, kind, ns, name, chartName, version, valuesFiles)
-		}
-		if ref.Kind == "OCIRepository" {
-			what := fleet.ObjectRef(ref.Kind, ns, ref.Name)
+			s := chartSpec{namespace: ns}
+			s.kind, _, _ = unstructured.NestedString(hc, "spec", "sourceRef", "kind")
+			s.name, _, _ = unstructured.NestedString(hc, "spec", "sourceRef", "name")
+			s.chart, _, _ = unstructured.NestedString(hc, "spec", "chart")
+			s.version, _, _ = unstructured.NestedString(hc, "spec", "version")
+			s.valuesFiles, _, _ = unstructured.NestedStringSlice(hc, "spec", "valuesFiles")
+			s.ignoreMissingValuesFile, _, _ = unstructured.NestedBool(hc, "spec", "ignoreMissingValuesFiles")
+			if s.chart == "" || s.kind == "" || s.name == "" {
+				p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("chartRef %s: spec.chart and spec.sourceRef must be set", what))
+				return nil, &p
+			}
+			ch, prob := r.chartFromSource(ctx, u, j, s)
+			if prob != nil {
+				p := *prob
+				p.Message = "chartRef " + what + ": " + p.Message
+				return nil, &p
+			}
+			return ch, nil
+		case "OCIRepository":
 			oci := r.lookupAny(j, ref.Kind, ns, ref.Name)
 			if oci == nil {
 				p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError, fmt.Sprintf("chartRef %s is not defined in the repository", what))
 				return nil, &p
 			}
-			url, _, _ := unstructured.NestedString(oci, "spec", "url")
-			insecure, _, _ := unstructured.NestedBool(oci, "spec", "insecure")
-			version, _, _ := unstructured.NestedString(oci, "spec", "ref", "semver")
-			if version == "" {
-				version, _, _ = unstructured.NestedString(oci, "spec", "ref", "tag")
+			access, err := r.sourceAccess(j, ref.Kind, oci)
+			if err != nil {
+				p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("chartRef %s: %v", what, err))
+				return nil, &p
 			}
-			if version == "" {
-				version = "latest"
-			}
-			ch, err := r.ociChart(ctx, url, version, insecure)
+			ch, err := r.ociRepositoryChart(ctx, oci, access)
 			if err != nil {
 				return nil, r.fetchProblem(u, "chartRef "+what, err)
 			}
 			return ch, nil
 		}
-		p := r.problem(u, fleet.RuleChartUnavailable, fleet.SeverityWarning,
-			fmt.Sprintf("chartRef %s: %s charts are not supported yet; the release is not rendered", fleet.ObjectRef(ref.Kind, ns, ref.Name), ref.Kind))
+		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError,
+			fmt.Sprintf("chartRef %s: kind must be OCIRepository or HelmChart", what))
 		return nil, &p
 	}
 	p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, "spec.chart or spec.chartRef must be set")
 	return nil, &p
 }
 
-// chartFromSource loads chart chartName from the source kind/ns/name: a
-// directory of a source that maps to the tree (GitRepository, Bucket), or
-// a chart repository (HelmRepository).
-func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, kind, ns, name, chartName, version string, valuesFiles []string) (*helmChart, *fleet.Problem) {
-	if kind == "HelmRepository" {
-		repo := r.lookupAny(j, kind, ns, name)
+// chartFromSource loads a chart as source-controller builds a HelmChart:
+// from a chart repository (HelmRepository, HTTP or OCI), or from a
+// directory of a source that maps to the tree (GitRepository, Bucket),
+// with its missing dependencies fetched.
+func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, s chartSpec) (*helmChart, *fleet.Problem) {
+	if s.kind == "HelmRepository" {
+		what := fleet.ObjectRef(s.kind, s.namespace, s.name)
+		repo := r.lookupAny(j, s.kind, s.namespace, s.name)
 		if repo == nil {
 			p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError,
-				fmt.Sprintf("sourceRef %s is not defined in the repository", fleet.ObjectRef(kind, ns, name)))
+				fmt.Sprintf("sourceRef %s is not defined in the repository", what))
 			return nil, &p
 		}
-		ch, err := r.remoteChart(ctx, repo, chartName, version)
+		prefix := fmt.Sprintf("chart %s %s from %s", s.chart, displayVersion(s.version), what)
+		access, err := r.sourceAccess(j, s.kind, repo)
 		if err != nil {
-			return nil, r.fetchProblem(u, fmt.Sprintf("chart %s %s from %s", chartName, displayVersion(version), fleet.ObjectRef(kind, ns, name)), err)
+			p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, prefix+": "+err.Error())
+			return nil, &p
 		}
-		if err := applyValuesFiles(ch.chart, valuesFiles); err != nil {
+		url, _, _ := unstructured.NestedString(repo, "spec", "url")
+		typ, _, _ := unstructured.NestedString(repo, "spec", "type")
+		var ch *helmChart
+		if typ == "oci" || strings.HasPrefix(url, "oci://") {
+			ch, err = r.ociChart(ctx, strings.TrimSuffix(url, "/")+"/"+s.chart, s.version, access)
+		} else {
+			ch, err = r.remoteChart(ctx, chartRepo{url: url, access: access}, s.chart, s.version)
+		}
+		if err != nil {
+			return nil, r.fetchProblem(u, prefix, err)
+		}
+		if err := applyValuesFiles(ch.chart, s.valuesFiles, s.ignoreMissingValuesFile); err != nil {
 			p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, err.Error())
 			return nil, &p
 		}
 		return ch, nil
 	}
-	src := r.repo.ResolveSourceIn(j.cluster, kind, ns, name, &fleet.Document{File: u.File, Line: u.Line, Kind: u.Kind, Namespace: u.Namespace, Name: u.Name})
+	src := r.repo.ResolveSourceIn(j.cluster, s.kind, s.namespace, s.name, &fleet.Document{File: u.File, Line: u.Line, Kind: u.Kind, Namespace: u.Namespace, Name: u.Name})
 	if src.Problem != nil {
 		return nil, src.Problem
 	}
-	rel := path.Clean("./" + strings.TrimPrefix(chartName, "/"))
+	rel := path.Clean("./" + strings.TrimPrefix(s.chart, "/"))
 	if rel == ".." || strings.HasPrefix(rel, "../") {
-		p := r.problem(u, fleet.RulePathEscape, fleet.SeverityError, fmt.Sprintf("spec.chart.spec.chart %q leaves the source root", chartName))
+		p := r.problem(u, fleet.RulePathEscape, fleet.SeverityError, fmt.Sprintf("spec.chart.spec.chart %q leaves the source root", s.chart))
 		return nil, &p
 	}
 	dir := path.Join(src.Dir, rel)
 	if !r.repo.IsDir(dir) {
 		p := r.problem(u, fleet.RulePathNotFound, fleet.SeverityError,
-			fmt.Sprintf("chart %q does not exist in source %s (%s)", chartName, fleet.ObjectRef(kind, ns, name), dir))
+			fmt.Sprintf("chart %q does not exist in source %s (%s)", s.chart, fleet.ObjectRef(s.kind, s.namespace, s.name), dir))
 		return nil, &p
 	}
-	abs := filepath.Join(r.opts.Dir, filepath.FromSlash(dir))
-	c, err := loader.LoadDir(abs)
+	c, err := r.loadLocalChart(dir)
 	if err != nil {
-		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("load chart %s: %s", dir, r.scrubPaths(err.Error())))
+		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, err.Error())
 		return nil, &p
 	}
-	if err := applyValuesFiles(c, valuesFiles); err != nil {
+	// source-controller reads the values files of a chart in a source
+	// from the source's root.
+	if err := r.applySourceValuesFiles(c, src.Dir, s.valuesFiles, s.ignoreMissingValuesFile); err != nil {
 		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("chart %s: %v", dir, err))
 		return nil, &p
 	}
@@ -239,6 +273,13 @@ func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, kind, ns
 	for _, f := range c.Raw {
 		fmt.Fprintf(h, "%s\x00%d\x00", f.Name, len(f.Data))
 		h.Write(f.Data)
+	}
+	deps, err := r.buildDependencies(ctx, j, c, src.Dir, dir, s.namespace)
+	if err != nil {
+		return nil, r.fetchProblem(u, fmt.Sprintf("chart %s: dependencies", dir), err)
+	}
+	for _, d := range deps {
+		fmt.Fprintf(h, "dependency\x00%s\x00", d)
 	}
 	return &helmChart{chart: c, path: dir, digest: hex.EncodeToString(h.Sum(nil))}, nil
 }
@@ -248,37 +289,6 @@ func displayVersion(v string) string {
 		return "*"
 	}
 	return v
-}
-
-// applyValuesFiles replaces the chart's default values with the merge of
-// the named files of the chart, as source-controller does for a HelmChart
-// with valuesFiles.
-func applyValuesFiles(c *chart.Chart, files []string) error {
-	if len(files) == 0 {
-		return nil
-	}
-	merged := map[string]any{}
-	for _, name := range files {
-		name = strings.TrimPrefix(path.Clean(name), "./")
-		var data []byte
-		found := false
-		for _, f := range c.Raw {
-			if f.Name == name {
-				data, found = f.Data, true
-				break
-			}
-		}
-		if !found {
-			return fmt.Errorf("values file %s not found in chart %s", name, c.Name())
-		}
-		v, err := chartutil.ReadValues(data)
-		if err != nil {
-			return fmt.Errorf("values file %s of chart %s: %w", name, c.Name(), err)
-		}
-		merged = mergeMaps(merged, v)
-	}
-	c.Values = merged
-	return nil
 }
 
 // lookupAny finds an object a HelmRelease refers to (its chart source):
@@ -404,7 +414,11 @@ func (r *renderer) helmTemplate(ctx context.Context, hr *helmv2.HelmRelease, c *
 	// The chart's crds/ are applied apart from the release, as
 	// helm-controller does: never post-rendered nor labelled.
 	install.IncludeCRDs = false
-	install.PostRenderer = postRenderers(hr)
+	var templates *templateRecorder
+	if pr := postRenderers(hr); pr != nil {
+		templates = &templateRecorder{next: pr}
+		install.PostRenderer = templates
+	}
 	rel, err := install.RunWithContext(ctx, c, vals)
 	if err != nil {
 		return nil, err
@@ -431,6 +445,14 @@ func (r *renderer) helmTemplate(ctx context.Context, hr *helmv2.HelmRelease, c *
 		o, err := manifestObjects(m[k], "")
 		if err != nil {
 			return nil, err
+		}
+		if templates != nil {
+			// Post-renderers drop the "# Source:" comments.
+			for _, x := range o {
+				if x.Template == "" {
+					x.Template = templates.template(x.Object)
+				}
+			}
 		}
 		objs = append(objs, o...)
 	}

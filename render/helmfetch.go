@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,22 +17,35 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/repo"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
 
-// maxChartSize bounds a downloaded chart archive or index.
-const maxChartSize = 256 << 20
+// Size limits of source-controller (its --helm-index-max-size and
+// --helm-chart-max-size defaults): a bigger index or chart archive fails
+// the source.
+const (
+	maxIndexSize = 50 << 20
+	maxChartSize = 10 << 20
+)
 
-// chartFetcher fetches chart repository indexes (once per render) and
-// chart archives into the on-disk cache.
+// errTooLarge marks a download over its size limit: not a fetch failure
+// Flux would recover from, but a chart Flux refuses.
+var errTooLarge = errors.New("too large")
+
+// chartFetcher fetches chart repository indexes and chart archives, each
+// once per render, through the on-disk cache.
 type chartFetcher struct {
 	client *http.Client
 	mu     sync.Mutex
-	// indexes holds each repository URL's index, fetched once per render.
+	// indexes holds each repository's index (or OCI tags), fetched once
+	// per render.
 	indexes map[string]*indexEntry
+	// blobs holds each chart archive by cache key, fetched once per render
+	// even when several releases ask for it at once.
+	blobs map[string]*blobEntry
 }
 
 type indexEntry struct {
@@ -41,20 +55,72 @@ type indexEntry struct {
 	err  error
 }
 
+type blobEntry struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
 func newChartFetcher() *chartFetcher {
-	return &chartFetcher{client: &http.Client{Timeout: 2 * time.Minute}, indexes: map[string]*indexEntry{}}
+	return &chartFetcher{client: &http.Client{Timeout: 2 * time.Minute}, indexes: map[string]*indexEntry{}, blobs: map[string]*blobEntry{}}
+}
+
+// index returns the in-process entry of a repository.
+func (f *chartFetcher) index(key string) *indexEntry {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.indexes[key]
+	if e == nil {
+		e = &indexEntry{}
+		f.indexes[key] = e
+	}
+	return e
+}
+
+// blob returns the chart archive of key, from the cache or by calling
+// fetch, once per render.
+func (f *chartFetcher) blob(cache chartCache, key string, fetch func() ([]byte, error)) ([]byte, error) {
+	f.mu.Lock()
+	e := f.blobs[key]
+	if e == nil {
+		e = &blobEntry{}
+		f.blobs[key] = e
+	}
+	f.mu.Unlock()
+	e.once.Do(func() {
+		if data, ok := cache.get(key); ok {
+			e.data = data
+			return
+		}
+		e.data, e.err = fetch()
+		if e.err == nil {
+			// A cache we cannot write only costs a refetch.
+			_ = cache.put(key, e.data)
+		}
+	})
+	return e.data, e.err
+}
+
+// chartRepo is an HTTP chart repository and how to reach it.
+type chartRepo struct {
+	url string
+	// access holds the credentials and TLS settings; nil is anonymous.
+	access *repoAccess
+}
+
+// id tells repositories of one URL reached differently apart in the
+// in-process index map (never in the on-disk cache).
+func (c chartRepo) id() string {
+	if c.access == nil {
+		return c.url
+	}
+	return c.url + "\x00" + c.access.what
 }
 
 // remoteChart resolves chartName at version (a semver constraint) in the
-// HelmRepository repoObj and loads it, from the cache when it holds it.
-func (r *renderer) remoteChart(ctx context.Context, repoObj map[string]any, chartName, version string) (*helmChart, error) {
-	url, _, _ := unstructured.NestedString(repoObj, "spec", "url")
-	typ, _, _ := unstructured.NestedString(repoObj, "spec", "type")
-	if typ == "oci" || strings.HasPrefix(url, "oci://") {
-		insecure, _, _ := unstructured.NestedBool(repoObj, "spec", "insecure")
-		return r.ociChart(ctx, strings.TrimSuffix(url, "/")+"/"+chartName, version, insecure)
-	}
-	if url == "" {
+// HTTP chart repository and loads it, from the cache when it holds it.
+func (r *renderer) remoteChart(ctx context.Context, cr chartRepo, chartName, version string) (*helmChart, error) {
+	if cr.url == "" {
 		return nil, errors.New("the HelmRepository has no spec.url")
 	}
 	dir, err := r.cacheDir()
@@ -62,7 +128,7 @@ func (r *renderer) remoteChart(ctx context.Context, repoObj map[string]any, char
 		return nil, fmt.Errorf("%w: no chart cache directory: %v", errChartUnavailable, err)
 	}
 	cache := chartCache{dir: dir}
-	idx, err := r.chartIndex(ctx, cache, url)
+	idx, err := r.chartIndex(ctx, cache, cr)
 	if err != nil {
 		return nil, err
 	}
@@ -70,73 +136,114 @@ func (r *renderer) remoteChart(ctx context.Context, repoObj map[string]any, char
 	if err != nil {
 		return nil, err
 	}
-	key := cacheKey(url, chartName, cv.Version)
-	data, ok := cache.get(key)
-	if !ok {
+	what := chartName + " " + cv.Version
+	data, err := r.charts.blob(cache, cacheKey(cr.url, chartName, cv.Version), func() ([]byte, error) {
 		if r.opts.Offline {
 			return nil, fmt.Errorf("%w: version %s is not in the chart cache (offline)", errChartUnavailable, cv.Version)
 		}
 		if len(cv.URLs) == 0 {
-			return nil, fmt.Errorf("version %s has no download URL in the index of %s", cv.Version, url)
+			return nil, fmt.Errorf("version %s has no download URL in the index of %s", cv.Version, redactURL(cr.url))
 		}
-		u, err := repo.ResolveReferenceURL(url, cv.URLs[0])
+		u, err := repo.ResolveReferenceURL(cr.url, cv.URLs[0])
 		if err != nil {
 			return nil, fmt.Errorf("version %s: %w", cv.Version, err)
 		}
-		data, err = r.charts.get(ctx, u)
+		data, _, err := r.charts.get(ctx, cr, u, nil, maxChartSize)
 		if err != nil {
+			if errors.Is(err, errTooLarge) {
+				return nil, fmt.Errorf("chart %s: %s exceeds the maximum chart size of %d bytes (source-controller --helm-chart-max-size)", what, redactURL(u), maxChartSize)
+			}
 			return nil, fmt.Errorf("%w: download %s: %v", errChartUnavailable, redactURL(u), err)
 		}
 		sum := sha256.Sum256(data)
 		if cv.Digest != "" && !strings.EqualFold(cv.Digest, hex.EncodeToString(sum[:])) {
 			return nil, fmt.Errorf("digest of %s does not match the index (%s)", redactURL(u), cv.Digest)
 		}
-		if err := cache.put(key, data); err != nil {
-			return nil, fmt.Errorf("cache chart %s %s: %w", chartName, cv.Version, err)
+		if _, err := loadChartArchive(data, what); err != nil {
+			return nil, err
 		}
+		return data, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c, err := loadChartArchive(data, what)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	return &helmChart{chart: c, path: redactURL(cr.url) + "/" + chartName + "@" + cv.Version, digest: hex.EncodeToString(sum[:])}, nil
+}
+
+// loadChartArchive loads a packaged chart, refusing one over
+// source-controller's size limit.
+func loadChartArchive(data []byte, what string) (*chart.Chart, error) {
+	if len(data) > maxChartSize {
+		return nil, fmt.Errorf("chart %s: size %d exceeds the maximum chart size of %d bytes (source-controller --helm-chart-max-size)", what, len(data), maxChartSize)
 	}
 	c, err := loader.LoadArchive(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("load chart %s %s: %w", chartName, cv.Version, err)
+		return nil, fmt.Errorf("load chart %s: %w", what, err)
 	}
-	sum := sha256.Sum256(data)
-	return &helmChart{chart: c, path: redactURL(url) + "/" + chartName + "@" + cv.Version, digest: hex.EncodeToString(sum[:])}, nil
+	return c, nil
 }
 
-// chartIndex returns the repository's index: fetched once per render
-// (and stored in the cache), or the cached one when offline.
-func (r *renderer) chartIndex(ctx context.Context, cache chartCache, url string) (*repo.IndexFile, error) {
-	f := r.charts
-	f.mu.Lock()
-	e := f.indexes[url]
-	if e == nil {
-		e = &indexEntry{}
-		f.indexes[url] = e
-	}
-	f.mu.Unlock()
+// indexValidators are the HTTP validators of a cached index, sent back
+// as If-None-Match and If-Modified-Since.
+type indexValidators struct {
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"lastModified,omitempty"`
+}
+
+// chartIndex returns the repository's index: fetched once per render and
+// stored in the cache (a conditional request revalidates the cached copy
+// of an earlier run), or the cached one when offline.
+func (r *renderer) chartIndex(ctx context.Context, cache chartCache, cr chartRepo) (*repo.IndexFile, error) {
+	e := r.charts.index(cr.id())
 	e.once.Do(func() {
-		ikey := "index-" + hashString(url)
+		ikey := "index-" + hashString(strings.TrimSuffix(cr.url, "/"))
+		vkey := "index-validators-" + hashString(strings.TrimSuffix(cr.url, "/"))
+		cached, haveCached := cache.get(ikey)
 		var data []byte
 		if r.opts.Offline {
-			d, ok := cache.get(ikey)
-			if !ok {
-				e.err = fmt.Errorf("%w: the index of %s is not in the chart cache (offline)", errChartUnavailable, redactURL(url))
+			if !haveCached {
+				e.err = fmt.Errorf("%w: the index of %s is not in the chart cache (offline)", errChartUnavailable, redactURL(cr.url))
 				return
 			}
-			data = d
+			data = cached
 		} else {
-			iu := strings.TrimSuffix(url, "/") + "/index.yaml"
-			d, err := f.get(ctx, iu)
-			if err != nil {
+			var sent *indexValidators
+			if haveCached {
+				if b, ok := cache.get(vkey); ok {
+					var v indexValidators
+					if json.Unmarshal(b, &v) == nil {
+						sent = &v
+					}
+				}
+			}
+			iu := strings.TrimSuffix(cr.url, "/") + "/index.yaml"
+			d, header, err := r.charts.get(ctx, cr, iu, sent, maxIndexSize)
+			switch {
+			case errors.Is(err, errNotModified):
+				data = cached
+			case errors.Is(err, errTooLarge):
+				e.err = fmt.Errorf("the index of %s exceeds the maximum index size of %d bytes (source-controller --helm-index-max-size)", redactURL(cr.url), maxIndexSize)
+				return
+			case err != nil:
 				e.err = fmt.Errorf("%w: fetch %s: %v", errChartUnavailable, redactURL(iu), err)
 				return
+			default:
+				data = d
+				_ = cache.put(ikey, data) // a cache we cannot write only costs a refetch
+				v := indexValidators{ETag: header.Get("ETag"), LastModified: header.Get("Last-Modified")}
+				if b, err := json.Marshal(v); err == nil && (v.ETag != "" || v.LastModified != "") {
+					_ = cache.put(vkey, b)
+				}
 			}
-			data = d
-			_ = cache.put(ikey, data) // a cache we cannot write only costs a refetch
 		}
 		var idx repo.IndexFile
 		if err := yaml.Unmarshal(data, &idx); err != nil {
-			e.err = fmt.Errorf("parse the index of %s: %w", redactURL(url), err)
+			e.err = fmt.Errorf("parse the index of %s: %w", redactURL(cr.url), err)
 			return
 		}
 		idx.SortEntries()
@@ -195,33 +302,59 @@ func pickVersion(versions []string, constraint string) (int, error) {
 	return bestIdx, nil
 }
 
-func (f *chartFetcher) get(ctx context.Context, url string) ([]byte, error) {
+// errNotModified is a conditional request answered 304.
+var errNotModified = errors.New("not modified")
+
+// get fetches url of the repository cr, with its credentials when Helm
+// would send them (same host, or passCredentials) and its TLS settings,
+// reading at most limit bytes. With validators the request is
+// conditional and a 304 is errNotModified.
+func (f *chartFetcher) get(ctx context.Context, cr chartRepo, url string, validators *indexValidators, limit int64) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	resp, err := f.client.Do(req)
+	if cr.access.sendsAuthTo(cr.url, url) {
+		req.SetBasicAuth(cr.access.username, cr.access.password)
+	}
+	if validators != nil {
+		if validators.ETag != "" {
+			req.Header.Set("If-None-Match", validators.ETag)
+		}
+		if validators.LastModified != "" {
+			req.Header.Set("If-Modified-Since", validators.LastModified)
+		}
+	}
+	resp, err := cr.access.httpClient(f.client).Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotModified && validators != nil {
+		return nil, resp.Header, errNotModified
+	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %s", resp.Status)
+		msg := "HTTP " + resp.Status
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			msg += cr.access.authHint()
+		}
+		return nil, nil, errors.New(msg)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxChartSize+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(data) > maxChartSize {
-		return nil, fmt.Errorf("larger than %d bytes", maxChartSize)
+	if int64(len(data)) > limit {
+		return nil, nil, errTooLarge
 	}
-	return data, nil
+	return data, resp.Header, nil
 }
 
 // chartCache is a content-addressed store: blobs/<sha256> hold the
 // content, refs/<key> the digest of a key's blob. Writes go through a
 // temporary file and a rename, so parallel workers and processes never
-// see a partial file; reads verify the digest.
+// see a partial file; reads verify the digest. Keys are hashes of URLs,
+// chart names and versions, never of credentials.
 type chartCache struct{ dir string }
 
 func cacheKey(url, chartName, version string) string {

@@ -1,23 +1,73 @@
 package render
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/chart/loader"
+	"github.com/Masterminds/semver/v3"
+	"helm.sh/helm/v3/pkg/helmpath"
 	"helm.sh/helm/v3/pkg/registry"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/credentials"
 )
 
+// ociClient returns Helm's registry client and the authorising HTTP
+// client behind it for a registry reached with access: its basic-auth
+// credentials when it has them, else those of Helm's registry config
+// ($HELM_CONFIG_HOME/registry/config.json) with the Docker config
+// ($DOCKER_CONFIG/config.json or ~/.docker/config.json) as a fallback,
+// as the helm CLI does. Nil when offline.
+func (r *renderer) ociClient(access *repoAccess, host string) (*registry.Client, *auth.Client, error) {
+	if r.opts.Offline {
+		return nil, nil, nil
+	}
+	ac := &auth.Client{Client: access.httpClient(r.charts.client), Cache: auth.NewCache()}
+	if access.hasAuth() {
+		ac.Credential = auth.StaticCredential(host, auth.Credential{Username: access.username, Password: access.password})
+	} else {
+		ac.Credential = ambientCredential()
+	}
+	opts := []registry.ClientOption{registry.ClientOptWriter(io.Discard), registry.ClientOptHTTPClient(ac.Client), registry.ClientOptAuthorizer(*ac)}
+	if access != nil && access.insecure {
+		opts = append(opts, registry.ClientOptPlainHTTP())
+	}
+	client, err := registry.NewClient(opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: registry client: %v", errChartUnavailable, err)
+	}
+	return client, ac, nil
+}
+
+// ambientCredential reads registry credentials from Helm's registry
+// config, then Docker's. A missing or unreadable file is no credential.
+func ambientCredential() auth.CredentialFunc {
+	var stores []credentials.Store
+	if s, err := credentials.NewStore(helmpath.ConfigPath(registry.CredentialsFileBasename), credentials.StoreOptions{}); err == nil {
+		stores = append(stores, s)
+	}
+	if s, err := credentials.NewStoreFromDocker(credentials.StoreOptions{}); err == nil {
+		stores = append(stores, s)
+	}
+	if len(stores) == 0 {
+		return auth.StaticCredential("", auth.EmptyCredential)
+	}
+	return credentials.Credential(credentials.NewStoreWithFallbacks(stores[0], stores[1:]...))
+}
+
 // ociChart resolves the chart at ref (host/path/chart, with or without
-// oci://) to the highest tag matching version and loads it, from the cache
-// when it holds it. Tags list once per render, or from the cache offline.
-func (r *renderer) ociChart(ctx context.Context, ref, version string, insecure bool) (*helmChart, error) {
+// oci://) of an OCI HelmRepository to the highest tag matching version
+// and loads it, from the cache when it holds it. Tags list once per
+// render, or from the cache offline.
+func (r *renderer) ociChart(ctx context.Context, ref, version string, access *repoAccess) (*helmChart, error) {
 	ref = strings.TrimPrefix(ref, "oci://")
 	dir, err := r.cacheDir()
 	if err != nil {
@@ -27,21 +77,15 @@ func (r *renderer) ociChart(ctx context.Context, ref, version string, insecure b
 	if version == "" {
 		version = "*"
 	}
-	var client *registry.Client
-	if !r.opts.Offline {
-		opts := []registry.ClientOption{registry.ClientOptWriter(io.Discard), registry.ClientOptHTTPClient(r.charts.client)}
-		if insecure {
-			opts = append(opts, registry.ClientOptPlainHTTP())
-		}
-		if client, err = registry.NewClient(opts...); err != nil {
-			return nil, fmt.Errorf("%w: registry client: %v", errChartUnavailable, err)
-		}
+	client, _, err := r.ociClient(access, dockerHost(ref))
+	if err != nil {
+		return nil, err
 	}
 	tag := version
 	if _, err := semverExact(version); err != nil {
-		tags, err := r.ociTags(cache, client, ref)
+		tags, err := r.ociTags(cache, ref, "tags-", access, func() ([]string, error) { return client.Tags(ref) })
 		if err != nil {
-			return nil, err
+			return nil, r.ociAuthHint(err, access)
 		}
 		versions := make([]string, len(tags))
 		for i, t := range tags {
@@ -53,27 +97,152 @@ func (r *renderer) ociChart(ctx context.Context, ref, version string, insecure b
 		}
 		tag = tags[i]
 	}
-	key := cacheKey("oci://"+ref, "", tag)
-	data, ok := cache.get(key)
-	if !ok {
-		if client == nil {
-			return nil, fmt.Errorf("%w: oci://%s:%s is not in the chart cache (offline)", errChartUnavailable, ref, tag)
-		}
-		res, err := client.Pull(ref+":"+tag, registry.PullOptWithChart(true))
-		if err != nil {
-			return nil, fmt.Errorf("%w: pull oci://%s:%s: %v", errChartUnavailable, ref, tag, err)
-		}
-		data = res.Chart.Data
-		if err := cache.put(key, data); err != nil {
-			return nil, fmt.Errorf("cache chart oci://%s:%s: %w", ref, tag, err)
-		}
+	return r.ociPull(cache, client, ref, tag, "", access)
+}
+
+// ociPull pulls ref:tag, or ref@digest when digest is set (checking the
+// manifest's digest), through the cache, once per render.
+func (r *renderer) ociPull(cache chartCache, client *registry.Client, ref, tag, digest string, access *repoAccess) (*helmChart, error) {
+	full, key := ref+":"+tag, cacheKey("oci://"+ref, "", tag)
+	if digest != "" {
+		full, key = ref+"@"+digest, cacheKey("oci://"+ref, "", "@"+digest)
 	}
-	c, err := loader.LoadArchive(bytes.NewReader(data))
+	data, err := r.charts.blob(cache, key, func() ([]byte, error) {
+		if client == nil {
+			return nil, fmt.Errorf("%w: oci://%s is not in the chart cache (offline)", errChartUnavailable, full)
+		}
+		res, err := client.Pull(full, registry.PullOptWithChart(true))
+		if err != nil {
+			return nil, r.ociAuthHint(fmt.Errorf("%w: pull oci://%s: %v", errChartUnavailable, full, err), access)
+		}
+		if digest != "" && res.Manifest.Digest != digest {
+			return nil, fmt.Errorf("pull oci://%s: the manifest's digest is %s", full, res.Manifest.Digest)
+		}
+		if _, err := loadChartArchive(res.Chart.Data, "oci://"+full); err != nil {
+			return nil, err
+		}
+		return res.Chart.Data, nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("load chart oci://%s:%s: %w", ref, tag, err)
+		return nil, err
+	}
+	c, err := loadChartArchive(data, "oci://"+full)
+	if err != nil {
+		return nil, err
 	}
 	sum := sha256.Sum256(data)
-	return &helmChart{chart: c, path: "oci://" + ref + ":" + tag, digest: hex.EncodeToString(sum[:])}, nil
+	return &helmChart{chart: c, path: "oci://" + full, digest: hex.EncodeToString(sum[:])}, nil
+}
+
+// ociAuthHint adds to a registry error what to set when it refused the
+// request.
+func (r *renderer) ociAuthHint(err error, access *repoAccess) error {
+	msg := err.Error()
+	if access == nil || !(strings.Contains(msg, "401") || strings.Contains(msg, "403") || strings.Contains(msg, "nauthorized") || strings.Contains(msg, "credential not found")) {
+		return err
+	}
+	if errors.Is(err, errChartUnavailable) {
+		return fmt.Errorf("%w%s", err, access.authHint())
+	}
+	return fmt.Errorf("%w: %v%s", errChartUnavailable, err, access.authHint())
+}
+
+// ociRepositoryChart pulls the chart an OCIRepository points at, choosing
+// the reference as source-controller does: spec.ref.digest, else the
+// highest tag matching spec.ref.semver among the tags matching
+// spec.ref.semverFilter, else spec.ref.tag, else latest.
+func (r *renderer) ociRepositoryChart(ctx context.Context, obj map[string]any, access *repoAccess) (*helmChart, error) {
+	url, _, _ := unstructured.NestedString(obj, "spec", "url")
+	if !strings.HasPrefix(url, "oci://") {
+		return nil, fmt.Errorf("spec.url %q must start with oci://", redactURL(url))
+	}
+	ref := strings.TrimPrefix(url, "oci://")
+	dir, err := r.cacheDir()
+	if err != nil {
+		return nil, fmt.Errorf("%w: no chart cache directory: %v", errChartUnavailable, err)
+	}
+	cache := chartCache{dir: dir}
+	client, ac, err := r.ociClient(access, dockerHost(ref))
+	if err != nil {
+		return nil, err
+	}
+	digest, _, _ := unstructured.NestedString(obj, "spec", "ref", "digest")
+	semverExp, _, _ := unstructured.NestedString(obj, "spec", "ref", "semver")
+	filter, _, _ := unstructured.NestedString(obj, "spec", "ref", "semverFilter")
+	tag, _, _ := unstructured.NestedString(obj, "spec", "ref", "tag")
+	mediaType, _, _ := unstructured.NestedString(obj, "spec", "layerSelector", "mediaType")
+	switch {
+	case digest != "":
+		if !regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`).MatchString(digest) {
+			return nil, fmt.Errorf("spec.ref.digest %q is not a digest", digest)
+		}
+		return r.ociPull(cache, client, ref, "", digest, access)
+	case semverExp != "":
+		tags, err := r.ociTags(cache, ref, "oci-tags-", access, func() ([]string, error) {
+			repo, err := remote.NewRepository(ref)
+			if err != nil {
+				return nil, err
+			}
+			repo.PlainHTTP = access != nil && access.insecure
+			repo.Client = ac
+			var all []string
+			err = repo.Tags(ctx, "", func(tags []string) error {
+				all = append(all, tags...)
+				return nil
+			})
+			return all, err
+		})
+		if err != nil {
+			return nil, r.ociAuthHint(err, access)
+		}
+		if tag, err = pickTagBySemver(tags, semverExp, filter, mediaType == registry.ChartLayerMediaType); err != nil {
+			return nil, fmt.Errorf("oci://%s: %w", ref, err)
+		}
+	case tag == "":
+		tag = "latest"
+	}
+	return r.ociPull(cache, client, ref, tag, "", access)
+}
+
+// pickTagBySemver is source-controller's choice of an OCIRepository tag:
+// tags matching the filter regular expression, read as versions (with
+// "_" as "+" for Helm chart layers), the highest matching the constraint.
+func pickTagBySemver(tags []string, constraint, filter string, chartLayer bool) (string, error) {
+	if filter != "" {
+		re, err := regexp.Compile(filter)
+		if err != nil {
+			return "", fmt.Errorf("spec.ref.semverFilter %q: %w", filter, err)
+		}
+		var kept []string
+		for _, t := range tags {
+			if re.MatchString(t) {
+				kept = append(kept, t)
+			}
+		}
+		tags = kept
+	}
+	c, err := semver.NewConstraint(constraint)
+	if err != nil {
+		return "", fmt.Errorf("semver '%s' parse error: %w", constraint, err)
+	}
+	best, bestTag := (*semver.Version)(nil), ""
+	for _, t := range tags {
+		s := t
+		if chartLayer {
+			s = strings.ReplaceAll(t, "_", "+")
+		}
+		v, err := semver.NewVersion(s)
+		if err != nil || !c.Check(v) {
+			continue
+		}
+		if best == nil || v.GreaterThan(best) {
+			best, bestTag = v, t
+		}
+	}
+	if best == nil {
+		return "", fmt.Errorf("no match found for semver: %s", constraint)
+	}
+	return bestTag, nil
 }
 
 // semverExact accepts a version that is a single exact version, not a
@@ -91,11 +260,11 @@ func semverExact(v string) (string, error) {
 	return v, nil
 }
 
-// ociTags lists the tags of ref, once per render online, from the cache
-// offline.
-func (r *renderer) ociTags(cache chartCache, client *registry.Client, ref string) ([]string, error) {
-	key := "tags-" + hashString(ref)
-	if client == nil {
+// ociTags lists the tags of ref with list, once per render online, from
+// the cache (under prefix) offline.
+func (r *renderer) ociTags(cache chartCache, ref, prefix string, access *repoAccess, list func() ([]string, error)) ([]string, error) {
+	key := prefix + hashString(ref)
+	if r.opts.Offline {
 		data, ok := cache.get(key)
 		if !ok {
 			return nil, fmt.Errorf("%w: the tags of oci://%s are not in the chart cache (offline)", errChartUnavailable, ref)
@@ -106,16 +275,9 @@ func (r *renderer) ociTags(cache chartCache, client *registry.Client, ref string
 		}
 		return tags, nil
 	}
-	f := r.charts
-	f.mu.Lock()
-	e := f.indexes["oci://"+ref]
-	if e == nil {
-		e = &indexEntry{}
-		f.indexes["oci://"+ref] = e
-	}
-	f.mu.Unlock()
+	e := r.charts.index(prefix + "oci://" + ref + "\x00" + accessID(access))
 	e.once.Do(func() {
-		tags, err := client.Tags(ref)
+		tags, err := list()
 		if err != nil {
 			e.err = fmt.Errorf("%w: list tags of oci://%s: %v", errChartUnavailable, ref, err)
 			return

@@ -95,3 +95,54 @@ func postRenderers(hr *helmv2.HelmRelease) postrender.PostRenderer {
 	}
 	return chain
 }
+
+// templateRecorder runs post-renderers after noting the chart template
+// of each object of the manifest they get: their output has lost the
+// "# Source:" comments.
+type templateRecorder struct {
+	next postrender.PostRenderer
+	// byRef maps Kind/namespace/name, and byName Kind/name (empty when
+	// ambiguous), to the template.
+	byRef, byName map[string]string
+}
+
+var _ postrender.PostRenderer = (*templateRecorder)(nil)
+
+func (t *templateRecorder) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
+	t.byRef, t.byName = map[string]string{}, map[string]string{}
+	if objs, err := manifestObjects(in.String(), ""); err == nil {
+		for _, o := range objs {
+			if o.Template == "" {
+				continue
+			}
+			kind, ns, name := objectKey(o.Object)
+			t.byRef[kind+"/"+ns+"/"+name] = o.Template
+			k := kind + "/" + name
+			if prev, seen := t.byName[k]; seen && prev != o.Template {
+				t.byName[k] = ""
+			} else {
+				t.byName[k] = o.Template
+			}
+		}
+	}
+	return t.next.Run(in)
+}
+
+// template is the template that produced obj before post-rendering,
+// matched by kind, namespace and name, else by kind and name; empty for
+// an object the post-renderers added.
+func (t *templateRecorder) template(obj map[string]any) string {
+	kind, ns, name := objectKey(obj)
+	if tmpl, ok := t.byRef[kind+"/"+ns+"/"+name]; ok {
+		return tmpl
+	}
+	return t.byName[kind+"/"+name]
+}
+
+func objectKey(obj map[string]any) (kind, namespace, name string) {
+	kind, _ = obj["kind"].(string)
+	md, _ := obj["metadata"].(map[string]any)
+	namespace, _ = md["namespace"].(string)
+	name, _ = md["name"].(string)
+	return kind, namespace, name
+}

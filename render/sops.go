@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/getsops/sops/v3"
 	"github.com/getsops/sops/v3/aes"
 	sopsage "github.com/getsops/sops/v3/age"
 	"github.com/getsops/sops/v3/config"
 	"github.com/getsops/sops/v3/keyservice"
+	sopspgp "github.com/getsops/sops/v3/pgp"
 	sopsdotenv "github.com/getsops/sops/v3/stores/dotenv"
 	sopsini "github.com/getsops/sops/v3/stores/ini"
 	sopsjson "github.com/getsops/sops/v3/stores/json"
@@ -20,27 +23,40 @@ import (
 	"google.golang.org/grpc"
 )
 
-// Decryptor decrypts SOPS files in memory with the age identities it holds.
-// It is safe for concurrent use.
+// Decryptor decrypts SOPS files in memory with the age identities and
+// OpenPGP private keys it holds, as kustomize-controller does with the
+// `*.agekey` and `*.asc` entries of a decryption Secret. Nothing is written
+// to disk and no gpg binary, agent or keyring is used. It is safe for
+// concurrent use.
 type Decryptor struct {
 	identities sopsage.ParsedIdentities
+	pgp        openpgp.EntityList
 }
 
-// NewDecryptor parses age identities (the content of age key files, or
-// the value of SOPS_AGE_KEY: one AGE-SECRET-KEY-1... per line, # comments
-// allowed). No identity at all is an error.
+// NewDecryptor reads decryption keys, each the content of a key file or of
+// SOPS_AGE_KEY. The kind is told by content: ASCII-armored OpenPGP private
+// keys (`-----BEGIN PGP PRIVATE KEY BLOCK-----`, as `gpg --export-secret-keys
+// --armor` writes them, without a passphrase) are read as PGP keys, and the
+// rest as age identities (one AGE-SECRET-KEY-1... per line, # comments
+// allowed). No key at all is an error, and so is a PGP key with no private
+// part or protected by a passphrase.
 func NewDecryptor(keys ...string) (*Decryptor, error) {
 	d := &Decryptor{}
 	for _, k := range keys {
-		if strings.TrimSpace(k) == "" {
+		rest, ring, err := readPGPKeys(k)
+		if err != nil {
+			return nil, err
+		}
+		d.pgp = append(d.pgp, ring...)
+		if strings.TrimSpace(rest) == "" {
 			continue
 		}
-		if err := d.identities.Import(k); err != nil {
+		if err := d.identities.Import(rest); err != nil {
 			return nil, fmt.Errorf("read age identities: %w", err)
 		}
 	}
-	if len(d.identities) == 0 {
-		return nil, errors.New("no age identity given")
+	if len(d.identities) == 0 && len(d.pgp) == 0 {
+		return nil, errors.New("no age identity or PGP private key given")
 	}
 	return d, nil
 }
@@ -91,9 +107,9 @@ func (d *Decryptor) Decrypt(name string, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read SOPS metadata of %s: %w", filepath.Base(name), err)
 	}
-	key, err := tree.Metadata.GetDataKeyWithKeyServices([]keyservice.KeyServiceClient{ageKeys{d.identities}}, nil)
+	key, err := tree.Metadata.GetDataKeyWithKeyServices([]keyservice.KeyServiceClient{offlineKeys{d}}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("decrypt %s: no given age key opens it", filepath.Base(name))
+		return nil, fmt.Errorf("decrypt %s: %s", filepath.Base(name), noKeyOpens(tree.Metadata))
 	}
 	if _, err := tree.Decrypt(key, aes.NewCipher()); err != nil {
 		return nil, fmt.Errorf("decrypt %s: %w", filepath.Base(name), err)
@@ -105,27 +121,75 @@ func (d *Decryptor) Decrypt(name string, data []byte) ([]byte, error) {
 	return out, nil
 }
 
-// ageKeys is a sops key service that opens data keys with the given age
-// identities only: no environment, no key files, no network.
-type ageKeys struct{ ids sopsage.ParsedIdentities }
+// noKeyOpens explains why no given key opened a file: the kinds of keys it
+// was encrypted for, and its recipients (public: age recipients, PGP
+// fingerprints).
+func noKeyOpens(m sops.Metadata) string {
+	var age, pgp bool
+	var recipients, other []string
+	for _, group := range m.KeyGroups {
+		for _, k := range group {
+			switch kind := k.TypeToIdentifier(); kind {
+			case sopsage.KeyTypeIdentifier:
+				age = true
+				recipients = append(recipients, k.ToString())
+			case sopspgp.KeyTypeIdentifier:
+				pgp = true
+				recipients = append(recipients, "PGP "+k.ToString())
+			default:
+				if !slices.Contains(other, kind) {
+					other = append(other, kind)
+				}
+			}
+		}
+	}
+	kinds := "age or PGP"
+	switch {
+	case age && !pgp:
+		kinds = "age"
+	case pgp && !age:
+		kinds = "PGP"
+	case !age && !pgp:
+		return fmt.Sprintf("it is encrypted only for %s, which fluxgate does not use (age and PGP keys only)", strings.Join(other, ", "))
+	}
+	return fmt.Sprintf("no given %s key opens it (encrypted for %s)", kinds, strings.Join(recipients, ", "))
+}
 
-var _ keyservice.KeyServiceClient = ageKeys{}
+// offlineKeys is a sops key service that opens data keys with the
+// Decryptor's age identities and PGP private keys only: no environment, no
+// key files, no gpg, no network.
+type offlineKeys struct{ d *Decryptor }
 
-func (a ageKeys) Encrypt(context.Context, *keyservice.EncryptRequest, ...grpc.CallOption) (*keyservice.EncryptResponse, error) {
+var _ keyservice.KeyServiceClient = offlineKeys{}
+
+func (offlineKeys) Encrypt(context.Context, *keyservice.EncryptRequest, ...grpc.CallOption) (*keyservice.EncryptResponse, error) {
 	return nil, errors.New("encryption is not supported")
 }
 
-func (a ageKeys) Decrypt(_ context.Context, req *keyservice.DecryptRequest, _ ...grpc.CallOption) (*keyservice.DecryptResponse, error) {
-	k, ok := req.GetKey().GetKeyType().(*keyservice.Key_AgeKey)
-	if !ok {
-		return nil, errors.New("only age keys can be used offline")
+func (o offlineKeys) Decrypt(_ context.Context, req *keyservice.DecryptRequest, _ ...grpc.CallOption) (*keyservice.DecryptResponse, error) {
+	var pt []byte
+	var err error
+	switch k := req.GetKey().GetKeyType().(type) {
+	case *keyservice.Key_AgeKey:
+		pt, err = o.d.decryptAge(k.AgeKey.GetRecipient(), req.GetCiphertext())
+	case *keyservice.Key_PgpKey:
+		pt, err = o.d.decryptPGP(req.GetCiphertext())
+	default:
+		return nil, errors.New("only age and PGP keys can be used offline")
 	}
-	mk := &sopsage.MasterKey{Recipient: k.AgeKey.GetRecipient()}
-	mk.SetEncryptedDataKey(req.GetCiphertext())
-	a.ids.ApplyToMasterKey(mk)
-	pt, err := mk.Decrypt()
 	if err != nil {
 		return nil, err
 	}
 	return &keyservice.DecryptResponse{Plaintext: pt}, nil
+}
+
+// decryptAge opens a data key encrypted for an age recipient.
+func (d *Decryptor) decryptAge(recipient string, ciphertext []byte) ([]byte, error) {
+	if len(d.identities) == 0 {
+		return nil, errors.New("no age identity given")
+	}
+	mk := &sopsage.MasterKey{Recipient: recipient}
+	mk.SetEncryptedDataKey(ciphertext)
+	d.identities.ApplyToMasterKey(mk)
+	return mk.Decrypt()
 }

@@ -20,37 +20,44 @@ type secretOptions struct {
 
 func addSecretFlags(cmd *cobra.Command, o *secretOptions, show bool) {
 	cmd.Flags().StringSliceVar(&o.keyFiles, "decryption-key-file", nil,
-		"age key file for SOPS decryption (repeatable; SOPS_AGE_KEY and SOPS_AGE_KEY_FILE are read too)")
+		"age key file or armored PGP private key file (gpg --export-secret-keys --armor) for SOPS decryption, told apart by content "+
+			"(repeatable; SOPS_AGE_KEY and SOPS_AGE_KEY_FILE are read too; GNUPGHOME and gpg are not used)")
 	if show {
 		cmd.Flags().BoolVar(&o.showSecrets, "show-secrets", false, "print Secret values instead of a mask (only on a terminal)")
 	}
 }
 
-// decryptor gathers the age identities from the flags and the
-// environment; nil when there are none.
+// decryptor gathers the age identities and PGP private keys from the flags
+// and the environment; nil when there are none. Like kustomize-controller,
+// which reads keys only from its decryption Secret, it does not look at
+// GNUPGHOME, a gpg keyring or agent.
 func (o secretOptions) decryptor() (*render.Decryptor, error) {
-	var keys []string
+	var keys, sources []string
 	for _, f := range o.keyFiles {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("--decryption-key-file: %w", err)
 		}
-		keys = append(keys, string(data))
+		keys, sources = append(keys, string(data)), append(sources, f)
 	}
 	if k := os.Getenv("SOPS_AGE_KEY"); k != "" {
-		keys = append(keys, k)
+		keys, sources = append(keys, k), append(sources, "SOPS_AGE_KEY")
 	}
 	if f := os.Getenv("SOPS_AGE_KEY_FILE"); f != "" {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("SOPS_AGE_KEY_FILE: %w", err)
 		}
-		keys = append(keys, string(data))
+		keys, sources = append(keys, string(data)), append(sources, f)
 	}
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	return render.NewDecryptor(keys...)
+	dec, err := render.NewDecryptor(keys...)
+	if err != nil {
+		return nil, fmt.Errorf("decryption keys (%s): %w", strings.Join(sources, ", "), err)
+	}
+	return dec, nil
 }
 
 // secretMask replaces Secret values in output.
