@@ -28,10 +28,47 @@ type keptBuild struct {
 	decrypted []string // relative paths
 }
 
-// builds holds the kept builds of one render, by buildKey.
+// builds holds the kept builds of one render: kustomize builds by
+// buildKey, HelmRelease installs by the unit's input hash (which covers the
+// HelmRelease, the chart's digest and the merged values).
 type builds struct {
-	mu sync.Mutex
-	m  map[string]*keptBuild
+	mu   sync.Mutex
+	m    map[string]*keptBuild
+	helm map[string][]*Object
+}
+
+// template returns a copy of the kept objects of a HelmRelease install.
+func (b *builds) template(key string) []*Object {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	objs, ok := b.helm[key]
+	b.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return copyObjects(objs)
+}
+
+func (b *builds) putTemplate(key string, objs []*Object) {
+	c := copyObjects(objs)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.helm == nil {
+		b.helm = map[string][]*Object{}
+	}
+	b.helm[key] = c
+}
+
+func copyObjects(objs []*Object) []*Object {
+	out := make([]*Object, len(objs))
+	for i, o := range objs {
+		c := *o
+		c.Object, _ = deepCopyValue(o.Object).(map[string]any)
+		out[i] = &c
+	}
+	return out
 }
 
 func (b *builds) get(key string) *keptBuild {
@@ -52,10 +89,10 @@ func (b *builds) put(key string, k *keptBuild) {
 	b.m[key] = k
 }
 
-// Stats count the kustomize builds of a render.
+// Stats count the builds (kustomize builds and Helm installs) of a render.
 type Stats struct {
-	// Built is the number of kustomize builds run; Reused the number of
-	// builds taken from Options.Reuse because their inputs were unchanged.
+	// Built is the number of builds run; Reused the number of builds taken
+	// from Options.Reuse because their inputs were unchanged.
 	Built, Reused int64
 }
 
@@ -134,4 +171,23 @@ func relSlash(root, p string) string {
 		return filepath.ToSlash(p)
 	}
 	return filepath.ToSlash(rel)
+}
+
+// deepCopyValue copies a decoded YAML or JSON value.
+func deepCopyValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[k] = deepCopyValue(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(t))
+		for i, e := range t {
+			s[i] = deepCopyValue(e)
+		}
+		return s
+	}
+	return v
 }

@@ -86,3 +86,31 @@ func write(t *testing.T, file, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestRenderReusesUnchangedHelmInstalls: a HelmRelease whose chart and
+// values are unchanged is not templated again; one whose values changed is.
+func TestRenderReusesUnchangedHelmInstalls(t *testing.T) {
+	sources := map[string]string{"GitRepository/apps/charts": "."}
+	base := t.TempDir()
+	testenv.CopyTree(t, filepath.Join("testdata", "helm"), base)
+	head := t.TempDir()
+	testenv.CopyTree(t, filepath.Join("testdata", "helm"), head)
+	replaceIn(t, filepath.Join(head, "cluster/releases.yaml"), "  name: skip\n  namespace: apps\nspec:\n", "  name: skip\n  namespace: apps\nspec:\n  values:\n    changed: true\n")
+
+	opts := func() render.Options { return render.Options{Offline: true, CacheDir: t.TempDir()} }
+	o := opts()
+	o.KeepBuilds = true
+	first := renderHelmFleet(t, base, sources, o)
+	o = opts()
+	o.Reuse = first
+	again := renderHelmFleet(t, head, sources, o)
+	fresh := renderHelmFleet(t, head, sources, opts())
+	if diff := cmp.Diff(string(dumpHelm(t, fresh)), string(dumpHelm(t, again))); diff != "" {
+		t.Fatalf("reusing installs changed the output (-fresh +reused):\n%s", diff)
+	}
+	// The cluster's kustomize build is rebuilt (its file changed), so is the
+	// changed release; every other release is reused.
+	if again.Stats.Built != 2 || again.Stats.Built+again.Stats.Reused != fresh.Stats.Built {
+		t.Errorf("built %d, reused %d; a fresh render builds %d", again.Stats.Built, again.Stats.Reused, fresh.Stats.Built)
+	}
+}
