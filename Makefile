@@ -6,16 +6,22 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build test vet fmt bench render-example clean
+.PHONY: all build test tools vet fmt bench render-example clean
 
 all: vet test build
 
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o bin/fluxgate ./cmd/fluxgate
 
-test:
+test: tools
 	go vet ./...
 	go test ./... -count=1
+
+# Programs the tests start: a Gitea server for internal/forge, built once
+# from its Go module into ~/.cache/fluxgate-tools (FLUXGATE_TOOLS_DIR moves
+# it); does nothing when already built.
+tools:
+	bash internal/testenv/gitea-build.sh
 
 vet:
 	go vet ./...
