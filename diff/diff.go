@@ -189,8 +189,14 @@ func (c *comparer) cluster(base, head side) []UnitChange {
 	removed := map[string][]entry{}
 	for _, id := range unionKeys(base, head) {
 		b, h := base[id], head[id]
+		if (b != nil && b.Skipped) || (h != nil && h.Skipped) {
+			continue // not rendered: the change cannot reach it
+		}
 		if errs := unitErrors(b, h); len(errs) > 0 {
-			get(id).Errors = errs
+			// A unit that fails the same way on both sides is no change.
+			if !sameFailure(b, h) {
+				get(id).Errors = errs
+			}
 			continue
 		}
 		bo, ho := objectsByKey(b), objectsByKey(h)
@@ -269,6 +275,25 @@ func unitErrors(base, head *render.Unit) []string {
 		}
 	}
 	return out
+}
+
+// sameFailure reports whether a unit failed on both sides with the same
+// errors.
+func sameFailure(base, head *render.Unit) bool {
+	if base == nil || head == nil || !base.Failed || !head.Failed {
+		return false
+	}
+	errs := func(u *render.Unit) []string {
+		var out []string
+		for _, p := range u.Problems {
+			if p.Severity == fleet.SeverityError {
+				out = append(out, p.String())
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	return strings.Join(errs(base), "\n") == strings.Join(errs(head), "\n")
 }
 
 func (c *comparer) change(a Action, base, head entry, d string) ObjectChange {

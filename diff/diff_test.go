@@ -205,3 +205,18 @@ func TestCompareFailedUnitIsAnErrorNotARemoval(t *testing.T) {
 		t.Fatalf("got %+v", rep.Units)
 	}
 }
+
+func TestCompareSameFailureIsNoChange(t *testing.T) {
+	failed := func() *render.Unit {
+		u := unit(t, "c", "HelmRelease/apps/web")
+		u.Failed = true
+		u.Problems = []fleet.Problem{{Rule: fleet.RuleRenderFailed, Severity: fleet.SeverityError, File: "apps/web.yaml", Line: 1, Object: u.ID, Message: "chart not found"}}
+		return u
+	}
+	if rep := diff.Compare(result(failed()), result(failed()), diff.Options{}); rep.HasChanges() {
+		t.Errorf("the same failure on both sides is reported: %+v", rep.Units)
+	}
+	if rep := diff.Compare(result(unit(t, "c", "HelmRelease/apps/web")), result(failed()), diff.Options{}); !rep.HasChanges() {
+		t.Error("a new failure is not reported")
+	}
+}
