@@ -3,6 +3,8 @@ package fleet
 import (
 	"path"
 	"strings"
+
+	"sigs.k8s.io/yaml"
 )
 
 // ChangeScope tells, for a change between two revisions of a repository,
@@ -23,6 +25,8 @@ type ChangeScope struct {
 	// set when a name is itself substituted.
 	referenced map[string]bool
 	anyName    bool
+	// filesByDir indexes each revision's YAML files by directory.
+	filesByDir []map[string][]string
 }
 
 // NewChangeScope describes the change of the files changed (paths relative
@@ -37,24 +41,44 @@ func NewChangeScope(base, head *Repo, changed []string) *ChangeScope {
 	}
 	for _, r := range s.repos {
 		for _, d := range r.Docs {
-			collectRefs(d.Object, s.referenced, &s.anyName)
+			if strings.Contains(d.APIVersion, ".fluxcd.io/") {
+				collectRefs(d.Object, s.referenced, &s.anyName)
+			}
 		}
+	}
+	for _, r := range s.repos {
 		for _, f := range changed {
 			for _, d := range r.byFile[f] {
 				switch {
-				case d.Kind == "ConfigMap" || d.Kind == "Secret":
+				case (d.Kind == "ConfigMap" || d.Kind == "Secret") && s.isReferenced(d.Name):
 					s.valuesChanged = true
 				case strings.HasPrefix(d.APIVersion, GroupSource+"/") || strings.HasPrefix(d.APIVersion, GroupSourceExtensions+"/"):
 					s.sourcesChanged = true
 				}
 			}
-			if k, ok := r.kustFiles[path.Dir(f)]; ok && k.file == f && len(k.generated) > 0 {
-				s.valuesChanged = true
+			if k, ok := r.kustFiles[path.Dir(f)]; ok && k.file == f {
+				for _, n := range k.generated {
+					if s.isReferenced(n) {
+						s.valuesChanged = true
+					}
+				}
 			}
 		}
 	}
+	s.filesByDir = make([]map[string][]string, len(s.repos))
+	for i, r := range s.repos {
+		m := map[string][]string{}
+		for f := range r.byFile {
+			m[path.Dir(f)] = append(m[path.Dir(f)], f)
+		}
+		s.filesByDir[i] = m
+	}
 	return s
 }
+
+// isReferenced reports whether a Flux object may read the ConfigMap or
+// Secret name.
+func (s *ChangeScope) isReferenced(name string) bool { return s.anyName || s.referenced[name] }
 
 // collectRefs adds the names of the ConfigMaps and Secrets a Flux object
 // reads.
@@ -80,6 +104,21 @@ func collectRefs(v any, names map[string]bool, anyName *bool) {
 	case []any:
 		for _, e := range t {
 			collectRefs(e, names, anyName)
+		}
+	case string:
+		// Patches in a Flux object (a parent patching its children) may
+		// add references: read them as YAML; when that finds none, any
+		// name may be read.
+		if !strings.Contains(t, "substituteFrom") && !strings.Contains(t, "valuesFrom") && !strings.Contains(t, "secretRef") {
+			return
+		}
+		before := len(names)
+		var v any
+		if yaml.Unmarshal([]byte(t), &v) == nil {
+			collectRefs(v, names, anyName)
+		}
+		if len(names) == before {
+			*anyName = true
 		}
 	}
 }
@@ -146,12 +185,12 @@ func (s *ChangeScope) TouchesTree(dir string) bool {
 // Flux object (no further unit, no source) and no ConfigMap or Secret that
 // a Flux object reads: leaving it out changes nothing else.
 func (s *ChangeScope) Leaf(dir string) bool {
-	for _, r := range s.repos {
+	for i, r := range s.repos {
 		seen := map[string]bool{}
 		r.reach(path.Clean(dir), seen)
 		files := map[string]bool{}
-		for f := range r.byFile {
-			if seen[path.Dir(f)] {
+		for d := range seen {
+			for _, f := range s.filesByDir[i][d] {
 				files[f] = true
 			}
 		}
@@ -161,7 +200,7 @@ func (s *ChangeScope) Leaf(dir string) bool {
 					files[ref] = true
 				}
 				for _, n := range k.generated {
-					if s.anyName || s.referenced[n] {
+					if s.isReferenced(n) {
 						return false
 					}
 				}
@@ -172,7 +211,7 @@ func (s *ChangeScope) Leaf(dir string) bool {
 				if strings.Contains(d.APIVersion, ".fluxcd.io/") {
 					return false
 				}
-				if (d.Kind == "ConfigMap" || d.Kind == "Secret") && (s.anyName || s.referenced[d.Name]) {
+				if (d.Kind == "ConfigMap" || d.Kind == "Secret") && s.isReferenced(d.Name) {
 					return false
 				}
 			}
