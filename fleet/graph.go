@@ -17,6 +17,13 @@ type kustFile struct {
 	includes []string
 	// remote are the remote bases and resources (URLs) it names.
 	remote []string
+	// refs are every local path the file may name (any string value, and
+	// the part after "=" of generator entries), relative to the repository
+	// root: patches, generator files, components, resources.
+	refs []string
+	// generated are the names of its configMapGenerator and
+	// secretGenerator entries.
+	generated []string
 }
 
 type kustFileSpec struct {
@@ -41,6 +48,20 @@ func parseKustFile(file string, data []byte) *kustFile {
 	}
 	k := &kustFile{file: file, component: spec.Kind == "Component"}
 	dir := path.Dir(file)
+	var generic map[string]any
+	if yaml.Unmarshal(data, &generic) == nil {
+		k.refs = localRefs(dir, generic, nil)
+		for _, g := range []string{"configMapGenerator", "secretGenerator"} {
+			entries, _ := generic[g].([]any)
+			for _, e := range entries {
+				if m, ok := e.(map[string]any); ok {
+					if n, ok := m["name"].(string); ok {
+						k.generated = append(k.generated, n)
+					}
+				}
+			}
+		}
+	}
 	for _, lists := range [][]string{spec.Resources, spec.Bases, spec.Components} {
 		for _, e := range lists {
 			if isRemote(e) {
@@ -348,6 +369,29 @@ func dependsOnOf(obj map[string]any) [][2]string {
 		ns, _ := m["namespace"].(string)
 		if name != "" {
 			out = append(out, [2]string{ns, name})
+		}
+	}
+	return out
+}
+
+// localRefs collects the strings of a kustomization file that may name a
+// local path, resolved against dir.
+func localRefs(dir string, v any, out []string) []string {
+	switch t := v.(type) {
+	case map[string]any:
+		for _, e := range t {
+			out = localRefs(dir, e, out)
+		}
+	case []any:
+		for _, e := range t {
+			out = localRefs(dir, e, out)
+		}
+	case string:
+		for _, s := range []string{t, t[strings.LastIndex(t, "=")+1:]} {
+			if s == "" || strings.ContainsAny(s, "\n:") || path.IsAbs(s) || isRemote(s) {
+				continue
+			}
+			out = append(out, path.Join(dir, s))
 		}
 	}
 	return out

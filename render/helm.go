@@ -91,10 +91,21 @@ func (r *renderer) buildHelmRelease(ctx context.Context, u *Unit, j job) {
 	vb, _ := json.Marshal(vals)
 	u.Hash = hashInputs(j.hr, []string{"chart:" + ch.digest, "values:" + string(vb)}, nil)
 
-	objs, err := r.helmTemplate(ctx, &hr, ch.chart, vals)
-	if err != nil {
-		r.fail(u, fmt.Errorf("render HelmRelease %s (%s:%d) chart %s: %w", u.ID, u.File, u.Line, ch.path, err))
-		return
+	key := u.Hash + "|" + r.opts.KubernetesVersion
+	objs := r.opts.Reuse.kept().template(key)
+	if objs != nil {
+		r.stats.reused.Add(1)
+	} else {
+		var err error
+		objs, err = r.helmTemplate(ctx, &hr, ch.chart, vals)
+		r.stats.built.Add(1)
+		if err != nil {
+			r.fail(u, fmt.Errorf("render HelmRelease %s (%s:%d) chart %s: %w", u.ID, u.File, u.Line, ch.path, err))
+			return
+		}
+	}
+	if r.opts.KeepBuilds {
+		r.kept.putTemplate(key, objs)
 	}
 	for _, o := range objs {
 		o.File, o.Line = u.File, u.Line

@@ -72,11 +72,25 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 	if provider == "sops" && r.opts.Decryptor != nil {
 		ufs.decrypt = r.opts.Decryptor.Decrypt
 	}
-	m, err := kustomizeBuild(ufs, absDir, r.opts.EnableHelm, r.opts.EnableExec)
-	if err != nil {
-		r.fail(u, fmt.Errorf("kustomize build %s: %w", u.Path, err))
-		u.Hash = hashInputs(spec, ufs.reads(r.opts.Dir), nil)
-		return
+	key := buildKey(srcDir, u.Path, r.rel(kfile), manifest, ufs.decrypt != nil)
+	var m resmap.ResMap
+	if k := reusable(r.opts.Reuse.kept(), key, r.opts.Dir); k != nil {
+		m = ufs.restore(r.opts.Dir, k)
+		r.stats.reused.Add(1)
+		if r.opts.KeepBuilds {
+			r.kept.put(key, k)
+		}
+	} else {
+		m, err = kustomizeBuild(ufs, absDir, r.opts.EnableHelm, r.opts.EnableExec)
+		r.stats.built.Add(1)
+		if err != nil {
+			r.fail(u, fmt.Errorf("kustomize build %s: %w", u.Path, err))
+			u.Hash = hashInputs(spec, ufs.reads(r.opts.Dir), nil)
+			return
+		}
+		if r.opts.KeepBuilds {
+			r.kept.put(key, ufs.keep(r.opts.Dir, m))
+		}
 	}
 
 	vars, secretVars, varProblems := r.variables(u, j, ks, ownOutput(m))

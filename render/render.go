@@ -65,6 +65,35 @@ type Options struct {
 	// CacheDir is the content-addressed cache of fetched Helm charts;
 	// empty means $XDG_CACHE_HOME/fluxgate/charts.
 	CacheDir string
+	// KeepBuilds keeps the render's kustomize builds in the Result, in
+	// memory, for a later render to reuse.
+	KeepBuilds bool
+	// Reuse is a render of another revision of the same repository made
+	// with KeepBuilds: its builds whose inputs are unchanged here are
+	// reused instead of run again.
+	Reuse *Result
+	// Scope, when set, limits the render to the units a change between
+	// two revisions can reach (fleet.ChangeScope): a unit that the change
+	// cannot reach, and whose output no other unit depends on, is not
+	// built and is marked Skipped. Give the same Scope to the renders of
+	// both revisions.
+	Scope ChangeScope
+}
+
+// ChangeScope answers, for a change between two revisions, which builds
+// it can reach; fleet.ChangeScope implements it.
+type ChangeScope interface {
+	// Touches: a kustomize build of dir can read a changed file.
+	Touches(dir string) bool
+	// TouchesTree: a changed file is under dir.
+	TouchesTree(dir string) bool
+	// Leaf: a build of dir declares no Flux object and nothing Flux
+	// objects read, in either revision.
+	Leaf(dir string) bool
+	// ValuesChanged: ConfigMaps, Secrets or generators changed.
+	ValuesChanged() bool
+	// SourcesChanged: Flux sources changed.
+	SourcesChanged() bool
 }
 
 // Object is one rendered object and the source document it came from.
@@ -116,6 +145,12 @@ type Unit struct {
 	Problems []fleet.Problem
 	// Failed is set when the unit could not be built.
 	Failed bool
+	// Skipped is set when Options.Scope says the change cannot reach the
+	// unit: it was not built and has no objects.
+	Skipped bool
+	// affected is set, with Options.Scope, when the change may reach the
+	// unit's output.
+	affected bool
 	// Sensitive holds values that came from Secrets (decrypted SOPS data,
 	// substituteFrom Secret variables) and may appear in the objects;
 	// outputs mask them. Never print it.
@@ -128,6 +163,17 @@ type Unit struct {
 type Result struct {
 	Clusters []string
 	Units    []*Unit
+	// Stats count the kustomize builds run and reused.
+	Stats Stats
+
+	builds *builds
+}
+
+func (r *Result) kept() *builds {
+	if r == nil {
+		return nil
+	}
+	return r.builds
 }
 
 // Problems returns the problems of every unit, in unit order.
@@ -188,7 +234,7 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 		}
 		opts.Dir = tmp
 	}
-	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: newChartFetcher()}
+	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: newChartFetcher(), kept: &builds{}}
 	for f, reason := range repo.Unsafe {
 		r.unsafe[filepath.Join(opts.Dir, filepath.FromSlash(f))] = reason
 	}
@@ -225,6 +271,10 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 		return a.ID < b.ID
 	})
 	res.Units = r.units
+	res.Stats = Stats{Built: r.stats.built.Load(), Reused: r.stats.reused.Load()}
+	if opts.KeepBuilds {
+		res.builds = r.kept
+	}
 	return res, nil
 }
 
@@ -244,6 +294,9 @@ type renderer struct {
 	final bool
 	// charts fetches remote Helm charts for HelmRelease units.
 	charts *chartFetcher
+	// kept holds the builds kept for a later render (Options.KeepBuilds).
+	kept  *builds
+	stats stats
 }
 
 // rootJob finds what builds an entry point: the Kustomization of the
@@ -331,6 +384,9 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 		u.Parent, u.parent = j.parent.ID, j.parent
 	}
 	if j.hr != nil {
+		if r.outOfScope(u, j) {
+			return u, nil
+		}
 		r.buildHelmRelease(ctx, u, j)
 		return u, r.children(u, j)
 	}
@@ -338,6 +394,9 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 		u.Kind = KindOverlay
 		u.Path = j.path
 		u.File = path.Join(j.path, "kustomization.yaml")
+		if r.outOfScope(u, j) {
+			return u, nil
+		}
 		r.buildKustomize(ctx, u, j, ".", nil)
 		return u, r.children(u, j)
 	}
@@ -372,6 +431,9 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 		u.Failed = true
 		u.Problems = append(u.Problems, r.problem(u, fleet.RulePathNotFound, fleet.SeverityError,
 			fmt.Sprintf("spec.path %q does not exist in source %s (%s)", specPath, fleet.ObjectRef(kind, ns, name), u.Path)))
+		return u, nil
+	}
+	if r.outOfScope(u, j) {
 		return u, nil
 	}
 	r.buildKustomize(ctx, u, j, src.Dir, j.ks)

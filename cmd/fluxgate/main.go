@@ -31,7 +31,8 @@ func exitCode(err error) int {
 		return 0
 	}
 	var f *findingsError
-	if errors.As(err, &f) {
+	var c *changesError
+	if errors.As(err, &f) || errors.As(err, &c) {
 		fmt.Fprintln(os.Stderr, "fluxgate:", err)
 		return 1
 	}

@@ -30,7 +30,8 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	if err != nil {
 		code = 2
 		var f *findingsError
-		if errors.As(err, &f) {
+		var c *changesError
+		if errors.As(err, &f) || errors.As(err, &c) {
 			code = 1
 		}
 		errb.WriteString(err.Error())

@@ -134,3 +134,37 @@ func (r *Repo) commit(rev string) (*object.Commit, error) {
 	}
 	return c, nil
 }
+
+// ChangedFiles lists, sorted, the paths (slash-separated, relative to the
+// repository root) whose content, mode or existence differs between the
+// trees of revisions from and to. A rename lists both paths.
+func (r *Repo) ChangedFiles(from, to string) ([]string, error) {
+	var trees [2]*object.Tree
+	for i, rev := range []string{from, to} {
+		c, err := r.commit(rev)
+		if err != nil {
+			return nil, err
+		}
+		if trees[i], err = c.Tree(); err != nil {
+			return nil, fmt.Errorf("read the tree of %s: %w", rev, err)
+		}
+	}
+	changes, err := object.DiffTree(trees[0], trees[1])
+	if err != nil {
+		return nil, fmt.Errorf("compare %s and %s: %w", from, to, err)
+	}
+	seen := map[string]bool{}
+	for _, c := range changes {
+		for _, name := range []string{c.From.Name, c.To.Name} {
+			if name != "" {
+				seen[name] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out, nil
+}

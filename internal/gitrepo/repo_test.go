@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/go-git/go-git/v5/config"
@@ -228,5 +229,27 @@ func TestRemoteURLs(t *testing.T) {
 				t.Errorf("RemoteURLs() mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestChangedFiles(t *testing.T) {
+	f := newFixture(t)
+	r, err := Open(f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.ChangedFiles(f.c1, f.c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"README.md", "apps/app.yaml", "apps/new.yaml", "deep/a/b/c/up.yaml", "docs/readme", "empty.txt", "latest"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("changed files = %v, want %v", got, want)
+	}
+	if got, err := r.ChangedFiles(f.c2, f.c2); err != nil || len(got) != 0 {
+		t.Errorf("same revision: %v %v", got, err)
+	}
+	if _, err := r.ChangedFiles("nope", f.c2); err == nil {
+		t.Error("an unknown revision is not an error")
 	}
 }

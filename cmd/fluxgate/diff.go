@@ -1,0 +1,318 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fluxgate/fluxgate/diff"
+	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/internal/gitrepo"
+	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/report"
+)
+
+type diffOptions struct {
+	load        loadOptions
+	build       buildOptions
+	base, head  string
+	paths       []string
+	outputs     []string
+	exitCode    bool
+	changedOnly bool
+	kubeVersion string
+	comment     commentOptions
+}
+
+func newDiffCmd(stdout, stderr io.Writer) *cobra.Command {
+	o := &diffOptions{}
+	cmd := &cobra.Command{
+		Use:   "diff --base REF [--head REF] [DIR]",
+		Short: "Show what a change does to each cluster, object by object",
+		Long: `diff renders two revisions of DIR's git repository straight from the object
+database (no checkout, no network) and reports, per cluster entry point and
+Flux Kustomization or HelmRelease, the objects added, removed, changed and
+moved, each with a unified diff of its YAML. Secret values are shown as short
+hashes so that a change is visible and the value is not.
+
+Builds whose inputs are the same in both revisions run once. --changed-only
+also skips, in both revisions, the units that no changed file can reach.
+
+The exit code is 0, or with --exit-code 1 when anything changed (like git diff).`,
+		Example: `  # What this branch changes, against main
+  fluxgate diff --base origin/main
+
+  # In a pull request: one sticky comment, the full report as an artifact
+  fluxgate diff --base "$BASE_SHA" --comment -o markdown=fluxgate-diff.md
+
+  # Machine-readable, for one cluster
+  fluxgate diff --base main --path clusters/production -o json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDiff(cmd.Context(), dirArg(args), o, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.base, "base", "", "the revision compared against: branch, tag or SHA (default: the pull request's base in GitHub Actions)")
+	f.StringVar(&o.head, "head", "HEAD", "the revision whose changes are shown")
+	f.StringSliceVar(&o.paths, "path", nil, "cluster entry point to compare, relative to DIR (repeatable; default: every entry point)")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "report format text, json or markdown, to stdout or with =PATH to a file (repeatable; default text)")
+	f.BoolVar(&o.exitCode, "exit-code", false, "exit with 1 when anything changed")
+	f.BoolVar(&o.changedOnly, "changed-only", false, "render only the units whose inputs changed between the revisions")
+	f.StringVar(&o.kubeVersion, "kubernetes-version", "", "Kubernetes version HelmReleases are templated for, e.g. 1.36 (default: the newest embedded)")
+	f.Int64Var(&o.load.maxFileSize, "max-file-size", fleet.DefaultMaxFileSize, "largest YAML file read, in bytes")
+	f.StringSliceVar(&o.load.sources, "source", nil, "map a source to a directory: KIND/NAMESPACE/NAME=DIR (repeatable)")
+	f.IntVar(&o.load.workers, "workers", 0, "units rendered in parallel (default GOMAXPROCS)")
+	addBuildFlags(cmd, &o.build, true)
+	addCommentFlags(cmd, &o.comment)
+	return cmd
+}
+
+// diffOutput is one requested report: a format and a file, or stdout.
+type diffOutput struct{ format, path string }
+
+func parseDiffOutputs(specs []string) ([]diffOutput, error) {
+	if len(specs) == 0 {
+		specs = []string{"text"}
+	}
+	var out []diffOutput
+	stdout := 0
+	for _, s := range specs {
+		format, p, _ := strings.Cut(s, "=")
+		switch format {
+		case "text", "json", "markdown":
+		default:
+			return nil, fmt.Errorf("--output %q: want text, json or markdown, optionally =PATH", s)
+		}
+		if p == "" {
+			stdout++
+		}
+		out = append(out, diffOutput{format: format, path: p})
+	}
+	if stdout > 1 {
+		return nil, errors.New("--output: only one format can go to stdout; give the others a =PATH")
+	}
+	return out, nil
+}
+
+// changesError reports, for --exit-code, that the revisions differ.
+type changesError struct{ units int }
+
+func (e *changesError) Error() string {
+	return fmt.Sprintf("%d unit(s) changed", e.units)
+}
+
+func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.Writer) error {
+	outputs, err := parseDiffOutputs(o.outputs)
+	if err != nil {
+		return err
+	}
+	event, err := readEvent()
+	if err != nil {
+		return err
+	}
+	if o.base == "" {
+		o.base = event.baseSHA
+	}
+	if o.base == "" {
+		return errors.New("--base is required outside a pull request event")
+	}
+	if o.comment.enabled {
+		if err := o.comment.resolve(event); err != nil {
+			return err
+		}
+	}
+	res, err := renderRevisions(ctx, dir, o, stderr)
+	if err != nil {
+		return err
+	}
+	showSecrets := o.build.secrets.showSecrets && isTerminal(stdout) && !o.comment.enabled
+	for _, out := range outputs {
+		if out.path != "" {
+			showSecrets = false
+		}
+	}
+	rep := diff.Compare(res.base, res.head, diff.Options{ShowSecrets: showSecrets})
+	rep.Base, rep.Head = o.base, o.head
+
+	var markdownFile string
+	for _, out := range outputs {
+		var buf bytes.Buffer
+		switch out.format {
+		case "text":
+			err = report.DiffText(&buf, rep, out.path == "" && isTerminal(stdout))
+		case "json":
+			err = report.DiffJSON(&buf, rep)
+		case "markdown":
+			_, err = report.DiffMarkdown(&buf, rep, report.DiffMarkdownOptions{})
+			if out.path != "" {
+				markdownFile = out.path
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if out.path == "" {
+			if _, err := stdout.Write(buf.Bytes()); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := writeReportFile(out.path, buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	if o.comment.enabled {
+		var buf bytes.Buffer
+		truncated, err := report.DiffMarkdown(&buf, rep, report.DiffMarkdownOptions{
+			Marker: o.comment.marker(), Limit: report.CommentLimit, FullReport: filepath.Base(markdownFile),
+		})
+		if err != nil {
+			return err
+		}
+		if truncated && markdownFile == "" {
+			fmt.Fprintln(stderr, "fluxgate: the diff is larger than a comment; add -o markdown=PATH to keep the full report")
+		}
+		url, err := o.comment.post(ctx, buf.String())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "fluxgate: diff comment %s\n", url)
+	}
+	if o.exitCode && rep.HasChanges() {
+		return &changesError{units: len(rep.Units)}
+	}
+	return nil
+}
+
+// writeReportFile writes a report file; an existing directory is refused.
+func writeReportFile(p string, data []byte) error {
+	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+		return fmt.Errorf("--output %s: is a directory", p)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, data, 0o644)
+}
+
+type revisions struct{ base, head *render.Result }
+
+// renderRevisions renders the base revision keeping its builds, then the
+// head revision reusing those whose inputs did not change. With
+// --changed-only both renders leave out the units the change cannot reach.
+func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.Writer) (*revisions, error) {
+	type side struct {
+		ref   string
+		abs   string
+		repo  *fleet.Repo
+		paths []string
+	}
+	sides := []*side{{ref: o.base}, {ref: o.head}}
+	seen := map[string]bool{}
+	for _, s := range sides {
+		lo := o.load
+		lo.ref = s.ref
+		abs, repo, cleanup, err := loadRepo(ctx, dir, lo)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		s.abs, s.repo = abs, repo
+		// A cluster the change adds or removes exists on one side only.
+		for _, p := range o.paths {
+			if repo.IsDir(filepath.ToSlash(filepath.Clean(p))) {
+				s.paths = append(s.paths, p)
+				seen[p] = true
+			}
+		}
+	}
+	for _, p := range o.paths {
+		if !seen[p] {
+			return nil, fmt.Errorf("--path %s: not a directory of %s at %s or %s", p, dir, o.base, o.head)
+		}
+	}
+	var scope render.ChangeScope
+	if o.changedOnly {
+		changed, err := changedFiles(dir, o.base, o.head)
+		if err != nil {
+			return nil, err
+		}
+		scope = fleet.NewChangeScope(sides[0].repo, sides[1].repo, changed)
+	}
+	var out revisions
+	for i, s := range sides {
+		res := &render.Result{}
+		if len(o.paths) == 0 || len(s.paths) > 0 {
+			ropts, err := o.build.renderOptions(s.abs, s.paths, o.load.workers, o.kubeVersion)
+			if err != nil {
+				return nil, err
+			}
+			ropts.Scope = scope
+			if i == 0 {
+				ropts.KeepBuilds = true
+			} else {
+				ropts.Reuse = out.base
+			}
+			if res, err = render.Render(ctx, s.repo, ropts); err != nil {
+				return nil, err
+			}
+			skipped := 0
+			for _, u := range res.Units {
+				if u.Skipped {
+					skipped++
+				}
+			}
+			fmt.Fprintf(stderr, "fluxgate: %s: %d units (%d out of the change's reach), %d builds run, %d reused\n",
+				s.ref, len(res.Units), skipped, res.Stats.Built, res.Stats.Reused)
+		}
+		if i == 0 {
+			out.base = res
+		} else {
+			out.head = res
+		}
+	}
+	return &out, nil
+}
+
+// changedFiles lists the files that differ between two revisions, relative
+// to DIR when DIR is a subdirectory of the repository.
+func changedFiles(dir, base, head string) ([]string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if abs, err = filepath.EvalSymlinks(abs); err != nil {
+		return nil, err
+	}
+	g, err := gitrepo.Open(abs)
+	if err != nil {
+		return nil, fmt.Errorf("--changed-only: %w", err)
+	}
+	files, err := g.ChangedFiles(base, head)
+	if err != nil {
+		return nil, fmt.Errorf("--changed-only: %w", err)
+	}
+	sub, err := filepath.Rel(g.Root(), abs)
+	if err != nil {
+		return nil, err
+	}
+	sub = filepath.ToSlash(sub)
+	if sub == "." {
+		return files, nil
+	}
+	var out []string
+	for _, f := range files {
+		if rest, ok := strings.CutPrefix(f, sub+"/"); ok {
+			out = append(out, rest)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,193 @@
+package render
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"sigs.k8s.io/kustomize/api/resmap"
+)
+
+// A render keeps its kustomize builds (Options.KeepBuilds) so that a render
+// of another revision of the same repository (Options.Reuse) skips every
+// build whose inputs did not change: the generated kustomization file is
+// the same and every file the build read has the same content. Post-build
+// substitution, commonMetadata and the checks after the build run again,
+// so a reused build gives exactly the output a fresh one would.
+
+// keptBuild is one kustomize build kept for reuse.
+type keptBuild struct {
+	// reads maps the files the build read, relative to the repository
+	// root, to the sha256 of their content.
+	reads     map[string]string
+	overlay   string // relative path of the generated kustomization file
+	res       resmap.ResMap
+	decrypted []string // relative paths
+}
+
+// builds holds the kept builds of one render: kustomize builds by
+// buildKey, HelmRelease installs by the unit's input hash (which covers the
+// HelmRelease, the chart's digest and the merged values).
+type builds struct {
+	mu   sync.Mutex
+	m    map[string]*keptBuild
+	helm map[string][]*Object
+}
+
+// template returns a copy of the kept objects of a HelmRelease install.
+func (b *builds) template(key string) []*Object {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	objs, ok := b.helm[key]
+	b.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return copyObjects(objs)
+}
+
+func (b *builds) putTemplate(key string, objs []*Object) {
+	c := copyObjects(objs)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.helm == nil {
+		b.helm = map[string][]*Object{}
+	}
+	b.helm[key] = c
+}
+
+func copyObjects(objs []*Object) []*Object {
+	out := make([]*Object, len(objs))
+	for i, o := range objs {
+		c := *o
+		c.Object, _ = deepCopyValue(o.Object).(map[string]any)
+		out[i] = &c
+	}
+	return out
+}
+
+func (b *builds) get(key string) *keptBuild {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.m[key]
+}
+
+func (b *builds) put(key string, k *keptBuild) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = map[string]*keptBuild{}
+	}
+	b.m[key] = k
+}
+
+// Stats count the builds (kustomize builds and Helm installs) of a render.
+type Stats struct {
+	// Built is the number of builds run; Reused the number of builds taken
+	// from Options.Reuse because their inputs were unchanged.
+	Built, Reused int64
+}
+
+type stats struct{ built, reused atomic.Int64 }
+
+// buildKey names a build by what decides its output besides the files it
+// reads: the source root, the directory, the kustomization file Flux
+// generates for it, and whether SOPS files are decrypted.
+func buildKey(srcDir, dir, kfile string, manifest []byte, decrypt bool) string {
+	h := sha256.New()
+	for _, s := range []string{srcDir, dir, kfile} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	h.Write(manifest)
+	if decrypt {
+		h.Write([]byte{1})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// reusable returns the kept build of the other revision for key when every
+// file it read has the same content under root.
+func reusable(prev *builds, key, root string) *keptBuild {
+	k := prev.get(key)
+	if k == nil {
+		return nil
+	}
+	for rel, sum := range k.reads {
+		if rel == k.overlay {
+			continue // the key covers the generated kustomization file
+		}
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil
+		}
+		s := sha256.Sum256(data)
+		if hex.EncodeToString(s[:]) != sum {
+			return nil
+		}
+	}
+	return k
+}
+
+// keep records a finished build for a later render.
+func (f *unitFS) keep(root string, m resmap.ResMap) *keptBuild {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := &keptBuild{reads: make(map[string]string, len(f.read)), res: m.DeepCopy(), overlay: relSlash(root, f.overlayPath)}
+	for p, sum := range f.read {
+		k.reads[relSlash(root, p)] = sum
+	}
+	for _, p := range f.decrypted {
+		k.decrypted = append(k.decrypted, relSlash(root, p))
+	}
+	return k
+}
+
+// restore makes the unit filesystem look as if it had run the kept build:
+// the same reads (for the input hash) and decrypted files.
+func (f *unitFS) restore(root string, k *keptBuild) resmap.ResMap {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for rel, sum := range k.reads {
+		f.read[filepath.Join(root, filepath.FromSlash(rel))] = sum
+	}
+	for _, rel := range k.decrypted {
+		f.decrypted = append(f.decrypted, filepath.Join(root, filepath.FromSlash(rel)))
+	}
+	return k.res.DeepCopy()
+}
+
+func relSlash(root, p string) string {
+	rel, err := filepath.Rel(root, p)
+	if err != nil {
+		return filepath.ToSlash(p)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// deepCopyValue copies a decoded YAML or JSON value.
+func deepCopyValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[k] = deepCopyValue(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(t))
+		for i, e := range t {
+			s[i] = deepCopyValue(e)
+		}
+		return s
+	}
+	return v
+}
