@@ -241,7 +241,7 @@ func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.
 	}
 	var scope render.ChangeScope
 	if o.changedOnly {
-		changed, err := changedFiles(dir, o.base, o.head)
+		changed, err := revisionChanges(dir, o.base, o.head)
 		if err != nil {
 			return nil, err
 		}
@@ -282,9 +282,9 @@ func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.
 	return &out, nil
 }
 
-// changedFiles lists the files that differ between two revisions, relative
+// revisionChanges lists the files that differ between two revisions, relative
 // to DIR when DIR is a subdirectory of the repository.
-func changedFiles(dir, base, head string) ([]string, error) {
+func revisionChanges(dir, base, head string) ([]string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
