@@ -307,3 +307,49 @@ func builds(t *testing.T, stderr string) int {
 	}
 	return n
 }
+
+// TestDiffNoSecretValueInAnyOutput: plaintext, generated and decrypted SOPS
+// Secret values never appear in any diff output, and a changed value still
+// shows as a change.
+func TestDiffNoSecretValueInAnyOutput(t *testing.T) {
+	const canary = "canary-7f3a9e21"
+	g := newGitFleet(t, "fleet-infra")
+	secret := func(v string) string {
+		return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\nstringData:\n  token: " + v + "\n"
+	}
+	g.write("teams/team-a/plain-secret.yaml", secret(canary+"-base"))
+	g.edit("teams/team-a/kustomization.yaml", "resources:\n", "resources:\n  - plain-secret.yaml\n")
+	g.commit("add secrets")
+	g.branch("change")
+	g.write("teams/team-a/plain-secret.yaml", secret(canary+"-head"))
+	g.commit("rotate")
+
+	key, err := filepath.Abs(filepath.Join(fleets, "keys", "age.agekey"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SOPS_AGE_KEY_FILE", key)
+	out := t.TempDir()
+	stdout, stderr, code := runDiffCmd(t, g.dir, "--base", "main", "--head", "change", "--show-secrets",
+		"-o", "text", "-o", "json="+filepath.Join(out, "d.json"), "-o", "markdown="+filepath.Join(out, "d.md"))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	written := []string{stdout, stderr}
+	for _, f := range []string{"d.json", "d.md"} {
+		data, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		written = append(written, string(data))
+	}
+	all := strings.Join(written, "\n")
+	for _, s := range []string{canary, "postgres://bac", "sk_test_flux"} {
+		if strings.Contains(all, s) {
+			t.Errorf("diff output contains %q", s)
+		}
+	}
+	if !strings.Contains(stdout, "-  token: <redacted:") || !strings.Contains(stdout, "+  token: <redacted:") {
+		t.Errorf("the rotated value does not show as a change:\n%s", stdout)
+	}
+}
