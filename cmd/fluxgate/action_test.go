@@ -23,6 +23,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fluxgate/fluxgate/internal/ghaction"
+	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/report"
 	"github.com/fluxgate/fluxgate/validate"
 )
@@ -386,28 +387,6 @@ func buildFluxgate(t *testing.T) string {
 	return builtFluxgate.path
 }
 
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // badConfigMaps writes n ConfigMaps that fail their schema (an unknown
 // field), one per document.
 func badConfigMaps(prefix string, n int) string {
@@ -431,7 +410,7 @@ func TestActionEndToEnd(t *testing.T) {
 	bin := buildFluxgate(t)
 	tmp := t.TempDir()
 	repo := filepath.Join(tmp, "workspace")
-	copyTree(t, "../../testdata/fleets/fleet-infra", repo)
+	testenv.CopyTree(t, "../../testdata/fleets/fleet-infra", repo)
 	kust := filepath.Join(repo, "apps/production/kustomization.yaml")
 	addResource := func(name string) {
 		data, err := os.ReadFile(kust)
