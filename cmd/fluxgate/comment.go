@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fluxgate/fluxgate/internal/forge"
+	"github.com/fluxgate/fluxgate/internal/ghaction"
 )
 
 // commentOptions are the flags of a command that posts one sticky pull
@@ -44,7 +45,7 @@ func (o *commentOptions) marker() string {
 
 // resolve fills what the flags leave out from the Actions environment and
 // checks that everything needed to post is there, before any rendering.
-func (o *commentOptions) resolve(ev actionsEvent) error {
+func (o *commentOptions) resolve(ev *ghaction.Event) error {
 	if !commentIDPattern.MatchString(o.id) {
 		return fmt.Errorf("--comment-id %q: use letters, digits, '.', '_', '-' and '/'", o.id)
 	}
@@ -57,8 +58,8 @@ func (o *commentOptions) resolve(ev actionsEvent) error {
 	if o.repository == "" {
 		o.repository = os.Getenv("GITHUB_REPOSITORY")
 	}
-	if o.pr == 0 {
-		o.pr = ev.prNumber
+	if o.pr == 0 && ev.PullRequest != nil {
+		o.pr = ev.PullRequest.Number
 	}
 	switch o.forgeName {
 	case "github":

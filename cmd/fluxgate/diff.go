@@ -14,6 +14,7 @@ import (
 
 	"github.com/fluxgate/fluxgate/diff"
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/internal/ghaction"
 	"github.com/fluxgate/fluxgate/internal/gitrepo"
 	"github.com/fluxgate/fluxgate/render"
 	"github.com/fluxgate/fluxgate/report"
@@ -114,12 +115,12 @@ func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	event, err := readEvent()
+	event, err := ghaction.FromProcess().Event()
 	if err != nil {
 		return err
 	}
-	if o.base == "" {
-		o.base = event.baseSHA
+	if o.base == "" && event.PullRequest != nil {
+		o.base = event.PullRequest.BaseSHA
 	}
 	if o.base == "" {
 		return errors.New("--base is required outside a pull request event")
