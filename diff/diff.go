@@ -123,7 +123,7 @@ func Compare(base, head *render.Result, opts Options) *Report {
 		}
 	}
 	if !opts.ShowSecrets {
-		c.sensitive = sensitiveValues(base, head)
+		c.sensitive = render.SensitiveValues(base, head)
 	}
 	bs, hs := sides(base), sides(head)
 	rep := &Report{}
@@ -459,33 +459,6 @@ func (c *comparer) mask(v any) any {
 		return t
 	}
 	return v
-}
-
-// sensitiveValues lists, longest first, the Secret-derived values of both
-// renders worth masking (very short ones would mask unrelated text).
-func sensitiveValues(results ...*render.Result) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, res := range results {
-		if res == nil {
-			continue
-		}
-		for _, u := range res.Units {
-			for _, v := range u.Sensitive {
-				if len(v) >= 4 && !seen[v] {
-					seen[v] = true
-					out = append(out, v)
-				}
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if len(out[i]) != len(out[j]) {
-			return len(out[i]) > len(out[j])
-		}
-		return out[i] < out[j]
-	})
-	return out
 }
 
 func deepCopy(v any) any {

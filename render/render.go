@@ -185,6 +185,35 @@ func (r *Result) Problems() []fleet.Problem {
 	return out
 }
 
+// SensitiveValues lists, longest first, the Secret-derived values of the
+// renders' units worth masking in output (very short ones would mask
+// unrelated text). Longer values come first so that a value containing
+// another is masked whole.
+func SensitiveValues(results ...*Result) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, res := range results {
+		if res == nil {
+			continue
+		}
+		for _, u := range res.Units {
+			for _, v := range u.Sensitive {
+				if len(v) >= 4 && !seen[v] {
+					seen[v] = true
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i]) != len(out[j]) {
+			return len(out[i]) > len(out[j])
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
 // ObjectCount is the number of rendered objects.
 func (r *Result) ObjectCount() int {
 	n := 0

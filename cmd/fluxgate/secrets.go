@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -70,7 +69,7 @@ const secretMaskData = "KipyZWRhY3RlZCoq"
 // every value that came from a Secret (decrypted data, substituteFrom Secret
 // variables) wherever it appears. SOPS ciphertext stays.
 func redactSecrets(res *render.Result) {
-	sensitive := sensitiveValues(res)
+	sensitive := render.SensitiveValues(res)
 	for _, u := range res.Units {
 		for _, o := range u.Objects {
 			maskValues(o.Object, sensitive)
@@ -99,23 +98,6 @@ func redactSecrets(res *render.Result) {
 	}
 }
 
-// sensitiveValues lists, longest first, the Secret-derived values of a
-// render worth masking (very short ones would mask unrelated text).
-func sensitiveValues(res *render.Result) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, u := range res.Units {
-		for _, v := range u.Sensitive {
-			if len(v) >= 4 && !seen[v] {
-				seen[v] = true
-				out = append(out, v)
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
-}
-
 // maskValues replaces sensitive substrings in every string of an object.
 func maskValues(v any, sensitive []string) any {
 	if len(sensitive) == 0 {
@@ -141,7 +123,7 @@ func maskValues(v any, sensitive []string) any {
 
 // redactFindings masks Secret-derived values in finding messages.
 func redactFindings(rep *validate.Report, res *render.Result) {
-	sensitive := sensitiveValues(res)
+	sensitive := render.SensitiveValues(res)
 	for i := range rep.Findings {
 		for _, s := range sensitive {
 			rep.Findings[i].Message = strings.ReplaceAll(rep.Findings[i].Message, s, secretMask)
