@@ -396,7 +396,7 @@ func (c *comparer) yaml(o *render.Object) string {
 	}
 	obj := o.Object
 	if !c.opts.ShowSecrets {
-		obj = c.redact(obj)
+		obj = c.redact(o.DeepCopy().Object)
 	}
 	b, err := yaml.Marshal(obj)
 	if err != nil {
@@ -405,26 +405,25 @@ func (c *comparer) yaml(o *render.Object) string {
 	return string(b)
 }
 
-// redact returns a copy of obj with every Secret value and every value
-// that came from a Secret replaced by a short keyed hash of it.
+// redact replaces, in obj (a copy the caller owns), every Secret value and
+// every value that came from a Secret by a short keyed hash of it.
 func (c *comparer) redact(obj map[string]any) map[string]any {
-	out, _ := c.mask(deepCopy(obj)).(map[string]any)
-	if kind, _ := out["kind"].(string); kind != "Secret" {
-		return out
-	}
-	if _, encrypted := out["sops"]; encrypted {
-		return out
-	}
-	for _, field := range []string{"data", "stringData"} {
-		m, ok := obj[field].(map[string]any)
-		if !ok {
-			continue
+	// A Secret's values are hashed whole, as written.
+	tokens := map[string]map[string]any{}
+	kind, _ := obj["kind"].(string)
+	if _, encrypted := obj["sops"]; kind == "Secret" && !encrypted {
+		for _, field := range []string{"data", "stringData"} {
+			if m, ok := obj[field].(map[string]any); ok {
+				tokens[field] = make(map[string]any, len(m))
+				for k, v := range m {
+					tokens[field][k] = c.token(fmt.Sprint(v))
+				}
+			}
 		}
-		masked := make(map[string]any, len(m))
-		for k, v := range m {
-			masked[k] = c.token(fmt.Sprint(v))
-		}
-		out[field] = masked
+	}
+	out, _ := c.mask(obj).(map[string]any)
+	for field, m := range tokens {
+		out[field] = m
 	}
 	return out
 }
@@ -457,24 +456,6 @@ func (c *comparer) mask(v any) any {
 			}
 		}
 		return t
-	}
-	return v
-}
-
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(t))
-		for i, e := range t {
-			s[i] = deepCopy(e)
-		}
-		return s
 	}
 	return v
 }

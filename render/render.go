@@ -114,6 +114,32 @@ func (o *Object) Ref() string {
 	return fleet.ObjectRef(u.GetKind(), u.GetNamespace(), u.GetName())
 }
 
+// DeepCopy returns a copy of the object that shares nothing with it.
+func (o *Object) DeepCopy() *Object {
+	c := *o
+	c.Object, _ = deepCopyValue(o.Object).(map[string]any)
+	return &c
+}
+
+// deepCopyValue copies a decoded YAML or JSON value.
+func deepCopyValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[k] = deepCopyValue(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(t))
+		for i, e := range t {
+			s[i] = deepCopyValue(e)
+		}
+		return s
+	}
+	return v
+}
+
 // Unit is the output of one Flux Kustomization (or plain overlay): what
 // kustomize-controller would apply for it; or of one HelmRelease: what
 // helm-controller would install.

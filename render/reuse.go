@@ -64,9 +64,7 @@ func (b *builds) putTemplate(key string, objs []*Object) {
 func copyObjects(objs []*Object) []*Object {
 	out := make([]*Object, len(objs))
 	for i, o := range objs {
-		c := *o
-		c.Object, _ = deepCopyValue(o.Object).(map[string]any)
-		out[i] = &c
+		out[i] = o.DeepCopy()
 	}
 	return out
 }
@@ -171,23 +169,4 @@ func relSlash(root, p string) string {
 		return filepath.ToSlash(p)
 	}
 	return filepath.ToSlash(rel)
-}
-
-// deepCopyValue copies a decoded YAML or JSON value.
-func deepCopyValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = deepCopyValue(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(t))
-		for i, e := range t {
-			s[i] = deepCopyValue(e)
-		}
-		return s
-	}
-	return v
 }
