@@ -3,6 +3,7 @@ package fleet
 import (
 	"path"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/yaml"
 )
@@ -27,6 +28,30 @@ type ChangeScope struct {
 	anyName    bool
 	// filesByDir indexes each revision's YAML files by directory.
 	filesByDir []map[string][]string
+
+	// reached caches, per revision, the directories a build of a
+	// directory reaches (Touches and Leaf ask for the same ones, from
+	// concurrent builds).
+	mu      sync.Mutex
+	reached [2]map[string]map[string]bool
+}
+
+// closure returns the directories a kustomize build of dir reaches in
+// revision i. The result is shared: do not modify it.
+func (s *ChangeScope) closure(i int, dir string) map[string]bool {
+	dir = path.Clean(dir)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reached[i] == nil {
+		s.reached[i] = map[string]map[string]bool{}
+	}
+	if seen, ok := s.reached[i][dir]; ok {
+		return seen
+	}
+	seen := map[string]bool{}
+	s.repos[i].reach(dir, seen)
+	s.reached[i][dir] = seen
+	return seen
 }
 
 // NewChangeScope describes the change of the files changed (paths relative
@@ -141,9 +166,8 @@ func (s *ChangeScope) Touches(dir string) bool {
 	if s.all {
 		return true
 	}
-	for _, r := range s.repos {
-		seen := map[string]bool{}
-		r.reach(path.Clean(dir), seen)
+	for i, r := range s.repos {
+		seen := s.closure(i, dir)
 		for _, f := range s.changed {
 			if seen[path.Dir(f)] {
 				return true
@@ -186,8 +210,7 @@ func (s *ChangeScope) TouchesTree(dir string) bool {
 // a Flux object reads: leaving it out changes nothing else.
 func (s *ChangeScope) Leaf(dir string) bool {
 	for i, r := range s.repos {
-		seen := map[string]bool{}
-		r.reach(path.Clean(dir), seen)
+		seen := s.closure(i, dir)
 		files := map[string]bool{}
 		for d := range seen {
 			for _, f := range s.filesByDir[i][d] {

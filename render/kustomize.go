@@ -74,7 +74,7 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 	}
 	key := buildKey(srcDir, u.Path, r.rel(kfile), manifest, ufs.decrypt != nil)
 	var m resmap.ResMap
-	if k := reusable(r.opts.Reuse.kept(), key, r.opts.Dir); k != nil {
+	if k := r.reusable(key); k != nil {
 		m = ufs.restore(r.opts.Dir, k)
 		r.stats.reused.Add(1)
 		if r.opts.KeepBuilds {

@@ -352,6 +352,8 @@ type renderer struct {
 	// kept holds the builds kept for a later render (Options.KeepBuilds).
 	kept  *builds
 	stats stats
+	// sums caches file digests for reuse checks (relative path → sha256).
+	sums sync.Map
 }
 
 // rootJob finds what builds an entry point: the Kustomization of the

@@ -113,9 +113,10 @@ func buildKey(srcDir, dir, kfile string, manifest []byte, decrypt bool) string {
 }
 
 // reusable returns the kept build of the other revision for key when every
-// file it read has the same content under root.
-func reusable(prev *builds, key, root string) *keptBuild {
-	k := prev.get(key)
+// file it read has the same content under the render's root. A file's
+// digest is computed once per render: units share bases.
+func (r *renderer) reusable(key string) *keptBuild {
+	k := r.opts.Reuse.kept().get(key)
 	if k == nil {
 		return nil
 	}
@@ -123,16 +124,26 @@ func reusable(prev *builds, key, root string) *keptBuild {
 		if rel == k.overlay {
 			continue // the key covers the generated kustomization file
 		}
-		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
-		if err != nil {
-			return nil
-		}
-		s := sha256.Sum256(data)
-		if hex.EncodeToString(s[:]) != sum {
+		if r.fileSum(rel) != sum {
 			return nil
 		}
 	}
 	return k
+}
+
+// fileSum is the sha256 of a file under the render's root, "" when it
+// cannot be read.
+func (r *renderer) fileSum(rel string) string {
+	if v, ok := r.sums.Load(rel); ok {
+		return v.(string)
+	}
+	sum := ""
+	if data, err := os.ReadFile(filepath.Join(r.opts.Dir, filepath.FromSlash(rel))); err == nil {
+		s := sha256.Sum256(data)
+		sum = hex.EncodeToString(s[:])
+	}
+	r.sums.Store(rel, sum)
+	return sum
 }
 
 // keep records a finished build for a later render.
