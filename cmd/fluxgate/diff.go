@@ -68,9 +68,7 @@ The exit code is 0, or with --exit-code 1 when anything changed (like git diff).
 	f.BoolVar(&o.exitCode, "exit-code", false, "exit with 1 when anything changed")
 	f.BoolVar(&o.changedOnly, "changed-only", false, "render only the units whose inputs changed between the revisions")
 	f.StringVar(&o.kubeVersion, "kubernetes-version", "", "Kubernetes version HelmReleases are templated for, e.g. 1.36 (default: the newest embedded)")
-	f.Int64Var(&o.load.maxFileSize, "max-file-size", fleet.DefaultMaxFileSize, "largest YAML file read, in bytes")
-	f.StringSliceVar(&o.load.sources, "source", nil, "map a source to a directory: KIND/NAMESPACE/NAME=DIR (repeatable)")
-	f.IntVar(&o.load.workers, "workers", 0, "units rendered in parallel (default GOMAXPROCS)")
+	addReadFlags(cmd, &o.load)
 	addBuildFlags(cmd, &o.build, true)
 	addCommentFlags(cmd, &o.comment)
 	return cmd

@@ -67,11 +67,17 @@ stderr with file and line; the exit code is 1 when any is an error.`,
 }
 
 func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
+	addReadFlags(cmd, o)
+	cmd.Flags().StringVar(&o.ref, "ref", "", "render this git revision (branch, tag, SHA) of DIR's repository instead of the work tree")
+}
+
+// addReadFlags adds the load flags other than --ref (diff names its two
+// revisions itself).
+func addReadFlags(cmd *cobra.Command, o *loadOptions) {
 	f := cmd.Flags()
 	f.Int64Var(&o.maxFileSize, "max-file-size", fleet.DefaultMaxFileSize, "largest YAML file read, in bytes")
 	f.StringSliceVar(&o.sources, "source", nil, "map a source to a directory: KIND/NAMESPACE/NAME=DIR (repeatable)")
 	f.IntVar(&o.workers, "workers", 0, "units rendered in parallel (default GOMAXPROCS)")
-	f.StringVar(&o.ref, "ref", "", "render this git revision (branch, tag, SHA) of DIR's repository instead of the work tree")
 }
 
 func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr io.Writer) error {
