@@ -2,7 +2,6 @@ package render_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/hex"
 	"io"
 	"os"
@@ -10,13 +9,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
-	"github.com/getsops/sops/v3"
-	"github.com/getsops/sops/v3/aes"
 	sopsage "github.com/getsops/sops/v3/age"
 	"github.com/getsops/sops/v3/config"
 	"github.com/getsops/sops/v3/keys"
@@ -93,48 +89,6 @@ func ageRecipient(t *testing.T, recipient string) keys.MasterKey {
 	return mk
 }
 
-// encryptFor encrypts plain with the sops library for every given master
-// key (one key group: any of them opens the file). The master keys encrypt
-// the data key themselves: the local key service sops would use rebuilds
-// a PGP key from its fingerprint, without the test's keyring.
-func encryptFor(t *testing.T, store sopsStore, plain, regex string, mks ...keys.MasterKey) string {
-	t.Helper()
-	// The sops library falls back to the gpg binary when go-crypto cannot
-	// encrypt: fail instead of touching a real keyring.
-	t.Setenv(sopspgp.SopsGpgExecEnv, "/nonexistent/gpg-not-used-by-these-tests")
-	branches, err := store.LoadPlainFile([]byte(plain))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
-	}
-	for _, mk := range mks {
-		if err := mk.Encrypt(key); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tree := sops.Tree{Branches: branches, Metadata: sops.Metadata{
-		KeyGroups: []sops.KeyGroup{mks}, EncryptedRegex: regex, Version: "3.13.3",
-		LastModified: time.Unix(1700000000, 0).UTC(),
-	}}
-	cipher := aes.NewCipher()
-	mac, err := tree.Encrypt(key, cipher)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree.Metadata.MessageAuthenticationCode, err = cipher.Encrypt(mac, key, tree.Metadata.LastModified.Format(time.RFC3339))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := store.EmitEncryptedFile(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
-}
-
 // sopsFleetFor is sopsFleet with its three SOPS files (a Secret resource,
 // a secretGenerator env file, a substituteFrom Secret) encrypted for mks.
 func sopsFleetFor(t *testing.T, mks ...keys.MasterKey) string {
@@ -148,10 +102,10 @@ func sopsFleetFor(t *testing.T, mks ...keys.MasterKey) string {
 			"  postBuild:\n    substituteFrom:\n      - kind: Secret\n        name: vars\n",
 		"app/kustomization.yaml": "namespace: apps\nresources:\n- secret.sops.yaml\n- cm.yaml\nsecretGenerator:\n- name: generated\n  envs:\n  - creds.sops.env\n" +
 			"generatorOptions:\n  disableNameSuffixHash: true\n",
-		"app/secret.sops.yaml": encryptFor(t, yamlStore, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: "+canary+"-db\n", "^(data|stringData)$", mks...),
-		"app/creds.sops.env":   encryptFor(t, envStore, "TOKEN="+canary+"-env\n", "", mks...),
+		"app/secret.sops.yaml": testenv.SOPSEncrypt(t, yamlStore, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: "+canary+"-db\n", "^(data|stringData)$", mks...),
+		"app/creds.sops.env":   testenv.SOPSEncrypt(t, envStore, "TOKEN="+canary+"-env\n", "", mks...),
 		"app/cm.yaml":          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: uses-var\ndata:\n  url: https://user:${var_password}@db.example.com\n",
-		"clusters/prod/vars.yaml": encryptFor(t, yamlStore, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: vars\n  namespace: flux-system\nstringData:\n  var_password: "+canary+"-var\n",
+		"clusters/prod/vars.yaml": testenv.SOPSEncrypt(t, yamlStore, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: vars\n  namespace: flux-system\nstringData:\n  var_password: "+canary+"-var\n",
 			"^(data|stringData)$", mks...),
 	})
 }
@@ -330,8 +284,8 @@ func TestSOPSPGPConcurrentDecrypt(t *testing.T) {
 	dec := newDecryptor(t, rsaPrivate, eccPrivate)
 	store := sopsyaml.NewStore(&config.YAMLStoreConfig{})
 	files := []string{
-		encryptFor(t, store, "stringData:\n  v: "+canary+"\n", "", pgpRecipient(t, rsa)),
-		encryptFor(t, store, "stringData:\n  v: "+canary+"\n", "", pgpRecipient(t, ecc)),
+		testenv.SOPSEncrypt(t, store, "stringData:\n  v: "+canary+"\n", "", pgpRecipient(t, rsa)),
+		testenv.SOPSEncrypt(t, store, "stringData:\n  v: "+canary+"\n", "", pgpRecipient(t, ecc)),
 	}
 	var wg sync.WaitGroup
 	for i := range 8 {

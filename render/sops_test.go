@@ -3,11 +3,8 @@ package render_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"filippo.io/age"
-	"github.com/getsops/sops/v3"
-	"github.com/getsops/sops/v3/aes"
 	sopsage "github.com/getsops/sops/v3/age"
 	"github.com/getsops/sops/v3/config"
 	sopsdotenv "github.com/getsops/sops/v3/stores/dotenv"
@@ -18,46 +15,15 @@ import (
 	"github.com/fluxgate/fluxgate/render"
 )
 
-// sopsStore is what the two stores used here share.
-type sopsStore interface {
-	LoadPlainFile(in []byte) (sops.TreeBranches, error)
-	EmitEncryptedFile(in sops.Tree) ([]byte, error)
-}
-
 // encrypt encrypts plain with the sops library for an age recipient, as
-// `sops --encrypt --encrypted-regex '^(data|stringData)$'` does.
-func encrypt(t *testing.T, store sopsStore, plain, recipient, regex string) string {
+// `sops --encrypt --encrypted-regex REGEX` does.
+func encrypt(t *testing.T, store testenv.SOPSStore, plain, recipient, regex string) string {
 	t.Helper()
-	branches, err := store.LoadPlainFile([]byte(plain))
-	if err != nil {
-		t.Fatal(err)
-	}
 	mk, err := sopsage.MasterKeyFromRecipient(recipient)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree := sops.Tree{Branches: branches, Metadata: sops.Metadata{
-		KeyGroups: []sops.KeyGroup{{mk}}, EncryptedRegex: regex, Version: "3.13.3",
-		LastModified: time.Unix(1700000000, 0).UTC(),
-	}}
-	key, errs := tree.GenerateDataKey()
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	cipher := aes.NewCipher()
-	mac, err := tree.Encrypt(key, cipher)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree.Metadata.MessageAuthenticationCode, err = cipher.Encrypt(mac, key, tree.Metadata.LastModified.Format(time.RFC3339))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := store.EmitEncryptedFile(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
+	return testenv.SOPSEncrypt(t, store, plain, regex, mk)
 }
 
 func newIdentity(t *testing.T) *age.X25519Identity {

@@ -3,20 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"filippo.io/age"
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
-	"github.com/getsops/sops/v3"
-	"github.com/getsops/sops/v3/aes"
 	sopsage "github.com/getsops/sops/v3/age"
 	"github.com/getsops/sops/v3/config"
 	"github.com/getsops/sops/v3/keys"
@@ -158,38 +154,7 @@ func pgpTestKey(t *testing.T) (mk keys.MasterKey, privateFile, publicFile string
 // sops library for every master key (any of them opens it).
 func sopsEncryptYAML(t *testing.T, plain string, mks ...keys.MasterKey) string {
 	t.Helper()
-	t.Setenv(sopspgp.SopsGpgExecEnv, "/nonexistent/gpg-not-used-by-these-tests")
-	store := sopsyaml.NewStore(&config.YAMLStoreConfig{})
-	branches, err := store.LoadPlainFile([]byte(plain))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
-	}
-	for _, mk := range mks {
-		if err := mk.Encrypt(key); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tree := sops.Tree{Branches: branches, Metadata: sops.Metadata{
-		KeyGroups: []sops.KeyGroup{mks}, EncryptedRegex: "^(data|stringData)$", Version: "3.13.3",
-		LastModified: time.Unix(1700000000, 0).UTC(),
-	}}
-	cipher := aes.NewCipher()
-	mac, err := tree.Encrypt(key, cipher)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tree.Metadata.MessageAuthenticationCode, err = cipher.Encrypt(mac, key, tree.Metadata.LastModified.Format(time.RFC3339)); err != nil {
-		t.Fatal(err)
-	}
-	out, err := store.EmitEncryptedFile(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
+	return testenv.SOPSEncrypt(t, sopsyaml.NewStore(&config.YAMLStoreConfig{}), plain, "^(data|stringData)$", mks...)
 }
 
 // TestDecryptionKeyFilePGP renders a repository whose SOPS Secrets are
