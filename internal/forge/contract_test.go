@@ -2,6 +2,7 @@ package forge
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,6 +24,25 @@ type fixture struct {
 	comments func(t testing.TB, pr int) []string
 	// pageSize is how many comments the service serves per page.
 	pageSize int
+	// createLabel creates label name with color ("0075ca") in the
+	// repository, as someone else would.
+	createLabel func(t testing.TB, name, color string)
+	// repoLabels returns the repository's labels as "name #color", the
+	// colour in lower case without its '#'.
+	repoLabels func(t testing.TB) []string
+	// pullLabels returns the sorted names of pull request pr's labels.
+	pullLabels func(t testing.TB, pr int) []string
+}
+
+// labelCount counts the labels named name in labels ("name #color").
+func labelCount(labels []string, name string) int {
+	n := 0
+	for _, l := range labels {
+		if strings.HasPrefix(l, name+" #") {
+			n++
+		}
+	}
+	return n
 }
 
 // pullWithBranch opens a pull request from a new branch into main.
@@ -223,6 +243,100 @@ func runContract(t *testing.T, f fixture) {
 		// error, reported, not retried into a duplicate.
 		if _, err := f.forge.CreatePullRequest(ctx, NewPullRequest{Head: head, Base: "main", Title: "again"}); err == nil {
 			t.Error("creating a duplicate pull request succeeded")
+		}
+	})
+
+	t.Run("create with labels", func(t *testing.T) {
+		head := "contract-labels"
+		f.newBranch(t, head, "main")
+		f.createLabel(t, "contract-existing", "0075ca")
+		created, err := f.forge.CreatePullRequest(ctx, NewPullRequest{
+			Head: head, Base: "main", Title: "Update images", Body: "podinfo",
+			Labels: []string{"contract-new", "contract-existing", "contract-new"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantLabels := []string{"contract-existing", "contract-new"}
+		if diff := cmp.Diff(wantLabels, created.Labels); diff != "" {
+			t.Errorf("created labels (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(wantLabels, f.pullLabels(t, created.Number)); diff != "" {
+			t.Errorf("labels on the service (-want +got):\n%s", diff)
+		}
+		found, err := f.forge.FindPullRequest(ctx, head, "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found == nil || found.Number != created.Number {
+			t.Fatalf("found %+v, want #%d", found, created.Number)
+		}
+		if diff := cmp.Diff(wantLabels, found.Labels); diff != "" {
+			t.Errorf("found labels (-want +got):\n%s", diff)
+		}
+		// The missing label was created once, in the neutral colour; the
+		// existing one was used as it is.
+		repo := f.repoLabels(t)
+		for _, want := range []string{"contract-existing #0075ca", "contract-new #ededed"} {
+			name, _, _ := strings.Cut(want, " #")
+			if labelCount(repo, name) != 1 || !slices.Contains(repo, want) {
+				t.Errorf("repository labels %q, want one %q", repo, want)
+			}
+		}
+
+		// Updating the title and body leaves the labels alone.
+		updated, err := f.forge.UpdatePullRequest(ctx, created.Number, "Update images (2)", "podinfo 2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(wantLabels, updated.Labels); diff != "" {
+			t.Errorf("updated labels (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(wantLabels, f.pullLabels(t, created.Number)); diff != "" {
+			t.Errorf("labels on the service after update (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("add labels is idempotent", func(t *testing.T) {
+		pr := f.pullWithBranch(t, "contract-addlabels")
+		for _, labels := range [][]string{
+			{"contract-deps"},
+			{"contract-deps"},
+			{"contract-automerge", "contract-deps"},
+			nil,
+		} {
+			if err := f.forge.AddLabels(ctx, pr, labels); err != nil {
+				t.Fatalf("add %q: %v", labels, err)
+			}
+		}
+		if diff := cmp.Diff([]string{"contract-automerge", "contract-deps"}, f.pullLabels(t, pr)); diff != "" {
+			t.Errorf("labels (-want +got):\n%s", diff)
+		}
+		repo := f.repoLabels(t)
+		for _, name := range []string{"contract-deps", "contract-automerge"} {
+			if n := labelCount(repo, name); n != 1 {
+				t.Errorf("repository has %d labels %q, want 1: %q", n, name, repo)
+			}
+		}
+		found, err := f.forge.FindPullRequest(ctx, "contract-addlabels", "main")
+		if err != nil || found == nil {
+			t.Fatalf("find = %+v, %v", found, err)
+		}
+		if diff := cmp.Diff([]string{"contract-automerge", "contract-deps"}, found.Labels); diff != "" {
+			t.Errorf("found labels (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("add labels refuses a blank name and a missing pull request", func(t *testing.T) {
+		pr := f.pullWithBranch(t, "contract-badlabels")
+		if err := f.forge.AddLabels(ctx, pr, []string{"ok", " "}); err == nil || !strings.Contains(err.Error(), "empty label name") {
+			t.Errorf("blank label: err = %v, want an error about the empty name", err)
+		}
+		if got := f.pullLabels(t, pr); len(got) != 0 {
+			t.Errorf("labels = %q, want none", got)
+		}
+		if err := f.forge.AddLabels(ctx, 9999, []string{"contract-missing"}); err == nil || !strings.Contains(err.Error(), "#9999") {
+			t.Errorf("missing pull request: err = %v, want an error naming #9999", err)
 		}
 	})
 

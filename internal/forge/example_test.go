@@ -52,10 +52,27 @@ func ExampleGitea_FindPullRequest() {
 	default:
 		pr, err = prs.CreatePullRequest(ctx, forge.NewPullRequest{
 			Head: "fluxgate/image-update", Base: "main", Title: title, Body: body,
+			Labels: []string{"image-update"},
 		})
 	}
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(pr.URL)
+}
+
+// Links to the lines an image update changed, for the pull request's body.
+// FileURL makes no request.
+func ExampleGitHub_FileURL() {
+	ghe, err := forge.NewGitHub(forge.Options{
+		BaseURL: "https://ghe.example.com/api/v3",
+		Owner:   "acme",
+		Repo:    "fleet",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ghe.FileURL("fluxgate/image-update", "apps/prod/podinfo values.yaml", 12))
+	// Output:
+	// https://ghe.example.com/acme/fleet/blob/fluxgate/image-update/apps/prod/podinfo%20values.yaml#L12
 }

@@ -3,6 +3,7 @@ package forge
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -29,6 +30,7 @@ type fakeGitHub struct {
 	nextID   int64
 	branches map[string]bool
 	pulls    map[int]*fakePull
+	labels   []*fakeLabel           // the repository's, in creation order
 	comments map[int][]*fakeComment // by issue number, in creation order
 	faults   []fakeFault
 	requests []string // "METHOD /path?query", in order
@@ -41,6 +43,13 @@ type fakePull struct {
 	Body   string
 	Head   string
 	Base   string
+	Labels []*fakeLabel
+}
+
+type fakeLabel struct {
+	ID    int64
+	Name  string
+	Color string
 }
 
 type fakeComment struct {
@@ -54,6 +63,7 @@ type fakeComment struct {
 // instead of serving it.
 type fakeFault struct {
 	method string // "" matches any
+	path   string // a suffix of the path to match; "" matches any
 	status int
 	header http.Header
 	body   string
@@ -78,6 +88,7 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 	mux.HandleFunc("GET "+repo+"/issues/{number}/comments", f.listComments)
 	mux.HandleFunc("POST "+repo+"/issues/{number}/comments", f.createComment)
 	mux.HandleFunc("PATCH "+repo+"/issues/comments/{id}", f.updateComment)
+	mux.HandleFunc("POST "+repo+"/issues/{number}/labels", f.addLabels)
 	mux.HandleFunc("GET "+repo+"/pulls", f.listPulls)
 	mux.HandleFunc("POST "+repo+"/pulls", f.createPull)
 	mux.HandleFunc("PATCH "+repo+"/pulls/{number}", f.updatePull)
@@ -123,6 +134,40 @@ func (f *fakeGitHub) addBranch(name string) {
 	f.branches[name] = true
 }
 
+// addLabel creates a label in the repository, as someone else would.
+func (f *fakeGitHub) addLabel(name, color string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	f.labels = append(f.labels, &fakeLabel{ID: f.nextID, Name: name, Color: color})
+}
+
+// repoLabels returns the repository's labels as "name #color", in creation
+// order.
+func (f *fakeGitHub) repoLabels() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, l := range f.labels {
+		out = append(out, l.Name+" #"+l.Color)
+	}
+	return out
+}
+
+// pullLabels returns the names of pull request n's labels, in the order
+// they were added.
+func (f *fakeGitHub) pullLabels(n int) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	if p, ok := f.pulls[n]; ok {
+		for _, l := range p.Labels {
+			out = append(out, l.Name)
+		}
+	}
+	return out
+}
+
 func (f *fakeGitHub) addComment(issue int, user, body string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -146,7 +191,7 @@ func (f *fakeGitHub) middleware(next http.Handler) http.Handler {
 		f.requests = append(f.requests, r.Method+" "+r.URL.RequestURI())
 		var fault *fakeFault
 		for i, ft := range f.faults {
-			if ft.method == "" || ft.method == r.Method {
+			if (ft.method == "" || ft.method == r.Method) && strings.HasSuffix(r.URL.Path, ft.path) {
 				fault = &ft
 				f.faults = slices.Delete(f.faults, i, i+1)
 				break
@@ -246,10 +291,34 @@ func (f *fakeGitHub) commentJSON(c *fakeComment) map[string]any {
 	}
 }
 
+func (f *fakeGitHub) labelJSON(l *fakeLabel) map[string]any {
+	return map[string]any{
+		"id":      l.ID,
+		"node_id": "LA_" + strconv.FormatInt(l.ID, 10),
+		"url":     fmt.Sprintf("%s/api/v3/repos/%s/%s/labels/%s", f.srv.URL, f.owner, f.repo, url.PathEscape(l.Name)),
+		"name":    l.Name,
+		"color":   l.Color,
+		"default": false,
+	}
+}
+
+// labelsJSON lists labels the way GitHub does, sorted by name.
+func (f *fakeGitHub) labelsJSON(labels []*fakeLabel) []map[string]any {
+	sorted := slices.SortedFunc(slices.Values(labels), func(a, b *fakeLabel) int {
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
+	out := []map[string]any{}
+	for _, l := range sorted {
+		out = append(out, f.labelJSON(l))
+	}
+	return out
+}
+
 func (f *fakeGitHub) pullJSON(p *fakePull) map[string]any {
 	base := f.srv.URL
 	repo := map[string]any{"name": f.repo, "full_name": f.owner + "/" + f.repo, "owner": map[string]any{"login": f.owner}}
 	return map[string]any{
+		"labels":   f.labelsJSON(p.Labels),
 		"number":   p.Number,
 		"state":    p.State,
 		"title":    p.Title,
@@ -321,6 +390,54 @@ func (f *fakeGitHub) updateComment(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	notFound(w)
+}
+
+// addLabels adds labels to an issue or pull request. The body is an array
+// of names or an object with one ("labels"); names match the repository's
+// labels regardless of case, and unknown ones are created with GitHub's
+// default colour. It answers with all the issue's labels.
+func (f *fakeGitHub) addLabels(w http.ResponseWriter, r *http.Request) {
+	n, _ := strconv.Atoi(r.PathValue("number"))
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "Problems parsing JSON"})
+		return
+	}
+	var names []string
+	if err := json.Unmarshal(raw, &names); err != nil {
+		var in struct {
+			Labels []string `json:"labels"`
+		}
+		if err := json.Unmarshal(raw, &in); err != nil || in.Labels == nil {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Invalid request."})
+			return
+		}
+		names = in.Labels
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.pulls[n]
+	if !ok {
+		notFound(w)
+		return
+	}
+	for _, name := range names {
+		if strings.TrimSpace(name) == "" {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Validation Failed"})
+			return
+		}
+		sameName := func(l *fakeLabel) bool { return strings.EqualFold(l.Name, name) }
+		i := slices.IndexFunc(f.labels, sameName)
+		if i < 0 {
+			f.nextID++
+			f.labels = append(f.labels, &fakeLabel{ID: f.nextID, Name: name, Color: "ededed"})
+			i = len(f.labels) - 1
+		}
+		if !slices.ContainsFunc(p.Labels, sameName) {
+			p.Labels = append(p.Labels, f.labels[i])
+		}
+	}
+	writeJSON(w, http.StatusOK, f.labelsJSON(p.Labels))
 }
 
 func (f *fakeGitHub) listPulls(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,10 +28,29 @@ type PullRequests interface {
 	// FindPullRequest returns the open pull request from branch head into
 	// branch base, or nil when there is none.
 	FindPullRequest(ctx context.Context, head, base string) (*PullRequest, error)
-	// CreatePullRequest opens a pull request.
+	// CreatePullRequest opens a pull request and adds pr.Labels to it.
+	// A retry after a failure never opens a second pull request: it finds
+	// the one an earlier attempt opened. When the pull request was opened
+	// but its labels could not be added, it returns the pull request
+	// together with the error.
 	CreatePullRequest(ctx context.Context, pr NewPullRequest) (*PullRequest, error)
-	// UpdatePullRequest replaces the title and body of pull request number.
+	// UpdatePullRequest replaces the title and body of pull request number,
+	// leaving its labels alone.
 	UpdatePullRequest(ctx context.Context, number int, title, body string) (*PullRequest, error)
+	// AddLabels adds labels to pull request number, keeping the labels it
+	// has; a label it already has is not added twice. Labels the
+	// repository lacks are created. It makes no request when labels is
+	// empty.
+	AddLabels(ctx context.Context, number int, labels []string) error
+}
+
+// Links builds the web addresses of the repository's pages. It makes no
+// request, so the pages need not exist.
+type Links interface {
+	// FileURL returns the web page of the file at path, slash-separated
+	// and relative to the repository root, on branch, scrolled to line
+	// (none when line is 0).
+	FileURL(branch, path string, line int) string
 }
 
 // Forge is a code-hosting service seen through the operations fluxgate
@@ -37,6 +58,7 @@ type PullRequests interface {
 type Forge interface {
 	Comments
 	PullRequests
+	Links
 }
 
 // Outcome says what UpsertComment did.
@@ -64,6 +86,9 @@ type PullRequest struct {
 	Body   string
 	Head   string // source branch
 	Base   string // target branch
+	// Labels are the names of the pull request's labels, sorted; nil when
+	// it has none.
+	Labels []string
 }
 
 // NewPullRequest describes a pull request to open from branch Head into
@@ -73,6 +98,9 @@ type NewPullRequest struct {
 	Base  string
 	Title string
 	Body  string
+	// Labels are added to the pull request once it is open; the ones the
+	// repository lacks are created.
+	Labels []string
 }
 
 // Options configure a driver.
@@ -130,7 +158,54 @@ func validateNewPullRequest(pr NewPullRequest) error {
 	case strings.TrimSpace(pr.Title) == "":
 		return errors.New("empty pull request title")
 	}
-	return nil
+	_, err := cleanLabels(pr.Labels)
+	return err
+}
+
+// cleanLabels returns labels without duplicates, in their first order,
+// and refuses blank names. Like GitHub, it takes names that differ only in
+// case for the same label.
+func cleanLabels(labels []string) ([]string, error) {
+	var out []string
+	for _, l := range labels {
+		if strings.TrimSpace(l) == "" {
+			return nil, errors.New("empty label name")
+		}
+		if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, l) }) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// sortedNames returns the sorted names of labels, nil when there are none.
+func sortedNames[L any](labels []L, name func(L) string) []string {
+	var out []string
+	for _, l := range labels {
+		out = append(out, name(l))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// fileURL joins a repository's web address (ending in the folder holding
+// files by branch), branch and path, escaping every segment but keeping
+// the slashes of both, and adds the fragment of line.
+func fileURL(prefix, branch, path string, line int) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	for _, part := range []string{branch, path} {
+		for seg := range strings.SplitSeq(part, "/") {
+			if seg != "" {
+				b.WriteString("/")
+				b.WriteString(url.PathEscape(seg))
+			}
+		}
+	}
+	if line > 0 {
+		fmt.Fprintf(&b, "#L%d", line)
+	}
+	return b.String()
 }
 
 // findMarked returns the index of the first body holding marker, or -1.

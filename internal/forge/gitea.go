@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"code.gitea.io/sdk/gitea"
@@ -17,12 +20,17 @@ import (
 // Gitea's API differs from GitHub's where it matters here: the pull request
 // list ignores a head filter, so FindPullRequest lists the open pull
 // requests and matches head and base itself; issue comments come in a
-// single page; and the comments of a missing pull request are a 500, which
-// UpsertComment turns back into the 404 it is.
+// single page; the comments of a missing pull request are a 500, which
+// UpsertComment turns back into the 404 it is; and labels are added by ID,
+// so AddLabels looks the names up among the repository's labels and
+// creates the missing ones itself.
 type Gitea struct {
 	baseURL string
 	opts    Options
 	retry   Retry
+	// labelsMu keeps concurrent calls from creating the same label twice:
+	// Gitea does not refuse a second label of the same name.
+	labelsMu sync.Mutex
 }
 
 var _ Forge = (*Gitea)(nil)
@@ -193,28 +201,147 @@ func (g *Gitea) CreatePullRequest(ctx context.Context, pr NewPullRequest) (*Pull
 	if err != nil {
 		return nil, g.wrap(op, err)
 	}
+	labels, _ := cleanLabels(pr.Labels)
 	var out *PullRequest
 	err = g.retry.do(ctx, giteaTransient, func(attempt int) error {
-		if attempt > 1 {
+		if out == nil && attempt > 1 {
+			// An earlier attempt may have opened it before failing.
 			found, err := g.findPullRequest(c, pr.Head, pr.Base)
-			if err != nil || found != nil {
-				out = found
+			if err != nil {
 				return err
 			}
+			out = found
 		}
-		p, resp, err := c.CreatePullRequest(g.opts.Owner, g.opts.Repo, gitea.CreatePullRequestOption{
-			Head:  pr.Head,
-			Base:  pr.Base,
-			Title: pr.Title,
-			Body:  pr.Body,
-		})
-		if err := check(resp, err); err != nil {
-			return err
+		if out == nil {
+			p, resp, err := c.CreatePullRequest(g.opts.Owner, g.opts.Repo, gitea.CreatePullRequestOption{
+				Head:  pr.Head,
+				Base:  pr.Base,
+				Title: pr.Title,
+				Body:  pr.Body,
+			})
+			if err := check(resp, err); err != nil {
+				return err
+			}
+			out = fromGitea(p)
 		}
-		out = fromGitea(p)
+		if len(labels) == 0 {
+			return nil
+		}
+		// Adding is idempotent, so a retry adds them again.
+		names, err := g.addLabels(c, out.Number, labels)
+		if err != nil {
+			return fmt.Errorf("add labels to pull request #%d: %w", out.Number, err)
+		}
+		out.Labels = names
 		return nil
 	})
 	return out, g.wrap(op, err)
+}
+
+// AddLabels implements [PullRequests]. The labels the repository lacks are
+// created with a neutral colour; a name matches an existing label
+// regardless of case when none matches exactly, as on GitHub.
+func (g *Gitea) AddLabels(ctx context.Context, number int, labels []string) error {
+	op := fmt.Sprintf("add labels %q to pull request #%d", labels, number)
+	labels, err := cleanLabels(labels)
+	if err != nil {
+		return g.wrap(op, err)
+	}
+	if len(labels) == 0 {
+		return nil
+	}
+	if number <= 0 {
+		return g.wrap(op, fmt.Errorf("invalid pull request number %d", number))
+	}
+	c, err := g.client(ctx)
+	if err != nil {
+		return g.wrap(op, err)
+	}
+	err = g.retry.do(ctx, giteaTransient, func(int) error {
+		_, err := g.addLabels(c, number, labels)
+		return err
+	})
+	return g.wrap(op, err)
+}
+
+// labelColor is the colour of the labels AddLabels creates: GitHub's
+// default grey.
+const labelColor = "#ededed"
+
+// addLabels adds labels to issue or pull request number, creating the
+// ones the repository lacks, and returns the names of all its labels.
+func (g *Gitea) addLabels(c *gitea.Client, number int, labels []string) ([]string, error) {
+	ids, err := g.labelIDs(c, labels)
+	if err != nil {
+		return nil, err
+	}
+	all, resp, err := c.AddIssueLabels(g.opts.Owner, g.opts.Repo, int64(number), gitea.IssueLabelsOption{Labels: ids})
+	if err := check(resp, err); err != nil {
+		return nil, err
+	}
+	return sortedNames(all, func(l *gitea.Label) string { return l.Name }), nil
+}
+
+// labelIDs returns the IDs of the repository's labels named names, in
+// order, creating the missing ones.
+func (g *Gitea) labelIDs(c *gitea.Client, names []string) ([]int64, error) {
+	g.labelsMu.Lock()
+	defer g.labelsMu.Unlock()
+	existing, err := g.repoLabels(c)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(names))
+	for _, name := range names {
+		i := slices.IndexFunc(existing, func(l *gitea.Label) bool { return l.Name == name })
+		if i < 0 {
+			i = slices.IndexFunc(existing, func(l *gitea.Label) bool { return strings.EqualFold(l.Name, name) })
+		}
+		if i >= 0 {
+			ids = append(ids, existing[i].ID)
+			continue
+		}
+		l, resp, err := c.CreateLabel(g.opts.Owner, g.opts.Repo, gitea.CreateLabelOption{Name: name, Color: labelColor})
+		if err := check(resp, err); err != nil {
+			return nil, fmt.Errorf("create label %q: %w", name, err)
+		}
+		ids = append(ids, l.ID)
+	}
+	return ids, nil
+}
+
+// repoLabels lists the repository's labels, reading every page. Gitea
+// sends no Link header with them, only X-Total-Count; without either, a
+// full page means there may be another.
+func (g *Gitea) repoLabels(c *gitea.Client) ([]*gitea.Label, error) {
+	opts := gitea.ListLabelsOptions{ListOptions: gitea.ListOptions{Page: 1, PageSize: 50}}
+	var out []*gitea.Label
+	for {
+		page, resp, err := c.ListRepoLabels(g.opts.Owner, g.opts.Repo, opts)
+		if err := check(resp, err); err != nil {
+			return nil, fmt.Errorf("list labels: %w", err)
+		}
+		out = append(out, page...)
+		if resp == nil || resp.Response == nil {
+			return out, nil
+		}
+		switch total, err := strconv.Atoi(resp.Header.Get("X-Total-Count")); {
+		case resp.NextPage > opts.Page:
+			opts.Page = resp.NextPage
+		case len(page) == 0:
+			return out, nil
+		case err == nil && len(out) < total, err != nil && len(page) >= opts.PageSize:
+			opts.Page++
+		default:
+			return out, nil
+		}
+	}
+}
+
+// FileURL implements [Links]: BASE/OWNER/REPO/src/branch/BRANCH/PATH#L12.
+func (g *Gitea) FileURL(branch, path string, line int) string {
+	prefix := g.baseURL + "/" + url.PathEscape(g.opts.Owner) + "/" + url.PathEscape(g.opts.Repo) + "/src/branch"
+	return fileURL(prefix, branch, path, line)
 }
 
 // UpdatePullRequest implements [PullRequests].
@@ -244,7 +371,8 @@ func (g *Gitea) UpdatePullRequest(ctx context.Context, number int, title, body s
 }
 
 func fromGitea(p *gitea.PullRequest) *PullRequest {
-	out := &PullRequest{Number: int(p.Index), URL: p.HTMLURL, Title: p.Title, Body: p.Body}
+	out := &PullRequest{Number: int(p.Index), URL: p.HTMLURL, Title: p.Title, Body: p.Body,
+		Labels: sortedNames(p.Labels, func(l *gitea.Label) string { return l.Name })}
 	if p.Head != nil {
 		out.Head = p.Head.Ref
 	}

@@ -14,6 +14,7 @@ import (
 // GitHub is the driver for github.com and GitHub Enterprise Server.
 type GitHub struct {
 	client *github.Client
+	web    string // the web address of the repository
 	owner  string
 	repo   string
 	token  string
@@ -56,11 +57,36 @@ func NewGitHub(opts Options) (*GitHub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("github: %w", redact(err, opts.Token))
 	}
-	return &GitHub{client: c, owner: opts.Owner, repo: opts.Repo, token: opts.Token, retry: retry}, nil
+	g := &GitHub{client: c, owner: opts.Owner, repo: opts.Repo, token: opts.Token, retry: retry}
+	g.web = webBase(c.BaseURL()) + "/" + url.PathEscape(opts.Owner) + "/" + url.PathEscape(opts.Repo)
+	return g, nil
+}
+
+// webBase returns the web address of the GitHub whose API is at api:
+// https://github.com for api.github.com, the same host without the
+// "api." prefix (GHE.com: api.acme.ghe.com serves acme.ghe.com), and the
+// same address without /api/v3 for GitHub Enterprise Server.
+func webBase(api string) string {
+	u, err := url.Parse(api)
+	if err != nil {
+		return strings.TrimSuffix(api, "/")
+	}
+	if h, ok := strings.CutPrefix(strings.ToLower(u.Host), "api."); ok {
+		u.Host = h
+	}
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v3")
+	u.RawPath, u.RawQuery, u.Fragment = "", "", ""
+	return strings.TrimSuffix(u.String(), "/")
 }
 
 // BaseURL returns the API endpoint the driver talks to.
 func (g *GitHub) BaseURL() string { return g.client.BaseURL() }
+
+// FileURL implements [Links]:
+// https://github.com/OWNER/REPO/blob/BRANCH/PATH#L12.
+func (g *GitHub) FileURL(branch, path string, line int) string {
+	return fileURL(g.web+"/blob", branch, path, line)
+}
 
 func (g *GitHub) wrap(op string, err error) error {
 	if err == nil {
@@ -169,29 +195,72 @@ func (g *GitHub) CreatePullRequest(ctx context.Context, pr NewPullRequest) (*Pul
 	if err := validateNewPullRequest(pr); err != nil {
 		return nil, g.wrap(op, err)
 	}
+	labels, _ := cleanLabels(pr.Labels)
 	var out *PullRequest
 	err := g.retry.do(ctx, g.transient, func(attempt int) error {
-		if attempt > 1 {
+		if out == nil && attempt > 1 {
 			// An earlier attempt may have opened it before failing.
 			found, err := g.findPullRequest(ctx, pr.Head, pr.Base)
-			if err != nil || found != nil {
-				out = found
+			if err != nil {
 				return err
 			}
+			out = found
 		}
-		p, _, err := g.client.PullRequests.Create(ctx, g.owner, g.repo, github.CreatePullRequest{
-			Title: github.Ptr(pr.Title),
-			Head:  pr.Head,
-			Base:  pr.Base,
-			Body:  github.Ptr(pr.Body),
-		})
+		if out == nil {
+			p, _, err := g.client.PullRequests.Create(ctx, g.owner, g.repo, github.CreatePullRequest{
+				Title: github.Ptr(pr.Title),
+				Head:  pr.Head,
+				Base:  pr.Base,
+				Body:  github.Ptr(pr.Body),
+			})
+			if err != nil {
+				return err
+			}
+			out = fromGitHub(p)
+		}
+		if len(labels) == 0 {
+			return nil
+		}
+		// Adding is idempotent, so a retry adds them again.
+		names, err := g.addLabels(ctx, out.Number, labels)
 		if err != nil {
-			return err
+			return fmt.Errorf("add labels to pull request #%d: %w", out.Number, err)
 		}
-		out = fromGitHub(p)
+		out.Labels = names
 		return nil
 	})
 	return out, g.wrap(op, err)
+}
+
+// AddLabels implements [PullRequests]. GitHub creates the labels the
+// repository lacks, and matches names regardless of case.
+func (g *GitHub) AddLabels(ctx context.Context, number int, labels []string) error {
+	op := fmt.Sprintf("add labels %q to pull request #%d", labels, number)
+	labels, err := cleanLabels(labels)
+	if err != nil {
+		return g.wrap(op, err)
+	}
+	if len(labels) == 0 {
+		return nil
+	}
+	if number <= 0 {
+		return g.wrap(op, fmt.Errorf("invalid pull request number %d", number))
+	}
+	err = g.retry.do(ctx, g.transient, func(int) error {
+		_, err := g.addLabels(ctx, number, labels)
+		return err
+	})
+	return g.wrap(op, err)
+}
+
+// addLabels adds labels to issue or pull request number and returns the
+// names of all its labels.
+func (g *GitHub) addLabels(ctx context.Context, number int, labels []string) ([]string, error) {
+	all, _, err := g.client.Issues.AddLabelsToIssue(ctx, g.owner, g.repo, number, labels)
+	if err != nil {
+		return nil, err
+	}
+	return sortedNames(all, (*github.Label).GetName), nil
 }
 
 // UpdatePullRequest implements [PullRequests].
@@ -223,6 +292,7 @@ func fromGitHub(p *github.PullRequest) *PullRequest {
 		Body:   p.GetBody(),
 		Head:   p.GetHead().GetRef(),
 		Base:   p.GetBase().GetRef(),
+		Labels: sortedNames(p.Labels, (*github.Label).GetName),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,12 +31,17 @@ func newTestGitHub(t *testing.T, f *fakeGitHub) *GitHub {
 func TestGitHubContract(t *testing.T) {
 	f := newFakeGitHub(t)
 	runContract(t, fixture{
-		forge:      newTestGitHub(t, f),
-		newBranch:  func(_ testing.TB, name, _ string) { f.addBranch(name) },
-		openPull:   func(_ testing.TB, head, base, title string) int { return f.openPull(head, base, title) },
-		addComment: func(_ testing.TB, pr int, body string) { f.addComment(pr, "reviewer", body) },
-		comments:   func(_ testing.TB, pr int) []string { return f.commentBodies(pr) },
-		pageSize:   f.pageSize,
+		forge:       newTestGitHub(t, f),
+		newBranch:   func(_ testing.TB, name, _ string) { f.addBranch(name) },
+		openPull:    func(_ testing.TB, head, base, title string) int { return f.openPull(head, base, title) },
+		addComment:  func(_ testing.TB, pr int, body string) { f.addComment(pr, "reviewer", body) },
+		comments:    func(_ testing.TB, pr int) []string { return f.commentBodies(pr) },
+		pageSize:    f.pageSize,
+		createLabel: func(_ testing.TB, name, color string) { f.addLabel(name, color) },
+		repoLabels:  func(testing.TB) []string { return f.repoLabels() },
+		pullLabels: func(_ testing.TB, pr int) []string {
+			return slices.Sorted(slices.Values(f.pullLabels(pr)))
+		},
 	})
 }
 
@@ -213,6 +219,136 @@ func TestGitHubRetryAfterSideEffectDoesNotDuplicate(t *testing.T) {
 	found, err := g.FindPullRequest(context.Background(), "bot", "main")
 	if err != nil || found == nil || found.Number != created.Number {
 		t.Errorf("find = %+v, %v; want #%d", found, err, created.Number)
+	}
+}
+
+// Labels are added after the pull request is opened; a failure there is
+// retried without opening a second pull request.
+func TestGitHubCreateWithLabelsRetries(t *testing.T) {
+	const pulls, labels = "/api/v3/repos/acme/fleet/pulls", "/api/v3/repos/acme/fleet/issues/1/labels"
+	for _, tc := range []struct {
+		name    string
+		faults  []fakeFault
+		wantErr string // "" for success
+		// requests made, as "METHOD path" without the query
+		want []string
+	}{
+		{
+			name: "no fault",
+			want: []string{"POST " + pulls, "POST " + labels},
+		},
+		{
+			name:   "labels fail with a 502, then succeed",
+			faults: []fakeFault{{method: "POST", path: "/labels", status: 502, body: `{"message":"Server Error"}`}},
+			want:   []string{"POST " + pulls, "POST " + labels, "POST " + labels},
+		},
+		{
+			name:   "create times out after it took effect",
+			faults: []fakeFault{{method: "POST", path: "/pulls", status: 504, applied: true}},
+			want:   []string{"POST " + pulls, "GET " + pulls, "POST " + labels},
+		},
+		{
+			name: "labels are refused",
+			faults: []fakeFault{{method: "POST", path: "/labels", status: 403,
+				body: `{"message":"Resource not accessible by integration"}`}},
+			wantErr: "create pull request bot -> main: add labels to pull request #1: ",
+			want:    []string{"POST " + pulls, "POST " + labels},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeGitHub(t)
+			g := newTestGitHub(t, f)
+			f.addBranch("bot")
+			for _, ft := range tc.faults {
+				f.failWith(ft)
+			}
+			pr, err := g.CreatePullRequest(context.Background(), NewPullRequest{
+				Head: "bot", Base: "main", Title: "Update images", Labels: []string{"image-update", "automerge"},
+			})
+			if pr == nil || pr.Number != 1 {
+				t.Fatalf("pull request = %+v, want #1 (err %v)", pr, err)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("err = %v, want it to contain %q", err, tc.wantErr)
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := []string{"automerge", "image-update"}
+				if diff := cmp.Diff(want, pr.Labels); diff != "" {
+					t.Errorf("labels (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(want, slices.Sorted(slices.Values(f.pullLabels(1)))); diff != "" {
+					t.Errorf("labels on the fake (-want +got):\n%s", diff)
+				}
+			}
+			var got []string
+			for _, l := range f.requestLog() {
+				got = append(got, strings.Split(l, "?")[0])
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestGitHubAddLabelsWithoutLabelsSendsNothing(t *testing.T) {
+	f := newFakeGitHub(t)
+	g := newTestGitHub(t, f)
+	pr := f.openPull("feature", "main", "feature")
+	for _, labels := range [][]string{nil, {}} {
+		if err := g.AddLabels(context.Background(), pr, labels); err != nil {
+			t.Errorf("AddLabels(%q) = %v", labels, err)
+		}
+	}
+	if err := g.AddLabels(context.Background(), pr, []string{""}); err == nil {
+		t.Error("a blank label was accepted")
+	}
+	if _, err := g.CreatePullRequest(context.Background(), NewPullRequest{
+		Head: "feature", Base: "main", Title: "t", Labels: []string{"ok", "\t"},
+	}); err == nil || !strings.Contains(err.Error(), "empty label name") {
+		t.Errorf("create with a blank label: err = %v", err)
+	}
+	if log := f.requestLog(); len(log) != 0 {
+		t.Errorf("requests %q, want none", log)
+	}
+}
+
+func TestGitHubFileURL(t *testing.T) {
+	for _, tc := range []struct {
+		name, base, branch, path string
+		line                     int
+		want                     string
+	}{
+		{"github.com", "", "main", "clusters/prod/apps.yaml", 12,
+			"https://github.com/acme/fleet/blob/main/clusters/prod/apps.yaml#L12"},
+		{"api.github.com given", "https://api.github.com/", "main", "apps.yaml", 0,
+			"https://github.com/acme/fleet/blob/main/apps.yaml"},
+		{"GitHub Enterprise Server", "https://ghe.example.com", "main", "apps.yaml", 7,
+			"https://ghe.example.com/acme/fleet/blob/main/apps.yaml#L7"},
+		{"GitHub Enterprise Server API URL", "https://ghe.example.com/api/v3/", "main", "apps.yaml", 7,
+			"https://ghe.example.com/acme/fleet/blob/main/apps.yaml#L7"},
+		{"GHE.com", "https://api.acme.ghe.com", "main", "apps.yaml", 0,
+			"https://acme.ghe.com/acme/fleet/blob/main/apps.yaml"},
+		{"branch with slashes", "", "fluxgate/image-update/prod", "apps.yaml", 3,
+			"https://github.com/acme/fleet/blob/fluxgate/image-update/prod/apps.yaml#L3"},
+		{"path with spaces and specials", "", "main", "/my apps/podinfo #1?.yaml", 1,
+			"https://github.com/acme/fleet/blob/main/my%20apps/podinfo%20%231%3F.yaml#L1"},
+		{"branch with specials", "", "release/v1.0+%", "a.yaml", 0,
+			"https://github.com/acme/fleet/blob/release/v1.0+%25/a.yaml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := NewGitHub(Options{BaseURL: tc.base, Owner: "acme", Repo: "fleet"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := g.FileURL(tc.branch, tc.path, tc.line); got != tc.want {
+				t.Errorf("FileURL(%q, %q, %d) = %q, want %q", tc.branch, tc.path, tc.line, got, tc.want)
+			}
+		})
 	}
 }
 
