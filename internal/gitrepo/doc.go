@@ -1,5 +1,6 @@
-// Package gitrepo reads a local Git repository through go-git, without
-// shelling out to the git command and without touching the work tree.
+// Package gitrepo reads Git repositories, local or cloned into memory, and
+// writes commits to remotes, through go-git: it never shells out to the
+// git command itself and never touches a work tree.
 //
 // [Open] finds the repository containing a directory, like git does, and
 // returns a [Repo]. A Repo resolves revisions ([Repo.Resolve]), lists remote
@@ -12,6 +13,17 @@
 // with [io/fs.ModeSymlink] and refuses to read through them ([ErrSymlink]),
 // and Extract recreates only links whose target stays inside the
 // destination ([ErrUnsafeSymlink]). Submodules are skipped.
+//
+// [CloneBranch] clones one branch of a remote over HTTP(S), with
+// [BasicAuth] credentials (a token goes in the password), into memory; the
+// result is a Repo like any other. On it, [Repo.FetchBranch] fetches another
+// branch into "origin/<name>", [Repo.CommitFiles] writes a commit that
+// replaces or adds files on top of a parent without a work tree,
+// [Repo.CommitsBetween] lists the commits of one revision missing from
+// another (git log base..head), and [Repo.PushBranch] updates a remote
+// branch under a lease (like git push --force-with-lease): it fails with
+// [ErrStaleBranch], changing nothing, when the branch moved since the caller
+// looked. Credentials never appear in errors or when printed.
 //
 // [NormalizeURL] and [SameRepository] compare remote URLs written in the
 // different forms Git accepts (https, ssh, scp-like).

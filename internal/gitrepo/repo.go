@@ -21,14 +21,17 @@ var ErrNotRepository = errors.New("not a git repository")
 // ErrRevisionNotFound is returned (wrapped) when a revision names no commit.
 var ErrRevisionNotFound = errors.New("revision not found")
 
-// Repo is an opened Git repository.
+// Repo is a Git repository opened on disk with [Open] or cloned into
+// memory with [CloneBranch].
 //
 // A Repo, and the file systems returned by [Repo.TreeFS], are safe for
-// concurrent use: access to the object database is serialised.
+// concurrent use: access to the object database is serialised (including
+// for the duration of [Repo.FetchBranch] and [Repo.PushBranch]).
 type Repo struct {
-	mu   sync.Mutex // guards git, whose storage is not safe for concurrent use
-	git  *git.Repository
-	root string
+	mu     sync.Mutex // guards git, whose storage is not safe for concurrent use
+	git    *git.Repository
+	root   string        // work-tree root; "" for a clone in memory
+	remote *remoteAccess // set by CloneBranch; nil: use the remote "origin"
 }
 
 // Open opens the repository containing dir. Like git, it searches dir and
@@ -63,7 +66,8 @@ func Open(dir string) (*Repo, error) {
 	return &Repo{git: g, root: wt.Filesystem.Root()}, nil
 }
 
-// Root returns the absolute work-tree root directory.
+// Root returns the absolute work-tree root directory, or "" for a
+// repository from [CloneBranch], which has none.
 func (r *Repo) Root() string {
 	return r.root
 }
@@ -139,6 +143,8 @@ func (r *Repo) commit(rev string) (*object.Commit, error) {
 // repository root) whose content, mode or existence differs between the
 // trees of revisions from and to. A rename lists both paths.
 func (r *Repo) ChangedFiles(from, to string) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var trees [2]*object.Tree
 	for i, rev := range []string{from, to} {
 		c, err := r.commit(rev)
