@@ -53,8 +53,8 @@ func WriteUnifiedDiff(w io.Writer, plans []AutomationEdits) error {
 	for _, p := range plans {
 		for _, e := range p.Edits {
 			text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-				A:        difflib.SplitLines(string(e.Before)),
-				B:        difflib.SplitLines(string(e.After)),
+				A:        diffLines(e.Before),
+				B:        diffLines(e.After),
 				FromFile: "a/" + e.Path,
 				ToFile:   "b/" + e.Path,
 				Context:  3,
@@ -71,6 +71,21 @@ func WriteUnifiedDiff(w io.Writer, plans []AutomationEdits) error {
 		}
 	}
 	return nil
+}
+
+// diffLines splits a file into lines for difflib; like git, a last line
+// without a newline is followed by a "\ No newline at end of file" note.
+func diffLines(data []byte) []string {
+	if len(data) == 0 {
+		return nil
+	}
+	out := strings.SplitAfter(string(data), "\n")
+	if last := out[len(out)-1]; last == "" {
+		out = out[:len(out)-1]
+	} else {
+		out[len(out)-1] = last + "\n\\ No newline at end of file\n"
+	}
+	return out
 }
 
 // PullRequestMarker is the hidden line identifying the automation's pull

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -74,29 +75,32 @@ The exit code is 0, or with --exit-code 1 when anything changed (like git diff).
 	return cmd
 }
 
-// diffOutput is one requested report: a format and a file, or stdout.
-type diffOutput struct{ format, path string }
+// outputSpec is one requested report: a format and a file, or stdout.
+type outputSpec struct{ format, path string }
 
-func parseDiffOutputs(specs []string) ([]diffOutput, error) {
+// parseOutputs reads repeatable FORMAT[=PATH] flags: each format one of
+// formats, at most one of them to stdout; no flag means def to stdout.
+func parseOutputs(specs []string, def string, formats ...string) ([]outputSpec, error) {
 	if len(specs) == 0 {
-		specs = []string{"text"}
+		specs = []string{def}
 	}
-	var out []diffOutput
-	stdout := 0
+	var out []outputSpec
+	stdoutUsed := false
 	for _, s := range specs {
-		format, p, _ := strings.Cut(s, "=")
-		switch format {
-		case "text", "json", "markdown":
-		default:
-			return nil, fmt.Errorf("--output %q: want text, json or markdown, optionally =PATH", s)
+		format, p, toFile := strings.Cut(s, "=")
+		if !slices.Contains(formats, format) {
+			return nil, fmt.Errorf("--output %q: unknown format %q (want %s)", s, format, strings.Join(formats, ", "))
 		}
-		if p == "" {
-			stdout++
+		if toFile && p == "" {
+			return nil, fmt.Errorf("--output %q: empty path", s)
 		}
-		out = append(out, diffOutput{format: format, path: p})
-	}
-	if stdout > 1 {
-		return nil, errors.New("--output: only one format can go to stdout; give the others a =PATH")
+		if !toFile {
+			if stdoutUsed {
+				return nil, fmt.Errorf("--output %q: only one format can go to stdout; write the others to files with FORMAT=PATH", s)
+			}
+			stdoutUsed = true
+		}
+		out = append(out, outputSpec{format: format, path: p})
 	}
 	return out, nil
 }
@@ -109,7 +113,7 @@ func (e *changesError) Error() string {
 }
 
 func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.Writer) error {
-	outputs, err := parseDiffOutputs(o.outputs)
+	outputs, err := parseOutputs(o.outputs, "text", "text", "json", "markdown")
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -62,42 +61,6 @@ fluxgate could not run.`,
 	return cmd
 }
 
-type outputSpec struct{ format, path string }
-
-func parseOutputs(specs []string) ([]outputSpec, error) {
-	if len(specs) == 0 {
-		specs = []string{"text"}
-	}
-	var out []outputSpec
-	stdoutUsed := false
-	for _, s := range specs {
-		format, p, toFile := strings.Cut(s, "=")
-		if !validFormat(format) {
-			return nil, fmt.Errorf("--output %q: unknown format %q (want %s)", s, format, strings.Join(report.Formats(), ", "))
-		}
-		if toFile && p == "" {
-			return nil, fmt.Errorf("--output %q: empty path", s)
-		}
-		if !toFile {
-			if stdoutUsed {
-				return nil, fmt.Errorf("--output %q: only one format can go to stdout; write the others to files with FORMAT=PATH", s)
-			}
-			stdoutUsed = true
-		}
-		out = append(out, outputSpec{format: format, path: p})
-	}
-	return out, nil
-}
-
-func validFormat(f string) bool {
-	for _, v := range report.Formats() {
-		if v == f {
-			return true
-		}
-	}
-	return false
-}
-
 func failRank(s string) (int, error) {
 	switch s {
 	case "none":
@@ -109,7 +72,7 @@ func failRank(s string) (int, error) {
 }
 
 func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, stderr io.Writer) error {
-	outputs, err := parseOutputs(o.outputs)
+	outputs, err := parseOutputs(o.outputs, "text", report.Formats()...)
 	if err != nil {
 		return err
 	}

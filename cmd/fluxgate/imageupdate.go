@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/imageupdate"
+	"github.com/fluxgate/fluxgate/internal/registry"
+)
+
+type imageUpdateOptions struct {
+	load        loadOptions
+	dryRun      bool
+	outputs     []string
+	automations []string
+	branch      string
+	gitURL      string
+	gitUser     string
+	labels      []string
+	forgeName   string
+	apiURL      string
+	repository  string
+	perRegistry int
+}
+
+func newImageUpdateCmd(stdout, stderr io.Writer) *cobra.Command {
+	o := &imageUpdateOptions{}
+	cmd := &cobra.Command{
+		Use:   "image-update [DIR]",
+		Short: "Run Flux image automation from CI and open one pull request per automation",
+		Long: `image-update reads the ImageRepository, ImagePolicy and ImageUpdateAutomation
+objects in DIR's repository (no cluster needed), lists each repository's tags,
+selects the newest allowed tag per policy exactly as image-reflector-controller
+does, and rewrites the fields marked with {"$imagepolicy": "NAMESPACE:NAME"}
+setter comments under each automation's spec.update.path, changing nothing
+else in those files.
+
+Each automation's changes become one commit, written with its author and
+messageTemplate on top of its checkout branch, pushed to its push branch
+(spec.git.push.branch, --branch, or fluxgate/image-update/NAMESPACE/NAME when
+Flux would push to the checkout branch itself), and one pull request that lists
+every bump. A re-run without new tags changes nothing; newer tags update the
+same branch and pull request; a commit by anyone else on the branch stops the
+automation with an error rather than being overwritten.
+
+Registry credentials come from the Docker config (DOCKER_CONFIG) and, for
+ghcr.io, GITHUB_TOKEN. The repository is cloned over HTTPS with
+FLUXGATE_GIT_TOKEN, else the forge token (GITHUB_TOKEN, or GITEA_TOKEN for
+Gitea).
+
+--dry-run lists the planned edits of the work tree, as a unified diff or JSON,
+and touches nothing: no clone, no push, no pull request.`,
+		Example: `  # What would change, against the work tree
+  fluxgate image-update --dry-run
+
+  # Machine-readable plan
+  fluxgate image-update --dry-run -o json
+
+  # In a scheduled workflow (GITHUB_TOKEN with contents and pull-requests write)
+  fluxgate image-update --label dependencies`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runImageUpdate(cmd.Context(), dirArg(args), o, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the planned edits of the work tree and change nothing")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "with --dry-run: diff or json, to stdout or with =PATH to a file (repeatable; default diff)")
+	f.StringSliceVar(&o.automations, "automation", nil, "run only this ImageUpdateAutomation, NAMESPACE/NAME (repeatable; default all)")
+	f.StringVar(&o.branch, "branch", "", "push branch for every automation, instead of spec.git.push.branch")
+	f.StringVar(&o.gitURL, "git-url", "", "HTTPS URL to clone and push (default: the GitRepository's URL; for this repository $GITHUB_SERVER_URL/$GITHUB_REPOSITORY or the origin remote)")
+	f.StringVar(&o.gitUser, "git-username", "x-access-token", "user name sent with the token over HTTPS")
+	f.StringSliceVar(&o.labels, "label", nil, "label for new pull requests (repeatable)")
+	f.StringVar(&o.forgeName, "forge", "", "github or gitea (default: gitea in Gitea Actions, else github)")
+	f.StringVar(&o.apiURL, "api-url", "", "API endpoint (default: $GITHUB_API_URL, or the Gitea server $GITHUB_SERVER_URL)")
+	f.StringVar(&o.repository, "repository", "", "OWNER/NAME of the repository (default: $GITHUB_REPOSITORY)")
+	f.IntVar(&o.perRegistry, "registry-concurrency", 4, "requests in flight to one registry")
+	addReadFlags(cmd, &o.load)
+	return cmd
+}
+
+func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdout, stderr io.Writer) error {
+	var outputs []outputSpec
+	if o.dryRun {
+		var err error
+		if outputs, err = parseOutputs(o.outputs, "diff", "diff", "json"); err != nil {
+			return err
+		}
+	} else if len(o.outputs) > 0 {
+		return errors.New("--output needs --dry-run")
+	}
+	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	set, probs := imageupdate.Discover(repo)
+	automations, err := selectAutomations(set, o.automations)
+	if err != nil {
+		return err
+	}
+	var sync *syncer
+	if !o.dryRun && len(automations) > 0 {
+		if sync, err = newSyncer(abs, o, stderr); err != nil {
+			return err
+		}
+	}
+
+	var keys []string
+	for _, a := range automations {
+		for _, k := range a.Policies {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.Sort(keys)
+	lister := registryLister{registry.New(registry.Options{MaxConcurrentPerRegistry: o.perRegistry})}
+	resolved, evalProbs := imageupdate.Evaluate(ctx, set, lister, imageupdate.EvaluateOptions{Policies: keys})
+	probs = append(probs, evalProbs...)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+
+	var plans []imageupdate.AutomationEdits
+	for _, a := range automations {
+		if a.Spec.Suspend {
+			fmt.Fprintf(stderr, "%s: suspended, skipped\n", a.Ref())
+			continue
+		}
+		if o.dryRun {
+			plan, err := imageupdate.PlanSetters(repo.FS, a.UpdatePath, set.PoliciesFor(a, resolved))
+			if err != nil {
+				return fmt.Errorf("%s: %w", a.Ref(), err)
+			}
+			probs = append(probs, setterProblems(plan.Problems)...)
+			plans = append(plans, imageupdate.AutomationEdits{Automation: a, Edits: plan.Edits})
+			continue
+		}
+		res, err := sync.run(ctx, a, set, resolved)
+		if err != nil {
+			return err
+		}
+		probs = append(probs, res.problems...)
+	}
+
+	probs = dedupeProblems(probs)
+	errs := 0
+	for _, p := range probs {
+		fmt.Fprintln(stderr, p.String())
+		if p.Severity == fleet.SeverityError {
+			errs++
+		}
+	}
+	if len(automations) == 0 {
+		fmt.Fprintf(stderr, "no ImageUpdateAutomation to run in %s\n", dir)
+	}
+	for _, out := range outputs {
+		var buf bytes.Buffer
+		switch out.format {
+		case "diff":
+			err = imageupdate.WriteUnifiedDiff(&buf, plans)
+		case "json":
+			err = imageupdate.WriteJSON(&buf, plans)
+		}
+		if err != nil {
+			return err
+		}
+		if out.path == "" {
+			if _, err := stdout.Write(buf.Bytes()); err != nil {
+				return err
+			}
+		} else if err := writeReportFile(out.path, buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	if errs > 0 {
+		return &findingsError{n: errs}
+	}
+	return nil
+}
+
+// selectAutomations applies --automation; an unknown name is an error.
+func selectAutomations(set *imageupdate.Set, names []string) ([]*imageupdate.Automation, error) {
+	if len(names) == 0 {
+		return set.Automations, nil
+	}
+	var out []*imageupdate.Automation
+	for _, n := range names {
+		found := false
+		for _, a := range set.Automations {
+			if a.Namespace+"/"+a.Name == n || (!strings.Contains(n, "/") && a.Name == n) {
+				if !slices.Contains(out, a) {
+					out = append(out, a)
+				}
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("--automation %s: no such ImageUpdateAutomation (or it is invalid)", n)
+		}
+	}
+	return out, nil
+}
+
+func setterProblems(ps []imageupdate.FileProblem) []fleet.Problem {
+	out := make([]fleet.Problem, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, fleet.Problem{
+			Rule: imageupdate.RuleSetterInvalid, Severity: fleet.SeverityWarning,
+			File: p.Path, Line: p.Line, Message: p.Message,
+		})
+	}
+	return out
+}
+
+// dedupeProblems drops repeats: several automations over one path report
+// the same setter problem.
+func dedupeProblems(ps []fleet.Problem) []fleet.Problem {
+	seen := map[fleet.Problem]bool{}
+	out := ps[:0]
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// registryLister adapts internal/registry to imageupdate.TagLister.
+type registryLister struct{ c *registry.Client }
+
+var _ imageupdate.TagLister = registryLister{}
+
+func (l registryLister) Tags(ctx context.Context, image string, insecure bool) ([]string, error) {
+	return l.c.Tags(ctx, registry.Repository{Image: image, Insecure: insecure})
+}
+
+func (l registryLister) Digest(ctx context.Context, image string, insecure bool, tag string) (string, error) {
+	return l.c.Digest(ctx, registry.Repository{Image: image, Insecure: insecure}, tag)
+}
+
+// gitToken is the token for cloning and pushing over HTTPS.
+func gitToken(forgeToken string) string {
+	if t := os.Getenv("FLUXGATE_GIT_TOKEN"); t != "" {
+		return t
+	}
+	return forgeToken
+}
