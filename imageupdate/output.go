@@ -20,19 +20,43 @@ type JSONChange struct {
 	New        string `json:"new"`
 }
 
-// AutomationEdits is the plan for one automation.
+// AutomationEdits is the plan for one automation and, once it ran, where
+// its changes went.
 type AutomationEdits struct {
 	Automation *Automation
 	Edits      []FileEdit
+	// Branch is the push branch; empty in a dry run.
+	Branch string
+	// Pushed is set when this run pushed a new commit to Branch.
+	Pushed bool
+	// PullRequest is the URL of the automation's open pull request.
+	PullRequest string
+}
+
+// JSONPullRequest is an automation's branch and pull request in the JSON
+// output of a run.
+type JSONPullRequest struct {
+	Automation string `json:"automation"`
+	Branch     string `json:"branch"`
+	Pushed     bool   `json:"pushed"`
+	URL        string `json:"url,omitempty"`
 }
 
 // WriteJSON writes {"changes":[…]} for plans, one entry per changed field,
-// in automation, file and line order.
+// in automation, file and line order, and, for plans that were pushed,
+// "pullRequests":[…].
 func WriteJSON(w io.Writer, plans []AutomationEdits) error {
 	out := struct {
-		Changes []JSONChange `json:"changes"`
+		Changes      []JSONChange      `json:"changes"`
+		PullRequests []JSONPullRequest `json:"pullRequests,omitempty"`
 	}{Changes: []JSONChange{}}
 	for _, p := range plans {
+		if p.Branch != "" {
+			out.PullRequests = append(out.PullRequests, JSONPullRequest{
+				Automation: p.Automation.Namespace + "/" + p.Automation.Name,
+				Branch:     p.Branch, Pushed: p.Pushed, URL: p.PullRequest,
+			})
+		}
 		for _, e := range p.Edits {
 			for _, c := range e.Changes {
 				out.Changes = append(out.Changes, JSONChange{

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -74,7 +73,7 @@ and touches nothing: no clone, no push, no pull request.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the planned edits of the work tree and change nothing")
-	f.StringArrayVarP(&o.outputs, "output", "o", nil, "with --dry-run: diff or json, to stdout or with =PATH to a file (repeatable; default diff)")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "the changes as diff or json (with the pull requests), to stdout or with =PATH to a file (repeatable; default: diff with --dry-run, else none)")
 	f.StringSliceVar(&o.automations, "automation", nil, "run only this ImageUpdateAutomation, NAMESPACE/NAME (repeatable; default all)")
 	f.StringVar(&o.branch, "branch", "", "push branch for every automation, instead of spec.git.push.branch")
 	f.StringVar(&o.gitURL, "git-url", "", "HTTPS URL to clone and push (default: the GitRepository's URL; for this repository $GITHUB_SERVER_URL/$GITHUB_REPOSITORY or the origin remote)")
@@ -90,13 +89,11 @@ and touches nothing: no clone, no push, no pull request.`,
 
 func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdout, stderr io.Writer) error {
 	var outputs []outputSpec
-	if o.dryRun {
+	if o.dryRun || len(o.outputs) > 0 {
 		var err error
 		if outputs, err = parseOutputs(o.outputs, "diff", "diff", "json"); err != nil {
 			return err
 		}
-	} else if len(o.outputs) > 0 {
-		return errors.New("--output needs --dry-run")
 	}
 	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
 	if err != nil {
@@ -152,6 +149,7 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 			return err
 		}
 		probs = append(probs, res.problems...)
+		plans = append(plans, res.plan)
 	}
 
 	probs = dedupeProblems(probs)

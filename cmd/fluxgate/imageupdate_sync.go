@@ -30,8 +30,7 @@ type syncer struct {
 
 type syncResult struct {
 	problems []fleet.Problem
-	pushed   bool
-	pr       *forge.PullRequest
+	plan     imageupdate.AutomationEdits
 }
 
 func newSyncer(abs string, o *imageUpdateOptions, stderr io.Writer) (*syncer, error) {
@@ -90,7 +89,7 @@ func (s *syncer) pushBranch(a *imageupdate.Automation) string {
 }
 
 func (s *syncer) run(ctx context.Context, a *imageupdate.Automation, set *imageupdate.Set, resolved map[string]imageupdate.ImageRef) (*syncResult, error) {
-	res := &syncResult{}
+	res := &syncResult{plan: imageupdate.AutomationEdits{Automation: a}}
 	where := fmt.Sprintf("%s (%s:%d)", a.Ref(), a.Doc.File, a.Doc.Line)
 	cloneURL, err := s.cloneURL(a)
 	if err != nil {
@@ -117,6 +116,7 @@ func (s *syncer) run(ctx context.Context, a *imageupdate.Automation, set *imageu
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	res.problems = setterProblems(plan.Problems)
+	res.plan.Edits, res.plan.Branch = plan.Edits, head
 
 	bot, found, err := repo.FetchBranch(ctx, head)
 	if err != nil {
@@ -169,7 +169,7 @@ func (s *syncer) run(ctx context.Context, a *imageupdate.Automation, set *imageu
 			}
 			return nil, fmt.Errorf("%s: %w", where, err)
 		}
-		res.pushed = true
+		res.plan.Pushed = true
 		fmt.Fprintf(s.stderr, "%s: pushed %.12s to %s\n", a.Ref(), commit, head)
 	} else {
 		fmt.Fprintf(s.stderr, "%s: %s already holds these updates\n", a.Ref(), head)
@@ -200,7 +200,7 @@ func (s *syncer) run(ctx context.Context, a *imageupdate.Automation, set *imageu
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	res.pr = pr
+	res.plan.PullRequest = pr.URL
 	return res, nil
 }
 

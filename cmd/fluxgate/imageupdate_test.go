@@ -296,7 +296,8 @@ func TestImageUpdatePullRequestOnGitea(t *testing.T) {
 	}
 
 	// 1. First run: one commit on image-updates, one pull request.
-	_, stderr, code := run(t, args...)
+	result := filepath.Join(t.TempDir(), "result.json")
+	_, stderr, code := run(t, append(args, "-o", "json="+result)...)
 	if code != 0 {
 		t.Fatalf("first run: exit %d:\n%s", code, stderr)
 	}
@@ -305,6 +306,20 @@ func TestImageUpdatePullRequestOnGitea(t *testing.T) {
 		t.Fatalf("%d pull requests after the first run, want 1", len(prs))
 	}
 	pr := prs[0]
+	var got struct {
+		Changes      []struct{ File, Old, New string }
+		PullRequests []struct {
+			Automation, Branch, URL string
+			Pushed                  bool
+		}
+	}
+	if data, err := os.ReadFile(result); err != nil || json.Unmarshal(data, &got) != nil {
+		t.Fatalf("result file: %v\n%s", err, data)
+	}
+	if len(got.Changes) != 1 || got.Changes[0].New != image+":1.1.0" || len(got.PullRequests) != 1 ||
+		got.PullRequests[0].URL != pr.HTMLURL || !got.PullRequests[0].Pushed || got.PullRequests[0].Branch != "image-updates" {
+		t.Errorf("result file: %+v, want one change and pull request %s", got, pr.HTMLURL)
+	}
 	if pr.Head.Ref != "image-updates" || pr.Base.Ref != "main" || pr.Title != "Bump images in flux-system/apps" {
 		t.Errorf("pull request %s -> %s %q", pr.Head.Ref, pr.Base.Ref, pr.Title)
 	}
