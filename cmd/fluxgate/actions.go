@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,11 +36,15 @@ type actionInput struct {
 	kind     inputKind
 }
 
-// The commands the action runs. diff comes with its own issue: the action
-// refuses it while this binary has no diff command.
+// The commands the action runs. A command this binary does not have is
+// refused (actionArgs asks the root command).
 var (
-	allActionCommands = []string{"validate", "render", "diff"}
+	allActionCommands = []string{"validate", "render", "diff", "image-update"}
 	renderingCommands = []string{"validate", "render", "diff"}
+	// readingCommands take the read flags (addReadFlags).
+	readingCommands = []string{"validate", "render", "diff", "image-update"}
+	// forgeCommands talk to GitHub or Gitea with the token input.
+	forgeCommands = []string{"diff", "image-update"}
 )
 
 // actionInputs lists every input of action.yml (TestActionInputsMatchFlags
@@ -53,14 +58,14 @@ var actionInputs = []actionInput{
 	{name: "strict", flag: "strict", commands: []string{"validate"}, kind: boolInput},
 	{name: "schema-location", flag: "schema-location", commands: []string{"validate"}, kind: listInput},
 	{name: "sarif", flag: "output", commands: []string{"validate"}, kind: specialInput},
-	{name: "report-file", flag: "output", commands: []string{"validate", "diff"}, kind: specialInput},
+	{name: "report-file", flag: "output", commands: []string{"validate", "diff", "image-update"}, kind: specialInput},
 	{name: "output", flag: "output", commands: allActionCommands, kind: listInput},
 	{name: "output-dir", flag: "output-dir", commands: []string{"render"}, kind: valueInput},
 	{name: "offline", flag: "offline", commands: renderingCommands, kind: boolInput},
 	{name: "cache-dir", flag: "cache-dir", commands: renderingCommands, kind: valueInput},
-	{name: "source", flag: "source", commands: renderingCommands, kind: listInput},
-	{name: "workers", flag: "workers", commands: renderingCommands, kind: valueInput},
-	{name: "max-file-size", flag: "max-file-size", commands: renderingCommands, kind: valueInput},
+	{name: "source", flag: "source", commands: readingCommands, kind: listInput},
+	{name: "workers", flag: "workers", commands: readingCommands, kind: valueInput},
+	{name: "max-file-size", flag: "max-file-size", commands: readingCommands, kind: valueInput},
 	{name: "decryption-key-file", flag: "decryption-key-file", commands: renderingCommands, kind: listInput},
 	{name: "decryption-key", flag: "decryption-key-file", commands: renderingCommands, kind: specialInput},
 	{name: "base", flag: "base", commands: []string{"diff"}, kind: valueInput},
@@ -69,17 +74,25 @@ var actionInputs = []actionInput{
 	{name: "changed-only", flag: "changed-only", commands: []string{"diff"}, kind: boolInput},
 	{name: "comment", flag: "comment", commands: []string{"diff"}, kind: boolInput},
 	{name: "comment-id", flag: "comment-id", commands: []string{"diff"}, kind: valueInput},
-	{name: "forge", flag: "forge", commands: []string{"diff"}, kind: valueInput},
-	{name: "api-url", flag: "api-url", commands: []string{"diff"}, kind: valueInput},
-	{name: "repository", flag: "repository", commands: []string{"diff"}, kind: valueInput},
+	{name: "forge", flag: "forge", commands: forgeCommands, kind: valueInput},
+	{name: "api-url", flag: "api-url", commands: forgeCommands, kind: valueInput},
+	{name: "repository", flag: "repository", commands: forgeCommands, kind: valueInput},
 	{name: "pr", flag: "pr", commands: []string{"diff"}, kind: valueInput},
-	{name: "token", commands: []string{"diff"}, kind: specialInput},
+	{name: "token", commands: forgeCommands, kind: specialInput},
+	{name: "dry-run", flag: "dry-run", commands: []string{"image-update"}, kind: boolInput},
+	{name: "automation", flag: "automation", commands: []string{"image-update"}, kind: listInput},
+	{name: "branch", flag: "branch", commands: []string{"image-update"}, kind: valueInput},
+	{name: "git-url", flag: "git-url", commands: []string{"image-update"}, kind: valueInput},
+	{name: "git-username", flag: "git-username", commands: []string{"image-update"}, kind: valueInput},
+	{name: "labels", flag: "label", commands: []string{"image-update"}, kind: listInput},
+	{name: "registry-concurrency", flag: "registry-concurrency", commands: []string{"image-update"}, kind: valueInput},
 }
 
 // The outputs of action.yml, all written by writeActionOutputs
 // (TestActionOutputsWritten checks action.yml against this list).
 var actionOutputs = []string{
 	"findings", "errors", "warnings", "sarif-file", "report-file", "changed-units", "pull-request-url",
+	"image-updates",
 }
 
 // Default report files, in the working directory (the workspace) so that
@@ -97,21 +110,31 @@ func newActionCmd(stdout, stderr io.Writer, newRoot func() *cobra.Command) *cobr
 		Short: "Run as a GitHub Actions step: inputs from INPUT_* variables, outputs to $GITHUB_OUTPUT",
 		Long: `action is the entry point of fluxgate's GitHub Action (action.yml). It reads the
 step's inputs from the INPUT_* variables the runner sets, runs the command
-named by the "command" input (validate, render or diff) with the flags the
-other inputs map to, one input per flag, and writes the step outputs
-(findings, errors, warnings, sarif-file, report-file, changed-units,
-pull-request-url) to $GITHUB_OUTPUT.
+named by the "command" input (validate, render, diff or image-update) with
+the flags the other inputs map to, one input per flag, and writes the step
+outputs (findings, errors, warnings, sarif-file, report-file, changed-units,
+pull-request-url, image-updates) to $GITHUB_OUTPUT. An input the command
+does not take is a usage error.
 
 validate also writes annotations (errors first, files the pull request
 changes first, within GitHub's budget) and a job summary; diff appends its
-Markdown report to the job summary. Secret inputs (decryption-key, token)
-are masked in the log.
+Markdown report to the job summary. image-update prints its edits as a
+unified diff and sets image-updates (fields changed) and pull-request-url
+(its pull requests, one per line), read from a JSON report in a temporary
+file unless report-file names one. The token input reaches diff and
+image-update as GITHUB_TOKEN (never on the command line). Secret inputs
+(decryption-key, token) are masked in the log.
 
 The exit code is the command's: 0 clean, 1 findings at or above fail-on
-(or, for diff with exit-code, changes), 2 usage or tool error.`,
+(or, for diff with exit-code, changes; for image-update, an invalid
+ImagePolicy), 2 usage or tool error.`,
 		Example: `  # What the runner does for the action's validate step
   GITHUB_ACTIONS=true INPUT_COMMAND=validate INPUT_PATH=clusters/production \
-    INPUT_SARIF=true fluxgate action`,
+    INPUT_SARIF=true fluxgate action
+
+  # A scheduled image-update step, planning only
+  GITHUB_ACTIONS=true INPUT_COMMAND=image-update INPUT_DRY-RUN=true \
+    INPUT_LABELS=dependencies fluxgate action`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			env := &ghaction.Env{Getenv: os.Getenv, Stdout: stdout}
@@ -131,6 +154,21 @@ type actionPlan struct {
 	masks        []string // secret values to mask before anything runs
 	keyFile      string   // decryption-key content, written to a temporary file
 	token        string
+	// tempReport asks runAction for a JSON report in a temporary file
+	// (image-update without report-file): read for the outputs, then
+	// removed.
+	tempReport bool
+}
+
+// addArg adds a flag to the command line, before the "--" that ends the
+// flags when there is one: after it, cobra would take the flag for a
+// second directory.
+func (p *actionPlan) addArg(arg string) {
+	if i := slices.Index(p.args, "--"); i >= 0 {
+		p.args = slices.Insert(p.args, i, arg)
+		return
+	}
+	p.args = append(p.args, arg)
 }
 
 func runAction(cmd *cobra.Command, env *ghaction.Env, newRoot func() *cobra.Command, stderr io.Writer) error {
@@ -160,11 +198,21 @@ func runAction(cmd *cobra.Command, env *ghaction.Env, newRoot func() *cobra.Comm
 		if werr != nil {
 			return fmt.Errorf("input decryption-key: %w", werr)
 		}
-		plan.args = append(plan.args, "--decryption-key-file="+f.Name())
+		plan.addArg("--decryption-key-file=" + f.Name())
+	}
+	if plan.tempReport {
+		dir, err := os.MkdirTemp("", "fluxgate-report-")
+		if err != nil {
+			return fmt.Errorf("%s report: %w", plan.command, err)
+		}
+		defer os.RemoveAll(dir)
+		plan.reportFile = filepath.Join(dir, plan.command+".json")
+		plan.addArg("--output=json=" + plan.reportFile)
 	}
 	if plan.token != "" && os.Getenv("GITHUB_TOKEN") == "" {
-		// The comment code reads the token from the environment, never
-		// from a flag, so that it stays out of process listings.
+		// The forge code (diff's comment, image-update's pull requests,
+		// its clone and ghcr.io) reads the token from the environment,
+		// never from a flag, so that it stays out of process listings.
 		os.Setenv("GITHUB_TOKEN", plan.token)
 	}
 	// Reports of an earlier step must not pass for this run's.
@@ -258,6 +306,16 @@ func actionArgs(env *ghaction.Env, root *cobra.Command) (*actionPlan, error) {
 		}
 		p.markdownFile = defaultDiffMarkdownFile
 		p.args = append(p.args, "--output=text", "--output=json="+p.reportFile, "--output=markdown="+p.markdownFile)
+	case "image-update":
+		// The edits in the log; the JSON report for the outputs, in a
+		// temporary file unless report-file keeps it: the workspace is
+		// the repository the command reads.
+		p.args = append(p.args, "--output=diff")
+		if p.reportFile != "" {
+			p.args = append(p.args, "--output=json="+p.reportFile)
+		} else {
+			p.tempReport = true
+		}
 	}
 	if dir := env.Input("directory"); dir != "" && dir != "." {
 		p.args = append(p.args, "--", dir)
@@ -298,14 +356,17 @@ func (p *actionPlan) special(env *ghaction.Env, name string) error {
 // nothing from it.
 func writeActionOutputs(env *ghaction.Env, p *actionPlan, ev *ghaction.Event) error {
 	out := map[string]string{}
-	if ev != nil && ev.PullRequest != nil && ev.PullRequest.URL != "" {
+	// image-update's pull requests are its own, from its report.
+	if ev != nil && ev.PullRequest != nil && ev.PullRequest.URL != "" && p.command != "image-update" {
 		out["pull-request-url"] = ev.PullRequest.URL
 	}
 	if p.reportFile != "" {
 		data, err := os.ReadFile(p.reportFile)
 		switch {
 		case err == nil:
-			out["report-file"] = p.reportFile
+			if !p.tempReport {
+				out["report-file"] = p.reportFile
+			}
 			if err := reportOutputs(p.command, data, out); err != nil {
 				return fmt.Errorf("read %s: %w", p.reportFile, err)
 			}
@@ -362,6 +423,26 @@ func reportOutputs(command string, data []byte, out map[string]string) error {
 			return err
 		}
 		out["changed-units"] = strconv.Itoa(len(r.Units))
+	case "image-update":
+		var r struct {
+			Changes      []json.RawMessage `json:"changes"`
+			PullRequests []struct {
+				URL string `json:"url"`
+			} `json:"pullRequests"`
+		}
+		if err := json.Unmarshal(data, &r); err != nil {
+			return err
+		}
+		out["image-updates"] = strconv.Itoa(len(r.Changes))
+		var urls []string
+		for _, pr := range r.PullRequests {
+			if pr.URL != "" && !slices.Contains(urls, pr.URL) {
+				urls = append(urls, pr.URL)
+			}
+		}
+		if len(urls) > 0 {
+			out["pull-request-url"] = strings.Join(urls, "\n")
+		}
 	}
 	return nil
 }
