@@ -198,6 +198,7 @@ func Discover(repo *fleet.Repo) (*Set, []fleet.Problem) {
 			continue
 		}
 		s.Automations = append(s.Automations, a)
+		probs = append(probs, unsupported(a)...)
 	}
 	return s, probs
 }
@@ -269,4 +270,24 @@ func resolveAutomation(fo *fleet.FluxObject, gitRepos map[string]*fleet.FluxObje
 		}
 	}
 	return a, nil
+}
+
+// unsupported reports the parts of an automation's git spec that a run
+// from CI does not apply, so that nobody counts on them silently.
+func unsupported(a *Automation) []fleet.Problem {
+	var out []fleet.Problem
+	g := a.Spec.GitSpec
+	if g.Commit.SigningKey != nil {
+		out = append(out, problem(RuleAutomationInvalid, fleet.SeverityWarning, a.Doc,
+			"spec.git.commit.signingKey is not applied: commits are not signed (sign them in the forge's merge instead)"))
+	}
+	if g.Push != nil && g.Push.Refspec != "" {
+		out = append(out, problem(RuleAutomationInvalid, fleet.SeverityWarning, a.Doc,
+			"spec.git.push.refspec %q is not applied: the commit goes to the pull request branch only", g.Push.Refspec))
+	}
+	if g.Push != nil && len(g.Push.Options) > 0 {
+		out = append(out, problem(RuleAutomationInvalid, fleet.SeverityWarning, a.Doc,
+			"spec.git.push.options are not sent"))
+	}
+	return out
 }

@@ -147,6 +147,21 @@ func TestDiscover(t *testing.T) {
 			},
 		},
 		{
+			name: "signing, refspec and push options are reported, the automation still runs",
+			files: map[string]string{
+				"source.yaml": gitRepository,
+				"auto.yaml": strings.Replace(strings.Replace(automation, "        email: fluxbot@example.com\n",
+					"        email: fluxbot@example.com\n      signingKey:\n        secretRef:\n          name: gpg\n", 1),
+					"      branch: image-updates\n", "      branch: image-updates\n      refspec: refs/heads/image-updates:refs/heads/main\n      options:\n        ci.skip: \"\"\n", 1),
+			},
+			want: []string{"flux-system/apps: main -> image-updates @ apps []"},
+			probs: []string{
+				"image-automation-invalid ImageUpdateAutomation/flux-system/apps",
+				"image-automation-invalid ImageUpdateAutomation/flux-system/apps",
+				"image-automation-invalid ImageUpdateAutomation/flux-system/apps",
+			},
+		},
+		{
 			name: "strategy and path escaping",
 			files: map[string]string{
 				"source.yaml": gitRepository,

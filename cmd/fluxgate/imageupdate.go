@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -129,7 +130,10 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 		return ctx.Err()
 	}
 
+	// One automation that cannot run does not stop the others: its
+	// failure is reported and the run ends with an error.
 	var plans []imageupdate.AutomationEdits
+	var failed []error
 	for _, a := range automations {
 		if a.Spec.Suspend {
 			fmt.Fprintf(stderr, "%s: suspended, skipped\n", a.Ref())
@@ -138,7 +142,8 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 		if o.dryRun {
 			plan, err := imageupdate.PlanSetters(repo.FS, a.UpdatePath, set.PoliciesFor(a, resolved))
 			if err != nil {
-				return fmt.Errorf("%s: %w", a.Ref(), err)
+				failed = append(failed, fmt.Errorf("%s (%s:%d): %w", a.Ref(), a.Doc.File, a.Doc.Line, err))
+				continue
 			}
 			probs = append(probs, setterProblems(plan.Problems)...)
 			plans = append(plans, imageupdate.AutomationEdits{Automation: a, Edits: plan.Edits})
@@ -146,7 +151,8 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 		}
 		res, err := sync.run(ctx, a, set, resolved)
 		if err != nil {
-			return err
+			failed = append(failed, err)
+			continue
 		}
 		probs = append(probs, res.problems...)
 		plans = append(plans, res.plan)
@@ -181,6 +187,9 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 		} else if err := writeReportFile(out.path, buf.Bytes()); err != nil {
 			return err
 		}
+	}
+	if len(failed) > 0 {
+		return errors.Join(failed...)
 	}
 	if errs > 0 {
 		return &findingsError{n: errs}

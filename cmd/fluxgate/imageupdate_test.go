@@ -414,3 +414,37 @@ func fileSHA(t *testing.T, c *gitea.Client, r *testenv.GiteaRepo, ref, p string)
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// TestImageUpdateOneAutomationFails: an automation whose update path does
+// not exist fails the run, and the other automations are still planned.
+func TestImageUpdateOneAutomationFails(t *testing.T) {
+	reg := newTestRegistry(t)
+	reg.push(t, "org/app", "1.0.0")
+	reg.push(t, "org/app", "1.1.0")
+	files := imageFleet(reg.host+"/org/app", "https://git.example.com/org/fleet")
+	files["clusters/prod/flux-system/broken.yaml"] = `apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata:
+  name: broken
+  namespace: flux-system
+spec:
+  interval: 30m
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  git:
+    commit:
+      author:
+        email: fluxbot@example.com
+  update:
+    path: ./missing
+`
+	dir := testenv.WriteTree(t, files)
+	out, stderr, code := run(t, "image-update", dir, "--dry-run", "-o", "json")
+	if code != 2 || !strings.Contains(stderr, "ImageUpdateAutomation/flux-system/broken (clusters/prod/flux-system/broken.yaml:1)") {
+		t.Fatalf("exit %d, want 2 naming the broken automation:\n%s", code, stderr)
+	}
+	if !strings.Contains(out, `"automation": "flux-system/apps"`) || !strings.Contains(out, `"new": "`+reg.host+`/org/app:1.1.0"`) {
+		t.Errorf("the other automation was not planned:\n%s", out)
+	}
+}
