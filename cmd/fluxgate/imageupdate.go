@@ -26,9 +26,7 @@ type imageUpdateOptions struct {
 	gitURL      string
 	gitUser     string
 	labels      []string
-	forgeName   string
-	apiURL      string
-	repository  string
+	forge       forgeOptions
 	perRegistry int
 }
 
@@ -80,9 +78,7 @@ and touches nothing: no clone, no push, no pull request.`,
 	f.StringVar(&o.gitURL, "git-url", "", "HTTPS URL to clone and push (default: the GitRepository's URL; for this repository $GITHUB_SERVER_URL/$GITHUB_REPOSITORY or the origin remote)")
 	f.StringVar(&o.gitUser, "git-username", "x-access-token", "user name sent with the token over HTTPS")
 	f.StringSliceVar(&o.labels, "label", nil, "label for new pull requests (repeatable)")
-	f.StringVar(&o.forgeName, "forge", "", "github or gitea (default: gitea in Gitea Actions, else github)")
-	f.StringVar(&o.apiURL, "api-url", "", "API endpoint (default: $GITHUB_API_URL, or the Gitea server $GITHUB_SERVER_URL)")
-	f.StringVar(&o.repository, "repository", "", "OWNER/NAME of the repository (default: $GITHUB_REPOSITORY)")
+	addForgeFlags(cmd, &o.forge, "OWNER/NAME of the repository (default: $GITHUB_REPOSITORY)")
 	f.IntVar(&o.perRegistry, "registry-concurrency", 4, "requests in flight to one registry")
 	addReadFlags(cmd, &o.load)
 	return cmd

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/imageupdate"
 	"github.com/fluxgate/fluxgate/internal/forge"
@@ -34,7 +36,7 @@ type syncResult struct {
 }
 
 func newSyncer(abs string, o *imageUpdateOptions, stderr io.Writer) (*syncer, error) {
-	fo := forgeOptions{name: o.forgeName, apiURL: o.apiURL, repository: o.repository}
+	fo := o.forge
 	if err := fo.resolve("image-update"); err != nil {
 		return nil, err
 	}
@@ -241,6 +243,13 @@ func redactURL(s string) string {
 type forgeOptions struct {
 	name, apiURL, repository string
 	token                    string
+}
+
+func addForgeFlags(cmd *cobra.Command, o *forgeOptions, repositoryUsage string) {
+	f := cmd.Flags()
+	f.StringVar(&o.name, "forge", "", "github or gitea (default: gitea in Gitea Actions, else github)")
+	f.StringVar(&o.apiURL, "api-url", "", "API endpoint (default: $GITHUB_API_URL, or the Gitea server $GITHUB_SERVER_URL)")
+	f.StringVar(&o.repository, "repository", "", repositoryUsage)
 }
 
 // resolve fills what the flags leave out from the Actions environment.
