@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,7 +121,7 @@ func TestActionInputsMatchFlags(t *testing.T) {
 
 // TestActionOutputsWritten checks that action.yml declares exactly the
 // outputs the action code writes, and that the code writes every one of
-// them for a validate and a diff step.
+// them for a validate, a diff and an image-update step.
 func TestActionOutputsWritten(t *testing.T) {
 	a := readActionYAML(t)
 	if diff := cmp.Diff(sortedKeys(a.Outputs), slices.Sorted(slices.Values(actionOutputs))); diff != "" {
@@ -136,6 +138,13 @@ func TestActionOutputsWritten(t *testing.T) {
 	write("v.sarif", `{}`)
 	write("d.json", `{"base":"a","head":"b","units":[{},{}]}`)
 	write("d.md", "## diff\n")
+	// Three fields changed by two automations with pull requests (one
+	// already holding the updates) and one without changes.
+	write("i.json", `{"changes":[{},{},{}],"pullRequests":[
+		{"automation":"flux-system/apps","branch":"image-updates","pushed":true,"url":"https://github.com/o/r/pull/2"},
+		{"automation":"flux-system/infra","branch":"fluxgate/image-update/flux-system/infra","pushed":false,"url":"https://github.com/o/r/pull/3"},
+		{"automation":"flux-system/tools","branch":"fluxgate/image-update/flux-system/tools","pushed":false}]}`)
+	write("dry.json", `{"changes":[]}`)
 	vars := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
 	env := &ghaction.Env{Getenv: func(k string) string { return vars[k] }}
 	ev := &ghaction.Event{PullRequest: &ghaction.PullRequest{URL: "https://github.com/o/r/pull/1"}}
@@ -145,11 +154,20 @@ func TestActionOutputsWritten(t *testing.T) {
 	if err := writeActionOutputs(env, &actionPlan{command: "diff", reportFile: "d.json", markdownFile: "d.md"}, ev); err != nil {
 		t.Fatal(err)
 	}
+	// image-update: its own pull requests, not the event's; the report
+	// file is an output only when the report-file input named it.
+	if err := writeActionOutputs(env, &actionPlan{command: "image-update", reportFile: "i.json", tempReport: true}, ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeActionOutputs(env, &actionPlan{command: "image-update", reportFile: "dry.json"}, ev); err != nil {
+		t.Fatal(err)
+	}
 	got := readOutputsFile(t, filepath.Join(dir, "out"))
 	want := map[string][]string{
 		"findings": {"3"}, "errors": {"2"}, "warnings": {"1"}, "sarif-file": {"v.sarif"},
-		"report-file": {"v.json", "d.json"}, "changed-units": {"2"},
-		"pull-request-url": {"https://github.com/o/r/pull/1", "https://github.com/o/r/pull/1"},
+		"report-file": {"v.json", "d.json", "dry.json"}, "changed-units": {"2"},
+		"pull-request-url": {"https://github.com/o/r/pull/1", "https://github.com/o/r/pull/1", "https://github.com/o/r/pull/2\nhttps://github.com/o/r/pull/3"},
+		"image-updates":    {"3", "0"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
@@ -188,16 +206,83 @@ func readOutputsFile(t *testing.T, path string) map[string][]string {
 
 func TestActionArgs(t *testing.T) {
 	tests := []struct {
-		name    string
-		inputs  map[string]string
-		want    []string
-		wantErr string
+		name           string
+		inputs         map[string]string
+		want           []string
+		wantReportFile string
+		wantTempReport bool
+		wantToken      string
+		wantErr        string
 	}{
 		{
 			name:   "validate with every kind of input",
 			inputs: map[string]string{"PATH": "clusters/a\nclusters/b\n", "FAIL-ON": "warning", "STRICT": "true", "OFFLINE": "false", "SARIF": "true", "TOKEN": "t", "DIRECTORY": "."},
 			want: []string{"validate", "--path=clusters/a", "--path=clusters/b", "--fail-on=warning", "--strict",
 				"--output=github", "--output=json=fluxgate-report.json", "--output=sarif=fluxgate.sarif"},
+			wantReportFile: "fluxgate-report.json",
+		},
+		{
+			name: "image-update with every input it takes",
+			inputs: map[string]string{
+				"COMMAND": "image-update", "DIRECTORY": "fleet", "DRY-RUN": "true",
+				"AUTOMATION": "flux-system/apps\n\nflux-system/infra\n", "BRANCH": "bot/images",
+				"GIT-URL": "https://git.example.com/org/fleet.git", "GIT-USERNAME": "bot",
+				"LABELS": "dependencies\nautomerge\n", "FORGE": "gitea", "API-URL": "https://git.example.com",
+				"REPOSITORY": "org/fleet", "REGISTRY-CONCURRENCY": "2",
+				"SOURCE": "GitRepository/flux-system/apps=apps", "WORKERS": "3", "MAX-FILE-SIZE": "1048576",
+				"OUTPUT": "json=plan.json", "REPORT-FILE": "images.json", "TOKEN": "ghs_t",
+			},
+			want: []string{"image-update",
+				"--output=json=plan.json", "--source=GitRepository/flux-system/apps=apps", "--workers=3", "--max-file-size=1048576",
+				"--forge=gitea", "--api-url=https://git.example.com", "--repository=org/fleet",
+				"--dry-run", "--automation=flux-system/apps", "--automation=flux-system/infra", "--branch=bot/images",
+				"--git-url=https://git.example.com/org/fleet.git", "--git-username=bot",
+				"--label=dependencies", "--label=automerge", "--registry-concurrency=2",
+				"--output=diff", "--output=json=images.json", "--", "fleet"},
+			wantReportFile: "images.json",
+			wantToken:      "ghs_t",
+		},
+		{
+			name:           "image-update without report-file: the report goes to a temporary file",
+			inputs:         map[string]string{"COMMAND": "image-update", "DIRECTORY": ".", "DRY-RUN": "false", "TOKEN": "ghs_t"},
+			want:           []string{"image-update", "--output=diff"},
+			wantTempReport: true,
+			wantToken:      "ghs_t",
+		},
+		{
+			name:   "the token is for diff and image-update only",
+			inputs: map[string]string{"COMMAND": "render", "TOKEN": "ghs_t"},
+			want:   []string{"render"},
+		},
+		{
+			name:    "a validate input with image-update",
+			inputs:  map[string]string{"COMMAND": "image-update", "FAIL-ON": "warning"},
+			wantErr: "input fail-on: command image-update does not take it (it is for validate)",
+		},
+		{
+			name:    "a rendering input with image-update",
+			inputs:  map[string]string{"COMMAND": "image-update", "PATH": "clusters/prod"},
+			wantErr: "input path: command image-update does not take it (it is for validate, render, diff)",
+		},
+		{
+			name:    "a diff input with image-update",
+			inputs:  map[string]string{"COMMAND": "image-update", "PR": "7"},
+			wantErr: "input pr: command image-update does not take it (it is for diff)",
+		},
+		{
+			name:    "an image-update input with diff",
+			inputs:  map[string]string{"COMMAND": "diff", "LABELS": "dependencies"},
+			wantErr: "input labels: command diff does not take it (it is for image-update)",
+		},
+		{
+			name:    "an image-update input with validate",
+			inputs:  map[string]string{"DRY-RUN": "true"},
+			wantErr: "input dry-run: command validate does not take it (it is for image-update)",
+		},
+		{
+			name:    "dry-run not a boolean",
+			inputs:  map[string]string{"COMMAND": "image-update", "DRY-RUN": "maybe"},
+			wantErr: `input dry-run: "maybe" is not a boolean`,
 		},
 		{
 			name:   "render into a directory, in a subdirectory",
@@ -217,7 +302,7 @@ func TestActionArgs(t *testing.T) {
 		{
 			name:    "unknown command",
 			inputs:  map[string]string{"COMMAND": "deploy"},
-			wantErr: `input command: "deploy" is not one of validate, render, diff`,
+			wantErr: `input command: "deploy" is not one of validate, render, diff, image-update`,
 		},
 	}
 	for _, tc := range tests {
@@ -239,6 +324,32 @@ func TestActionArgs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if diff := cmp.Diff(tc.want, p.args); diff != "" {
+				t.Errorf("args (-want +got):\n%s", diff)
+			}
+			if p.reportFile != tc.wantReportFile || p.tempReport != tc.wantTempReport || p.token != tc.wantToken {
+				t.Errorf("report file %q (temporary %v), token %q; want %q (%v), %q",
+					p.reportFile, p.tempReport, p.token, tc.wantReportFile, tc.wantTempReport, tc.wantToken)
+			}
+		})
+	}
+}
+
+// TestActionPlanAddArg checks that the flags runAction adds (the key file,
+// the temporary report) stay before the "--" that ends the flags.
+func TestActionPlanAddArg(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{name: "no directory", args: []string{"image-update", "--output=diff"}, want: []string{"image-update", "--output=diff", "--x"}},
+		{name: "a directory", args: []string{"validate", "--strict", "--", "fleet"}, want: []string{"validate", "--strict", "--x", "--", "fleet"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &actionPlan{args: slices.Clone(tc.args)}
+			p.addArg("--x")
 			if diff := cmp.Diff(tc.want, p.args); diff != "" {
 				t.Errorf("args (-want +got):\n%s", diff)
 			}
@@ -489,6 +600,160 @@ func TestActionEndToEnd(t *testing.T) {
 	golden(t, "testdata/action/summary.md", summaryText)
 	if strings.Contains(stdout.String()+stderr.String(), "ghs_notused") {
 		t.Error("the token appears in the log")
+	}
+}
+
+// actionEnv is the environment the runner gives the Action's container
+// in a scheduled run, plus the inputs; files go under dir.
+func actionEnv(t *testing.T, dir string, inputs ...string) (env []string, output, summary string) {
+	t.Helper()
+	event := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(event, []byte(`{"schedule":"17 6 * * 1-5"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	output, summary = filepath.Join(dir, "output"), filepath.Join(dir, "summary")
+	env = []string{
+		"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "TMPDIR=" + dir,
+		"GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME=schedule", "GITHUB_EVENT_PATH=" + event,
+		"GITHUB_REPOSITORY=octo-org/fleet-infra", "GITHUB_SHA=3333333333333333333333333333333333333333",
+		"GITHUB_SERVER_URL=https://github.com", "GITHUB_API_URL=http://127.0.0.1:1",
+		"GITHUB_OUTPUT=" + output, "GITHUB_STEP_SUMMARY=" + summary,
+	}
+	return append(env, inputs...), output, summary
+}
+
+// TestActionImageUpdateEndToEnd runs the built binary as the runner runs a
+// scheduled image-update step with dry-run against a fleet whose
+// ImageRepository is a real registry in this process: the planned edit is
+// printed as a diff, image-updates counts it, no pull request is named,
+// and neither the work tree nor the workspace keeps anything of the run
+// (the report was a temporary file). Stdout and the outputs are golden
+// files, with the registry's address replaced by REGISTRY.
+func TestActionImageUpdateEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildFluxgate(t)
+	reg := newTestRegistry(t)
+	for _, tag := range []string{"1.0.0", "1.1.0", "2.0.0-rc.1"} {
+		reg.push(t, "org/app", tag)
+	}
+	repo := testenv.WriteTree(t, imageFleet(reg.host+"/org/app", "ssh://git@github.com/octo-org/fleet-infra"))
+	before, err := os.ReadDir(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := os.ReadFile(filepath.Join(repo, "apps/app.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	env, output, summary := actionEnv(t, tmp,
+		"INPUT_COMMAND=image-update", "INPUT_DIRECTORY=.", "INPUT_DRY-RUN=true",
+		"INPUT_LABELS=dependencies", "INPUT_TOKEN=ghs_notused")
+	cmd := exec.Command(bin, "action")
+	cmd.Dir, cmd.Env = repo, env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("exit: %v, want 0\nstderr:\n%s", err, stderr.String())
+	}
+	got := readOutputsFile(t, output)
+	if diff := cmp.Diff(map[string][]string{"image-updates": {"1"}}, got); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
+	}
+	outputs, err := os.ReadFile(output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "testdata/action/image-update-outputs.txt", delimiterRE.ReplaceAll(outputs, []byte("ghadelimiter_RANDOM")))
+	golden(t, "testdata/action/image-update-stdout.txt", bytes.ReplaceAll(stdout.Bytes(), []byte(reg.host), []byte("REGISTRY")))
+
+	// The token is masked first, then never shown.
+	mask := "::add-mask::ghs_notused\n"
+	if !strings.HasPrefix(stdout.String(), mask) || strings.Contains(strings.TrimPrefix(stdout.String(), mask)+stderr.String(), "ghs_notused") {
+		t.Errorf("the token is not masked first, or appears in the log:\n%s\n%s", stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "fluxgate: image-update --dry-run --label=dependencies --output=diff --output=json="+tmp) {
+		t.Errorf("stderr does not show the command line with a temporary report:\n%s", stderr.String())
+	}
+	if _, err := os.Stat(summary); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("job summary: %v, want none", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(repo, "apps/app.yaml")); !bytes.Equal(after, app) {
+		t.Error("dry-run changed apps/app.yaml")
+	}
+	after, err := os.ReadDir(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(es []os.DirEntry) []string {
+		var n []string
+		for _, e := range es {
+			n = append(n, e.Name())
+		}
+		return n
+	}
+	if diff := cmp.Diff(names(before), names(after)); diff != "" {
+		t.Errorf("the workspace gained files (-before +after):\n%s", diff)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "fluxgate-report-*")); len(left) > 0 {
+		t.Errorf("temporary report left behind: %v", left)
+	}
+}
+
+// TestActionImageUpdateToken checks that the token input reaches a real
+// image-update run as GITHUB_TOKEN: the clone (the first thing a run does
+// after reading the registry) sends it, with the git-username input, to the
+// git-url input's server, which refuses it. The failure is a tool error
+// that names no token.
+func TestActionImageUpdateToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildFluxgate(t)
+	reg := newTestRegistry(t)
+	reg.push(t, "org/app", "1.1.0")
+	type cred struct{ user, password string }
+	creds := make(chan cred, 16)
+	git := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, pw, _ := r.BasicAuth()
+		select {
+		case creds <- cred{u, pw}:
+		default:
+		}
+		http.Error(w, "no", http.StatusForbidden)
+	}))
+	defer git.Close()
+	repo := testenv.WriteTree(t, imageFleet(reg.host+"/org/app", "ssh://git@github.com/octo-org/fleet-infra"))
+	tmp := t.TempDir()
+	env, output, _ := actionEnv(t, tmp,
+		"INPUT_COMMAND=image-update", "INPUT_DIRECTORY=.", "INPUT_GIT-URL="+git.URL+"/octo-org/fleet-infra.git",
+		"INPUT_GIT-USERNAME=fleet-bot", "INPUT_TOKEN=ghs_secret")
+	cmd := exec.Command(bin, "action")
+	cmd.Dir, cmd.Env = repo, env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Fatalf("exit: %v, want 2 (the clone is refused)\nstderr:\n%s", err, stderr.String())
+	}
+	select {
+	case c := <-creds:
+		if c != (cred{"fleet-bot", "ghs_secret"}) {
+			t.Errorf("the git server got user %q and a password of %d bytes, want fleet-bot and the token", c.user, len(c.password))
+		}
+	default:
+		t.Fatalf("the git server got no request\nstderr:\n%s", stderr.String())
+	}
+	if strings.Contains(strings.TrimPrefix(stdout.String(), "::add-mask::ghs_secret\n")+stderr.String(), "ghs_secret") {
+		t.Errorf("the token appears in the log:\n%s\n%s", stdout.String(), stderr.String())
+	}
+	// The automations that ran are still reported; the one that failed
+	// counts no change and names no pull request.
+	if diff := cmp.Diff(map[string][]string{"image-updates": {"0"}}, readOutputsFile(t, output)); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s", diff)
 	}
 }
 

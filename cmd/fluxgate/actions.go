@@ -126,8 +126,10 @@ image-update as GITHUB_TOKEN (never on the command line). Secret inputs
 (decryption-key, token) are masked in the log.
 
 The exit code is the command's: 0 clean, 1 findings at or above fail-on
-(or, for diff with exit-code, changes; for image-update, an invalid
-ImagePolicy), 2 usage or tool error.`,
+(or, for diff with exit-code, changes; for image-update, a problem of
+error severity such as an invalid ImagePolicy or an unreadable registry),
+2 usage or tool error (for image-update, also an automation that could
+not run).`,
 		Example: `  # What the runner does for the action's validate step
   GITHUB_ACTIONS=true INPUT_COMMAND=validate INPUT_PATH=clusters/production \
     INPUT_SARIF=true fluxgate action
