@@ -206,3 +206,51 @@ func TestGeneratedFleetRenders(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkUnitCache measures fleet.Load plus render.Render of a generated
+// fleet with the on-disk unit cache: cold (an empty cache each iteration,
+// so every unit is built and written) and warm (the cache filled before
+// the timed loop, so nothing is built).
+//
+//	go test ./render/ -run '^$' -bench BenchmarkUnitCache -benchtime 10x
+func BenchmarkUnitCache(b *testing.B) {
+	c := benchFleets[len(benchFleets)-1]
+	dir := genFleet(b, c)
+	ctx := context.Background()
+	render1 := func(b *testing.B, cache string) *render.Result {
+		repo, err := fleet.Load(ctx, os.DirFS(dir), fleet.Options{Workers: 2})
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := render.Render(ctx, repo, render.Options{Dir: dir, Workers: 2, UnitCacheDir: cache})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if errs := genFleetErrors(repo, res); len(errs) > 0 {
+			b.Fatalf("%d errors, first: %s", len(errs), errs[0])
+		}
+		return res
+	}
+	b.Run(genFleetName(c)+"/cold", func(b *testing.B) {
+		var built int64
+		for b.Loop() {
+			b.StopTimer()
+			cache := filepath.Join(b.TempDir(), "units")
+			b.StartTimer()
+			built = render1(b, cache).Stats.Built
+		}
+		b.ReportMetric(float64(built), "built/op")
+	})
+	b.Run(genFleetName(c)+"/warm", func(b *testing.B) {
+		cache := filepath.Join(b.TempDir(), "units")
+		render1(b, cache)
+		var res *render.Result
+		for b.Loop() {
+			res = render1(b, cache)
+		}
+		if res.Stats.Built != 0 {
+			b.Fatalf("warm render built %d units", res.Stats.Built)
+		}
+		b.ReportMetric(float64(res.Stats.Cached), "cached/op")
+	})
+}

@@ -17,4 +17,11 @@
 // removed from the output), and every unit a hash of all its inputs. Units
 // build in parallel on a bounded pool; fluxcd/pkg/kustomize serialises the
 // kustomize build itself, the rest overlaps.
+//
+// With Options.UnitCacheDir, rendered units are kept on disk across runs,
+// keyed by their input hash and checked against the digests of the files
+// their build read, so a run over an unchanged repository builds nothing.
+// Units holding Secret values (decrypted SOPS data, variables or Helm
+// values from Secrets, Secrets with values in their output) are never
+// written there.
 package render

@@ -92,9 +92,23 @@ func (r *renderer) buildHelmRelease(ctx context.Context, u *Unit, j job) {
 	u.Hash = hashInputs(j.hr, []string{"chart:" + ch.digest, "values:" + string(vb)}, nil)
 
 	key := u.Hash + "|" + r.opts.KubernetesVersion
+	// The unit cache's slot: the release's output depends on its input
+	// hash (the HelmRelease, the chart's digest, the merged values) and
+	// the Kubernetes version only. Values from Secrets are never cached.
+	slot := ""
+	if len(u.Sensitive) == 0 {
+		kv := r.opts.KubernetesVersion
+		if kv == "" {
+			kv = DefaultKubernetesVersion
+		}
+		slot = r.unitSlot("helm", u.Cluster, u.ID, kv)
+	}
 	objs := r.opts.Reuse.kept().template(key)
 	if objs != nil {
 		r.stats.reused.Add(1)
+	} else if e := r.cachedTemplate(slot, u.Hash); e != nil {
+		objs = e.Objects
+		r.stats.cached.Add(1)
 	} else {
 		var err error
 		objs, err = r.helmTemplate(ctx, &hr, ch.chart, vals)
@@ -102,6 +116,9 @@ func (r *renderer) buildHelmRelease(ctx context.Context, u *Unit, j job) {
 		if err != nil {
 			r.fail(u, fmt.Errorf("render HelmRelease %s (%s:%d) chart %s: %w", u.ID, u.File, u.Line, ch.path, err))
 			return
+		}
+		if slot != "" && cacheableObjects(objs) {
+			r.ucache.put(slot, entryName(slot, u.Hash), &unitEntry{Objects: objs})
 		}
 	}
 	if r.opts.KeepBuilds {
@@ -111,6 +128,18 @@ func (r *renderer) buildHelmRelease(ctx context.Context, u *Unit, j job) {
 		o.File, o.Line = u.File, u.Line
 	}
 	u.Objects = objs
+}
+
+// cachedTemplate returns the unit cache's entry of a release, or nil.
+func (r *renderer) cachedTemplate(slot, hash string) *unitEntry {
+	if slot == "" {
+		return nil
+	}
+	e, err := r.ucache.get(slot, entryName(slot, hash))
+	if err != nil || len(e.Reads) > 0 || len(e.Own) > 0 || len(e.Problems) > 0 {
+		return nil
+	}
+	return e
 }
 
 // decodeHelmRelease decodes any served version of a HelmRelease into the v2

@@ -3,11 +3,13 @@ package render
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -73,6 +75,12 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		ufs.decrypt = r.opts.Decryptor.Decrypt
 	}
 	key := buildKey(srcDir, u.Path, r.rel(kfile), manifest, ufs.decrypt != nil)
+	specJSON, _ := json.Marshal(spec)
+	slot := r.unitSlot("kustomize", u.Cluster, u.ID, u.File, strconv.Itoa(u.Line), string(specJSON), key)
+	if slot != "" && r.fromUnitCache(u, j, spec, ks, slot, r.rel(kfile)) {
+		r.stats.cached.Add(1)
+		return
+	}
 	var m resmap.ResMap
 	if k := r.reusable(key); k != nil {
 		m = ufs.restore(r.opts.Dir, k)
@@ -93,9 +101,11 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		}
 	}
 
-	vars, secretVars, varProblems := r.variables(u, j, ks, ownOutput(m))
+	own := &ownLookups{output: ownOutput(m)}
+	vars, secretVars, varProblems := r.variables(u, j, ks, own.lookup)
 	u.Sensitive = append(u.Sensitive, secretVars...)
 	u.Problems = append(u.Problems, varProblems...)
+	afterVars := len(u.Problems)
 	postBuild := ks != nil && hasField(ks, "spec", "postBuild")
 	strategy, _, _ := unstructured.NestedString(spec, "spec", "postBuild", "substituteStrategy")
 	cm, hasCM, _ := unstructured.NestedMap(spec, "spec", "commonMetadata")
@@ -156,7 +166,111 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		}
 		u.Objects = append(u.Objects, &Object{Object: obj.Object, File: file, Line: line})
 	}
-	u.Hash = hashInputs(spec, ufs.reads(r.opts.Dir), vars)
+	reads := ufs.reads(r.opts.Dir)
+	u.Hash = hashInputs(spec, reads, vars)
+	if slot != "" && !u.Failed && len(u.Sensitive) == 0 && len(ufs.decryptedFiles()) == 0 && own.cacheable() && cacheableObjects(u.Objects) && readsInside(reads) {
+		r.ucache.put(slot, entryName(slot, u.Hash), &unitEntry{Reads: reads, Overlay: r.rel(kfile), Own: own.records,
+			Problems: u.Problems[afterVars:], Objects: u.Objects})
+	}
+}
+
+// fromUnitCache takes a kustomize unit from the unit cache: an entry of
+// its slot whose files read are unchanged under the render's root and
+// whose input hash, with the variables resolved again now, names it. The
+// variables' problems are found again; the rest comes from the entry.
+func (r *renderer) fromUnitCache(u *Unit, j job, spec, ks map[string]any, slot, overlay string) bool {
+	for _, name := range r.ucache.candidates(slot) {
+		e, err := r.ucache.get(slot, name)
+		if err != nil || e.Overlay != overlay || !r.readsUnchanged(e.Reads, overlay) {
+			continue
+		}
+		missed := false
+		own := func(kind, namespace, objName string) map[string]any {
+			ref := fleet.ObjectRef(kind, namespace, objName)
+			for _, o := range e.Own {
+				if o.Ref == ref {
+					if o.Object == nil {
+						return nil
+					}
+					return deepCopyValue(o.Object).(map[string]any)
+				}
+			}
+			missed = true
+			return nil
+		}
+		vars, secretVars, varProblems := r.variables(u, j, ks, own)
+		if missed || len(secretVars) > 0 {
+			continue
+		}
+		hash := hashInputs(spec, e.Reads, vars)
+		if entryName(slot, hash) != name {
+			continue
+		}
+		u.Problems = append(u.Problems, varProblems...)
+		u.Problems = append(u.Problems, e.Problems...)
+		u.Objects = e.Objects
+		u.Hash = hash
+		return true
+	}
+	return false
+}
+
+// readsUnchanged reports whether every file of reads ("path sha256", as
+// unitFS.reads gives them) but the generated kustomization file has the
+// same content under the render's root.
+func (r *renderer) readsUnchanged(reads []string, overlay string) bool {
+	for _, rd := range reads {
+		rel, sum, ok := strings.Cut(rd, " ")
+		if !ok {
+			return false
+		}
+		if rel == overlay {
+			continue
+		}
+		if r.fileSum(rel) != sum {
+			return false
+		}
+	}
+	return true
+}
+
+// readsInside reports whether every file read is inside the repository:
+// remote bases are read from temporary clones no later run can check.
+func readsInside(reads []string) bool {
+	for _, rd := range reads {
+		rel, _, _ := strings.Cut(rd, " ")
+		if rel == ".." || strings.HasPrefix(rel, "../") || path.IsAbs(rel) {
+			return false
+		}
+	}
+	return true
+}
+
+// ownLookups answers the lookups of substituteFrom objects in a unit's own
+// build output and records them for the unit cache.
+type ownLookups struct {
+	output  func(kind, namespace, name string) map[string]any
+	records []ownRecord
+}
+
+func (o *ownLookups) lookup(kind, namespace, name string) map[string]any {
+	obj := o.output(kind, namespace, name)
+	rec := ownRecord{Ref: fleet.ObjectRef(kind, namespace, name)}
+	if obj != nil {
+		rec.Object = deepCopyValue(obj).(map[string]any)
+	}
+	o.records = append(o.records, rec)
+	return obj
+}
+
+// cacheable: no Secret was looked up (its values would be written).
+func (o *ownLookups) cacheable() bool {
+	for _, rec := range o.records {
+		if strings.HasPrefix(rec.Ref, "Secret/") {
+			return false
+		}
+	}
+	return true
 }
 
 // varLine finds the line that uses variable name in file, searching from

@@ -65,6 +65,17 @@ type Options struct {
 	// CacheDir is the content-addressed cache of fetched Helm charts;
 	// empty means $XDG_CACHE_HOME/fluxgate/charts.
 	CacheDir string
+	// UnitCacheDir, when set, is the on-disk cache of rendered units: a
+	// unit whose inputs (spec, files read, variables, chart and values,
+	// Kubernetes version, fluxgate build) are those of a cached one is
+	// taken from it instead of built. Units holding Secret values are
+	// never written to it. Commands use <cache dir>/units, next to the
+	// chart cache's <cache dir>/charts, so one directory holds both.
+	UnitCacheDir string
+	// UnitCacheMaxBytes bounds the unit cache: after a render that wrote
+	// to it, the least recently used entries go until it fits. Zero means
+	// DefaultUnitCacheMaxBytes.
+	UnitCacheMaxBytes int64
 	// KeepBuilds keeps the render's kustomize builds in the Result, in
 	// memory, for a later render to reuse.
 	KeepBuilds bool
@@ -189,7 +200,7 @@ type Unit struct {
 type Result struct {
 	Clusters []string
 	Units    []*Unit
-	// Stats count the kustomize builds run and reused.
+	// Stats count the builds run, reused and taken from the unit cache.
 	Stats Stats
 
 	builds *builds
@@ -290,6 +301,13 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 		opts.Dir = tmp
 	}
 	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: newChartFetcher(), kept: &builds{}}
+	if opts.UnitCacheDir != "" {
+		r.ucache = &unitCache{dir: opts.UnitCacheDir, max: opts.UnitCacheMaxBytes}
+		if r.ucache.max <= 0 {
+			r.ucache.max = DefaultUnitCacheMaxBytes
+		}
+		defer r.ucache.trim()
+	}
 	for f, reason := range repo.Unsafe {
 		r.unsafe[filepath.Join(opts.Dir, filepath.FromSlash(f))] = reason
 	}
@@ -326,7 +344,7 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 		return a.ID < b.ID
 	})
 	res.Units = r.units
-	res.Stats = Stats{Built: r.stats.built.Load(), Reused: r.stats.reused.Load()}
+	res.Stats = Stats{Built: r.stats.built.Load(), Reused: r.stats.reused.Load(), Cached: r.stats.cached.Load()}
 	if opts.KeepBuilds {
 		res.builds = r.kept
 	}
@@ -352,6 +370,8 @@ type renderer struct {
 	// kept holds the builds kept for a later render (Options.KeepBuilds).
 	kept  *builds
 	stats stats
+	// ucache is the on-disk unit cache (Options.UnitCacheDir), or nil.
+	ucache *unitCache
 	// sums caches file digests for reuse checks (relative path → sha256).
 	sums sync.Map
 }

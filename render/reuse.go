@@ -90,11 +90,12 @@ func (b *builds) put(key string, k *keptBuild) {
 // Stats count the builds (kustomize builds and Helm installs) of a render.
 type Stats struct {
 	// Built is the number of builds run; Reused the number of builds taken
-	// from Options.Reuse because their inputs were unchanged.
-	Built, Reused int64
+	// from Options.Reuse because their inputs were unchanged; Cached the
+	// number taken from the unit cache (Options.UnitCacheDir).
+	Built, Reused, Cached int64
 }
 
-type stats struct{ built, reused atomic.Int64 }
+type stats struct{ built, reused, cached atomic.Int64 }
 
 // buildKey names a build by what decides its output besides the files it
 // reads: the source root, the directory, the kustomization file Flux

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ type buildOptions struct {
 	enableExec       bool
 	offline          bool
 	cacheDir         string
+	noUnitCache      bool
 	secrets          secretOptions
 }
 
@@ -25,7 +27,8 @@ func addBuildFlags(cmd *cobra.Command, o *buildOptions, showSecrets bool) {
 	f.BoolVar(&o.enableHelm, "enable-helm", false, "run kustomize helmCharts generators with the helm command (Flux does not)")
 	f.BoolVar(&o.enableExec, "enable-exec", false, "run kustomize exec KRM functions (Flux does not)")
 	f.BoolVar(&o.offline, "offline", false, "render HelmReleases from the chart cache only; an uncached remote chart is a chart-unavailable finding")
-	f.StringVar(&o.cacheDir, "cache-dir", "", "cache directory; charts go to its charts/ (default $XDG_CACHE_HOME/fluxgate)")
+	f.StringVar(&o.cacheDir, "cache-dir", "", "cache directory; charts go to its charts/, rendered units to its units/ (default $XDG_CACHE_HOME/fluxgate)")
+	f.BoolVar(&o.noUnitCache, "no-unit-cache", false, "render every unit; neither read nor write the rendered units of the cache directory")
 	addSecretFlags(cmd, &o.secrets, showSecrets)
 }
 
@@ -41,8 +44,14 @@ func (o *buildOptions) renderOptions(abs string, paths []string, workers int, ku
 		AllowRemoteBases: o.allowRemoteBases, EnableHelm: o.enableHelm, EnableExec: o.enableExec,
 		Offline: o.offline, KubernetesVersion: kubernetesVersion,
 	}
-	if o.cacheDir != "" {
-		ropts.CacheDir = filepath.Join(o.cacheDir, "charts")
+	root := o.cacheDir
+	if root != "" {
+		ropts.CacheDir = filepath.Join(root, "charts")
+	} else if d, err := os.UserCacheDir(); err == nil {
+		root = filepath.Join(d, "fluxgate")
+	}
+	if root != "" && !o.noUnitCache {
+		ropts.UnitCacheDir = filepath.Join(root, "units")
 	}
 	return ropts, nil
 }

@@ -273,8 +273,8 @@ func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.
 					skipped++
 				}
 			}
-			fmt.Fprintf(stderr, "fluxgate: %s: %d units (%d out of the change's reach), %d builds run, %d reused\n",
-				s.ref, len(res.Units), skipped, res.Stats.Built, res.Stats.Reused)
+			fmt.Fprintf(stderr, "fluxgate: %s: %d units (%d out of the change's reach), %d builds run, %d reused, %d from the unit cache\n",
+				s.ref, len(res.Units), skipped, res.Stats.Built, res.Stats.Reused, res.Stats.Cached)
 		}
 		if i == 0 {
 			out.base = res
