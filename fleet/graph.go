@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -395,4 +396,74 @@ func localRefs(dir string, v any, out []string) []string {
 		}
 	}
 	return out
+}
+
+// BuildSize estimates, without building it, the size of a kustomize build
+// of dir: the number of documents in the YAML files of the directories
+// the build reaches (its kustomization file's includes, transitively, or
+// every subdirectory when it has none). It is 0 for a directory the
+// repository does not hold.
+func (r *Repo) BuildSize(dir string) int {
+	dir = path.Clean(dir)
+	if !r.dirSet[dir] {
+		return 0
+	}
+	r.docsByDirOnce.Do(func() {
+		r.docsByDir = map[string]int{}
+		for f, docs := range r.byFile {
+			r.docsByDir[path.Dir(f)] += len(docs)
+		}
+	})
+	seen := map[string]bool{}
+	r.reach(dir, seen)
+	n := 0
+	for d := range seen {
+		n += r.docsByDir[d]
+	}
+	return n
+}
+
+// TreeSize counts the files, YAML or not, under dir (a Helm chart's
+// directory, say).
+func (r *Repo) TreeSize(dir string) int {
+	dir = path.Clean(dir)
+	prefix := dir + "/"
+	if dir == "." {
+		prefix = ""
+	}
+	n := 0
+	for _, f := range r.Tree {
+		if strings.HasPrefix(f, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// DeclaresFlux reports whether a kustomize build of dir may output a Flux
+// object: a file it reaches, or a file its kustomization file names,
+// holds a document of a Flux API group. A build for which it is false
+// declares no Flux Kustomization or HelmRelease.
+func (r *Repo) DeclaresFlux(dir string) bool {
+	seen := map[string]bool{}
+	r.reach(path.Clean(dir), seen)
+	flux := func(f string) bool {
+		for _, d := range r.byFile[f] {
+			if strings.Contains(d.APIVersion, ".fluxcd.io/") {
+				return true
+			}
+		}
+		return false
+	}
+	for f := range r.byFile {
+		if seen[path.Dir(f)] && flux(f) {
+			return true
+		}
+	}
+	for d := range seen {
+		if k, ok := r.kustFiles[d]; ok && slices.ContainsFunc(k.refs, flux) {
+			return true
+		}
+	}
+	return false
 }
