@@ -48,15 +48,31 @@ type KindIndex interface {
 // Validate checks a rendered fleet and returns every finding. Problems of
 // loading and rendering become findings too. An error means validation
 // itself could not run.
+//
+// For a render made with a render.Shard, the report holds the shard's part
+// only: the findings and counts of the units the shard owns
+// (render.Result.Owns), and, for shard 1, the repository's own findings
+// (load problems, dependsOn checks, deprecated Flux API versions, image
+// policies, Secrets and SOPS files). Rules across units still see every
+// unit: a duplicate-object is reported by the shard owning the unit of the
+// second object, a schema-missing by the shard owning the first object of
+// the kind, with the count over the whole fleet. Merging the reports of
+// all shards gives the report of an unsharded run.
 func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Options) (*Report, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	v := &run{repo: repo, res: res, opts: opts, skipped: map[string]int{}}
-	for _, p := range repo.Problems {
-		v.add(FromProblem(p), nil)
+	global := res.Shard.OwnsRepository()
+	if global {
+		for _, p := range repo.Problems {
+			v.add(FromProblem(p), nil)
+		}
 	}
 	for _, u := range res.Units {
+		if !res.Owns(u) {
+			continue
+		}
 		for _, p := range u.Problems {
 			v.add(FromProblem(p), v.objectAt(u, p.Object))
 		}
@@ -64,12 +80,14 @@ func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Op
 	if err := v.schemas(ctx); err != nil {
 		return nil, err
 	}
-	v.deprecated()
+	v.deprecated(global)
 	v.duplicates()
 	v.tenants()
-	v.imagePolicies()
-	v.plaintextSecrets()
-	v.secretFiles()
+	if global {
+		v.imagePolicies()
+		v.plaintextSecrets()
+		v.secretFiles()
+	}
 
 	rep := &Report{Findings: v.findings}
 	if rep.Findings == nil {
@@ -77,7 +95,13 @@ func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Op
 	}
 	Sort(rep.Findings)
 	rep.Findings = dedupe(rep.Findings)
-	rep.Summary = Summary{Units: len(res.Units), Objects: res.ObjectCount(), SkippedKinds: v.skipped}
+	rep.Summary = Summary{SkippedKinds: v.skipped}
+	for _, u := range res.Units {
+		if res.Owns(u) {
+			rep.Summary.Units++
+			rep.Summary.Objects += len(u.Objects)
+		}
+	}
 	for _, f := range rep.Findings {
 		switch f.Severity {
 		case SeverityError:
@@ -167,13 +191,30 @@ func (v *run) schemas(ctx context.Context) error {
 	var items []item
 	gvkSet := map[string]bool{}
 	crds := map[string][]byte{}
+	// Objects of units another shard owns are not checked here, but count
+	// towards schema-missing: its first object and its count are the
+	// whole fleet's.
+	foreign := map[string]int{}
+	foreignFirst := map[string]item{}
 	for _, u := range v.res.Units {
+		owned := v.res.Owns(u)
 		for _, o := range u.Objects {
-			items = append(items, item{u, o})
-			gvkSet[gvkOf(o.Object)] = true
+			if owned {
+				items = append(items, item{u, o})
+				gvkSet[gvkOf(o.Object)] = true
+			} else {
+				g := gvkOf(o.Object)
+				foreign[g]++
+				if prev, ok := foreignFirst[g]; !ok || before(item{u, o}, prev) {
+					foreignFirst[g] = item{u, o}
+				}
+			}
 			if gvkOf(o.Object) == "apiextensions.k8s.io/v1/CustomResourceDefinition" {
 				schemas, err := crdSchemas(o.Object)
 				if err != nil {
+					if !owned {
+						continue
+					}
 					v.add(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: o.File, Line: o.Line,
 						Object: objectRef(o.Object), Message: fmt.Sprintf("CustomResourceDefinition cannot be turned into a schema: %v", err)}, o.Object)
 					continue
@@ -260,6 +301,9 @@ loop:
 		kinds = embeddedKinds()
 	}
 	for g, it := range missing {
+		if f, ok := foreignFirst[g]; ok && before(f, *it) {
+			continue // the first object of the kind is another shard's to report
+		}
 		api, kind := splitGVK(g)
 		if group := strings.Split(api, "/")[0]; fleet.IsFluxGroup(group) && strings.Contains(api, "/") {
 			if len(fleet.FluxVersions(group, kind)) > 0 {
@@ -270,7 +314,7 @@ loop:
 			continue // a removed Kubernetes API: deprecated-api says so
 		}
 		v.add(Finding{Rule: RuleSchemaMissing, Severity: sev, File: it.obj.File, Line: it.obj.Line, Object: it.obj.Ref(),
-			Message: fmt.Sprintf("no schema for %s: %d object(s) not checked (commit its CRD or add --schema-location)", g, v.skipped[g])}, it.obj.Object)
+			Message: fmt.Sprintf("no schema for %s: %d object(s) not checked (commit its CRD or add --schema-location)", g, v.skipped[g]+foreign[g])}, it.obj.Object)
 	}
 	return nil
 }
