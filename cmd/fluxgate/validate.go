@@ -20,6 +20,7 @@ type validateOptions struct {
 	failOn            string
 	outputs           []string
 	schemaLocations   []string
+	shard             string
 	build             buildOptions
 }
 
@@ -43,7 +44,11 @@ fluxgate could not run.`,
     -o text -o sarif=fluxgate.sarif -o json=fluxgate.json
 
   # In GitHub Actions: annotations on the changed lines and a job summary
-  fluxgate validate -o github`,
+  fluxgate validate -o github
+
+  # Shard 2 of 4 of a matrix job; merge the four reports afterwards
+  fluxgate validate --shard 2/4 -o json=report-2.json
+  fluxgate report merge -o sarif=fluxgate.sarif -o text report-*.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runValidate(cmd, dirArg(args), o, stdout, stderr)
@@ -56,9 +61,22 @@ fluxgate could not run.`,
 	f.StringVar(&o.failOn, "fail-on", "error", "lowest severity that fails the run: error, warning, info or none")
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format, optionally to a file: text, json, junit, sarif, github, or FORMAT=PATH (repeatable; default text)")
 	f.StringSliceVar(&o.schemaLocations, "schema-location", nil, "more schemas, as a kubeconform path template (repeatable)")
+	f.StringVar(&o.shard, "shard", "", "validate only shard i of n, as i/n: units are split by size, the same way on every runner; shard 1 also reports repository-wide findings; combine the reports with 'fluxgate report merge'")
 	addLoadFlags(cmd, &o.load)
 	addBuildFlags(cmd, &o.build, false)
 	return cmd
+}
+
+// parseShardFlag reads --shard i/n; empty means unsharded.
+func parseShardFlag(s string) (render.Shard, error) {
+	if s == "" {
+		return render.Shard{}, nil
+	}
+	sh, err := render.ParseShard(s)
+	if err != nil {
+		return render.Shard{}, fmt.Errorf("--%w", err)
+	}
+	return sh, nil
 }
 
 func failRank(s string) (int, error) {
@@ -80,6 +98,10 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err != nil {
 		return err
 	}
+	shard, err := parseShardFlag(o.shard)
+	if err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
 	if err != nil {
@@ -97,6 +119,7 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err != nil {
 		return err
 	}
+	ropts.Shard = shard
 	res, err := render.Render(ctx, repo, ropts)
 	if err != nil {
 		return err
