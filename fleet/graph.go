@@ -440,6 +440,54 @@ func (r *Repo) TreeSize(dir string) int {
 	return n
 }
 
+// BuildFluxDocs returns, in file order, the documents of a Flux API group
+// that a kustomize build of dir may output, judged from the tree alone:
+// those of the resource files the kustomization files of the directories
+// the build reaches name, and of every file of a reached directory
+// without a kustomization file (Flux generates one listing them all).
+// Patches and generator inputs do not count. Nothing is built or
+// substituted, so it is an estimate (for the weights of a partition of
+// the units into shards, say).
+func (r *Repo) BuildFluxDocs(dir string) []*Document {
+	seen := map[string]bool{}
+	r.reach(path.Clean(dir), seen)
+	r.filesByDirOnce.Do(func() {
+		r.filesByDir = map[string][]string{}
+		for _, f := range r.Files {
+			r.filesByDir[path.Dir(f)] = append(r.filesByDir[path.Dir(f)], f)
+		}
+	})
+	files := map[string]bool{}
+	for d := range seen {
+		k, ok := r.kustFiles[d]
+		if !ok {
+			for _, f := range r.filesByDir[d] {
+				files[f] = true
+			}
+			continue
+		}
+		for _, f := range k.includes {
+			if _, ok := r.byFile[f]; ok {
+				files[f] = true
+			}
+		}
+	}
+	sorted := make([]string, 0, len(files))
+	for f := range files {
+		sorted = append(sorted, f)
+	}
+	sort.Strings(sorted)
+	var out []*Document
+	for _, f := range sorted {
+		for _, d := range r.byFile[f] {
+			if strings.Contains(d.APIVersion, ".fluxcd.io/") {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
 // DeclaresFlux reports whether a kustomize build of dir may output a Flux
 // object: a file it reaches, or a file its kustomization file names,
 // holds a document of a Flux API group. A build for which it is false

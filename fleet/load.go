@@ -76,6 +76,9 @@ type Repo struct {
 	// docsByDir counts documents per directory, for BuildSize.
 	docsByDirOnce sync.Once
 	docsByDir     map[string]int
+	// filesByDir lists the YAML files per directory, for BuildFluxDocs.
+	filesByDirOnce sync.Once
+	filesByDir     map[string][]string
 }
 
 // Load reads every .yaml/.yml file of fsys once. It honours .sourceignore
