@@ -79,13 +79,16 @@ type Options struct {
 	// both revisions.
 	Scope ChangeScope
 	// Shard, when set, makes the render one part of a partition of the
-	// units (see Partition): every unit is still built, so that lookups
-	// and cross-unit rules see the whole fleet, and records in Unit.Shard
-	// the shard that owns it; Result.Owns tells the caller's shard's own
-	// units apart.
+	// units (see Partition), and records in Unit.Shard the shard that owns
+	// each unit. Partitioned by cluster (at least Shard.Count clusters),
+	// the render builds the shard's clusters only: Result.Clusters and
+	// Result.Units hold nothing of the other shards. Partitioned by unit
+	// (fewer clusters than shards), every unit is still built, so that
+	// lookups and cross-unit rules see the whole fleet; Result.Owns tells
+	// the shard's own units apart.
 	Shard Shard
-	// SkipForeign, with Shard, does not build a unit owned by another
-	// shard when its output cannot declare units (a HelmRelease, or a
+	// SkipForeign, with Shard partitioned by unit, does not build a unit
+	// owned by another shard when its output cannot declare units (a HelmRelease, or a
 	// build that reads no Flux object): it is marked Skipped. Units that
 	// declare units are still built, to reach the shard's units below
 	// them. When a substituteFrom or valuesFrom must be looked up across
@@ -205,6 +208,8 @@ type Unit struct {
 
 // Result is a render of a repository.
 type Result struct {
+	// Clusters are the entry points rendered (a shard partitioned by
+	// cluster renders its own only).
 	Clusters []string
 	Units    []*Unit
 	// Stats count the kustomize builds run and reused.
@@ -321,7 +326,10 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 		res.Assignment = r.assign
 	}
 	for _, c := range clusters {
-		c = path.Clean(strings.TrimPrefix(filepath.ToSlash(c), "./"))
+		c = cleanCluster(c)
+		if r.assign != nil && r.assign.ByCluster && r.assign.ClusterShard(c) != opts.Shard.Index {
+			continue // another shard renders this cluster
+		}
 		res.Clusters = append(res.Clusters, c)
 		r.spawn(ctx, r.rootJob(c))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,17 +46,33 @@ func (s Shard) OwnsRepository() bool { return s.Count == 0 || s.Index == 1 }
 // computed from the loaded tree alone, before anything is built, so every
 // runner computes the same one from the same tree and paths.
 //
-// Its items are the Flux Kustomization and HelmRelease documents of the
-// repository, keyed by file:line (a unit built from a document carries the
+// When the render has at least Count clusters (entry points), the
+// partition is by cluster (ByCluster): its items are the clusters, keyed
+// by path, and every unit belongs to the shard of its Unit.Cluster. A
+// cluster's weight is the sum of the static weights of the units it
+// reaches (see below), found by following, from its entry point, the Flux
+// Kustomization and HelmRelease documents each build may output
+// (fleet.Repo.BuildFluxDocs). A shard's render then builds its own
+// clusters only: lookups never cross a cluster, so each unit renders as in
+// an unsharded run, and rules over one cluster's units stay exact.
+//
+// With fewer clusters than shards, the partition is by unit: its items
+// are the Flux Kustomization and HelmRelease documents of the repository,
+// keyed by file:line (a unit built from a document carries the
 // document's origin), and the entry points built as plain overlays, keyed
 // by unit ID. Each has a static weight: for a Kustomization, 1 + the
 // documents its build reads (fleet.Repo.BuildSize); for a HelmRelease,
-// 1 + the files of a chart in the repository, or RemoteChartWeight. Items
-// go, heaviest first (ties by key), to the lightest shard (ties to the
-// lowest index). A unit whose origin is not an item (one a chart's output
-// or a renamed copy declares) belongs to its parent's shard.
+// 1 + the files of a chart in the repository, or RemoteChartWeight. A unit
+// whose origin is not an item (one a chart's output or a renamed copy
+// declares) belongs to its parent's shard. A shard's render still builds
+// every unit (see Options.Shard).
+//
+// Either way, items go, heaviest first (ties by key), to the lightest
+// shard (ties to the lowest index).
 type Assignment struct {
 	Count int
+	// ByCluster is set when the items are clusters rather than units.
+	ByCluster bool
 	// Items in assignment order: weight descending, then key.
 	Items []ShardItem
 	// Weights sums the weight of the items of each shard (index 0 is
@@ -65,7 +82,7 @@ type Assignment struct {
 	byKey map[string]int
 }
 
-// ShardItem is one assigned item.
+// ShardItem is one assigned item: a cluster's path, or a unit's origin.
 type ShardItem struct {
 	Key    string
 	Weight int
@@ -78,38 +95,32 @@ type ShardItem struct {
 const RemoteChartWeight = 50
 
 // Partition assigns the units reachable from paths (every entry point when
-// empty) to n shards.
+// empty) to n shards: by cluster when there are at least n clusters, by
+// unit otherwise.
 func Partition(repo *fleet.Repo, paths []string, n int) *Assignment {
 	if n < 1 {
 		n = 1
 	}
-	var items []ShardItem
+	var clusters []string
 	seen := map[string]bool{}
-	add := func(key string, w int) {
-		if !seen[key] {
-			seen[key] = true
-			items = append(items, ShardItem{Key: key, Weight: w})
-		}
+	if len(paths) == 0 {
+		paths = repo.EntryPoints()
 	}
-	for _, fo := range repo.Flux {
-		d := fo.Doc
-		switch {
-		case d.Kind == "Kustomization" && strings.HasPrefix(d.APIVersion, fleet.GroupKustomize+"/"):
-			add(docKey(d.File, d.Line), 1+kustomizationWeight(repo, d))
-		case d.Kind == "HelmRelease" && strings.HasPrefix(d.APIVersion, fleet.GroupHelm+"/"):
-			add(docKey(d.File, d.Line), 1+helmReleaseWeight(repo, d))
+	for _, c := range paths {
+		if c = cleanCluster(c); !seen[c] {
+			seen[c] = true
+			clusters = append(clusters, c)
 		}
-	}
-	clusters := paths
-	if len(clusters) == 0 {
-		clusters = repo.EntryPoints()
 	}
 	r := &renderer{repo: repo}
-	for _, c := range clusters {
-		c = path.Clean(strings.TrimPrefix(c, "./"))
-		if j := r.rootJob(c); j.ks == nil {
-			add(jobID(j), 1+repo.BuildSize(c))
+	var items []ShardItem
+	byCluster := len(clusters) >= n
+	if byCluster {
+		for _, c := range clusters {
+			items = append(items, ShardItem{Key: c, Weight: clusterWeight(r, c)})
 		}
+	} else {
+		items = unitItems(r, clusters)
 	}
 	sort.Slice(items, func(i, j int) bool {
 		if items[i].Weight != items[j].Weight {
@@ -117,7 +128,7 @@ func Partition(repo *fleet.Repo, paths []string, n int) *Assignment {
 		}
 		return items[i].Key < items[j].Key
 	})
-	a := &Assignment{Count: n, Items: items, Weights: make([]int, n), byKey: make(map[string]int, len(items))}
+	a := &Assignment{Count: n, ByCluster: byCluster, Items: items, Weights: make([]int, n), byKey: make(map[string]int, len(items))}
 	for i := range a.Items {
 		lightest := 0
 		for s := 1; s < n; s++ {
@@ -132,14 +143,115 @@ func Partition(repo *fleet.Repo, paths []string, n int) *Assignment {
 	return a
 }
 
+// cleanCluster is the form of an entry point path Render and Partition
+// key clusters by.
+func cleanCluster(c string) string {
+	return path.Clean(strings.TrimPrefix(filepath.ToSlash(c), "./"))
+}
+
+// unitItems lists the items of a partition by unit: every Flux
+// Kustomization and HelmRelease document, and the clusters built as plain
+// overlays.
+func unitItems(r *renderer, clusters []string) []ShardItem {
+	var items []ShardItem
+	seen := map[string]bool{}
+	add := func(key string, w int) {
+		if !seen[key] {
+			seen[key] = true
+			items = append(items, ShardItem{Key: key, Weight: w})
+		}
+	}
+	for _, fo := range r.repo.Flux {
+		if w, ok := unitWeight(r.repo, fo.Doc); ok {
+			add(docKey(fo.Doc.File, fo.Doc.Line), w)
+		}
+	}
+	for _, c := range clusters {
+		if j := r.rootJob(c); j.ks == nil {
+			add(jobID(j), 1+r.repo.BuildSize(c))
+		}
+	}
+	return items
+}
+
+// unitWeight is the static weight of a Flux Kustomization or HelmRelease
+// document; ok is false for any other document.
+func unitWeight(repo *fleet.Repo, d *fleet.Document) (w int, ok bool) {
+	switch {
+	case d.Kind == "Kustomization" && strings.HasPrefix(d.APIVersion, fleet.GroupKustomize+"/"):
+		if dir, ok := kustomizationDir(repo, d); ok {
+			return 1 + repo.BuildSize(dir), true
+		}
+		return 1, true
+	case d.Kind == "HelmRelease" && strings.HasPrefix(d.APIVersion, fleet.GroupHelm+"/"):
+		return 1 + helmReleaseWeight(repo, d), true
+	}
+	return 0, false
+}
+
+// clusterWeight sums the static weights of the units a cluster reaches:
+// its entry point's unit, then, transitively, every Flux Kustomization
+// and HelmRelease document that a reached Kustomization's build may
+// output. A document counts once per cluster, as the render builds it
+// once per cluster.
+func clusterWeight(r *renderer, cluster string) int {
+	total := 0
+	seen := map[string]bool{}
+	var visit func(d *fleet.Document)
+	visit = func(d *fleet.Document) {
+		key := docKey(d.File, d.Line)
+		w, ok := unitWeight(r.repo, d)
+		if !ok || seen[key] {
+			return
+		}
+		seen[key] = true
+		total += w
+		if dir, ok := kustomizationDir(r.repo, d); ok && d.Kind == "Kustomization" {
+			for _, c := range r.repo.BuildFluxDocs(dir) {
+				visit(c)
+			}
+		}
+	}
+	j := r.rootJob(cluster)
+	if j.ks != nil {
+		visit(j.doc)
+		return total
+	}
+	total += 1 + r.repo.BuildSize(cluster)
+	for _, c := range r.repo.BuildFluxDocs(cluster) {
+		visit(c)
+	}
+	return total
+}
+
 // ShardOf returns the shard (1-based) owning a unit of a render made with
 // this assignment's repository and paths.
 func (a *Assignment) ShardOf(u *Unit) int {
+	if a.ByCluster {
+		return a.clusterShard(u.Cluster)
+	}
 	key := docKey(u.File, u.Line)
 	if u.Kind == KindOverlay {
 		key = u.ID
 	}
 	return a.shardOf(key, u.parent)
+}
+
+// ClusterShard returns the shard (1-based) owning a cluster's units in a
+// partition by cluster; 0 in a partition by unit, whose clusters are
+// shared.
+func (a *Assignment) ClusterShard(cluster string) int {
+	if !a.ByCluster {
+		return 0
+	}
+	return a.clusterShard(cleanCluster(cluster))
+}
+
+func (a *Assignment) clusterShard(cluster string) int {
+	if s, ok := a.byKey[cluster]; ok {
+		return s
+	}
+	return 1
 }
 
 func (a *Assignment) shardOf(key string, parent *Unit) int {
@@ -154,6 +266,9 @@ func (a *Assignment) shardOf(key string, parent *Unit) int {
 
 // jobShard is the shard owning the unit a job builds.
 func (a *Assignment) jobShard(j job) int {
+	if a.ByCluster {
+		return a.clusterShard(j.cluster)
+	}
 	key := docKey(j.file, j.line)
 	if j.ks == nil && j.hr == nil {
 		key = jobID(j)
@@ -163,9 +278,9 @@ func (a *Assignment) jobShard(j job) int {
 
 func docKey(file string, line int) string { return file + ":" + strconv.Itoa(line) }
 
-// kustomizationWeight is the size of the build a Flux Kustomization
-// document names, when its source is in the repository.
-func kustomizationWeight(repo *fleet.Repo, d *fleet.Document) int {
+// kustomizationDir is the directory a Flux Kustomization document
+// builds, when its source is in the repository.
+func kustomizationDir(repo *fleet.Repo, d *fleet.Document) (string, bool) {
 	spec, _ := d.Object["spec"].(map[string]any)
 	p, _ := spec["path"].(string)
 	ref, _ := spec["sourceRef"].(map[string]any)
@@ -177,9 +292,9 @@ func kustomizationWeight(repo *fleet.Repo, d *fleet.Document) int {
 	}
 	root, ok := repo.SourceDir(kind, ns, name)
 	if !ok {
-		return 0
+		return "", false
 	}
-	return repo.BuildSize(path.Join(root, strings.TrimPrefix(p, "/")))
+	return path.Join(root, strings.TrimPrefix(p, "/")), true
 }
 
 // helmReleaseWeight is the number of files of a chart in the repository,
