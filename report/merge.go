@@ -153,6 +153,14 @@ func mergeJSON(inputs []Input) (*Merged, error) {
 			out.Summary.SkippedKinds[k] += n
 		}
 	}
+	keep, drop := combineSchemaMissing(len(out.Findings), func(i int) missingAt {
+		f := out.Findings[i]
+		return missingAt{f.Rule, f.File, f.Line, f.Object, f.Message}
+	})
+	for i, n := range keep {
+		out.Findings[i].Message = validate.WithSchemaMissingCount(out.Findings[i].Message, n)
+	}
+	out.Findings = deleteIndexes(out.Findings, drop)
 	out.Findings = sortUnique(out.Findings)
 	countSeverities(out)
 	return &Merged{Format: "json", Report: out}, nil
@@ -223,6 +231,28 @@ func mergeSARIF(inputs []Input) (*Merged, error) {
 		}
 		return file, p.Region.StartLine
 	}
+	// A result's text is "object: message".
+	split := func(r sarifResult) (object, msg string) {
+		if obj, m, ok := strings.Cut(r.Message.Text, ": no schema for "); ok {
+			return obj, "no schema for " + m
+		}
+		return "", r.Message.Text
+	}
+	keep, drop := combineSchemaMissing(len(results), func(i int) missingAt {
+		file, line := key(results[i])
+		obj, msg := split(results[i])
+		return missingAt{results[i].RuleID, file, line, obj, msg}
+	})
+	for i, n := range keep {
+		r := &results[i]
+		r.Message.Text = validate.WithSchemaMissingCount(r.Message.Text, n)
+		// The fingerprint covers the message, count included.
+		file, _ := key(*r)
+		obj, msg := split(*r)
+		fp := sarifFingerprintOf(validate.Finding{Rule: r.RuleID, File: file, Object: obj, Message: msg})
+		r.PartialFingerprints = map[string]string{sarifFingerprint: fp + ":1"}
+	}
+	results = deleteIndexes(results, drop)
 	slices.SortStableFunc(results, func(a, b sarifResult) int {
 		fa, la := key(a)
 		fb, lb := key(b)
@@ -311,6 +341,8 @@ func mergeJUnit(inputs []Input) (*Merged, error) {
 			m.Cases = append(m.Cases, cases...)
 		}
 	}
+	combineJUnitSchemaMissing(suites)
+	names = slices.DeleteFunc(names, func(n string) bool { return len(suites[n].Cases) == 0 })
 	// A suite per file in file order; findings without a file (suite
 	// fluxgate) sort first, as their empty file name does.
 	slices.SortFunc(names, func(a, b string) int {
@@ -355,6 +387,113 @@ func mergeJUnit(inputs []Input) (*Merged, error) {
 	}
 	countSeverities(rep)
 	return &Merged{Format: "junit", Report: rep, junit: out}, nil
+}
+
+// missingAt is what combineSchemaMissing reads of a finding.
+type missingAt struct {
+	rule, file      string
+	line            int
+	object, message string
+}
+
+// combineSchemaMissing finds, among n findings given by at, the
+// schema-missing findings that several shards reported for one
+// apiVersion/kind, each at its first object with its own count (see
+// validate.Validate). Per kind, it keeps the finding at the first
+// location (file, line, then object), which is the one an unsharded run
+// reports: keep maps its index to the sum of the counts; drop holds the
+// indexes of the others.
+func combineSchemaMissing(n int, at func(i int) missingAt) (keep map[int]int, drop map[int]bool) {
+	type found struct {
+		missingAt
+		i, total int
+	}
+	first := map[string]*found{}
+	keep, drop = map[int]int{}, map[int]bool{}
+	for i := range n {
+		m := at(i)
+		if m.rule != validate.RuleSchemaMissing {
+			continue
+		}
+		gvk, count, ok := validate.ParseSchemaMissing(m.message)
+		if !ok {
+			continue
+		}
+		f, seen := first[gvk]
+		if !seen {
+			first[gvk] = &found{missingAt: m, i: i, total: count}
+			continue
+		}
+		f.total += count
+		if cmp.Or(strings.Compare(m.file, f.file), cmp.Compare(m.line, f.line), strings.Compare(m.object, f.object), strings.Compare(m.message, f.message)) < 0 {
+			drop[f.i] = true
+			f.missingAt, f.i = m, i
+		} else {
+			drop[i] = true
+		}
+	}
+	for _, f := range first {
+		keep[f.i] = f.total
+	}
+	return keep, drop
+}
+
+// deleteIndexes returns s without the elements at the indexes in drop.
+func deleteIndexes[T any](s []T, drop map[int]bool) []T {
+	if len(drop) == 0 {
+		return s
+	}
+	out := s[:0]
+	for i, e := range s {
+		if !drop[i] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// combineJUnitSchemaMissing applies combineSchemaMissing to the testcases
+// of the suites, whatever suite (file) they are in.
+func combineJUnitSchemaMissing(suites map[string]*junitSuite) {
+	type at struct {
+		suite string
+		i     int
+	}
+	var all []at
+	for name, s := range suites {
+		for i := range s.Cases {
+			all = append(all, at{name, i})
+		}
+	}
+	keep, drop := combineSchemaMissing(len(all), func(i int) missingAt {
+		c := suites[all[i].suite].Cases[all[i].i]
+		obj, _, _ := strings.Cut(c.Name, " line ")
+		msg := ""
+		if c.Failure != nil {
+			msg = c.Failure.Message
+		}
+		return missingAt{c.Classname, all[i].suite, caseLine(c), obj, cmp.Or(msg, caseText(c))}
+	})
+	dropped := map[string]map[int]bool{}
+	for i := range drop {
+		a := all[i]
+		if dropped[a.suite] == nil {
+			dropped[a.suite] = map[int]bool{}
+		}
+		dropped[a.suite][a.i] = true
+	}
+	for i, n := range keep {
+		c := &suites[all[i].suite].Cases[all[i].i]
+		if c.Failure != nil {
+			c.Failure.Message = validate.WithSchemaMissingCount(c.Failure.Message, n)
+			c.Failure.Text = validate.WithSchemaMissingCount(c.Failure.Text, n)
+		} else {
+			c.SystemOut = validate.WithSchemaMissingCount(c.SystemOut, n)
+		}
+	}
+	for name, d := range dropped {
+		suites[name].Cases = deleteIndexes(suites[name].Cases, d)
+	}
 }
 
 func boolRank(b bool) int {

@@ -153,3 +153,76 @@ func TestMergedSARIFWritesOnlySARIF(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// TestMergeAddsUpSchemaMissing merges shards that each report a
+// schema-missing finding for the kinds they hold, at their first object,
+// with their own count: the merge keeps the first of them (by file, line,
+// then object, as validate picks it) with the counts added up, which is
+// what an unsharded run reports.
+func TestMergeAddsUpSchemaMissing(t *testing.T) {
+	missing := func(file string, line int, object, gvk string, n int) validate.Finding {
+		return validate.Finding{Rule: validate.RuleSchemaMissing, Severity: validate.SeverityWarning, File: file, Line: line,
+			Object: object, Message: validate.SchemaMissingMessage(gvk, n)}
+	}
+	other := validate.Finding{Rule: validate.RuleSchemaInvalid, Severity: validate.SeverityError, File: "b/app.yaml", Line: 9,
+		Object: "Deployment/apps/web", Message: "/spec/replicas: got string, want integer"}
+	report1 := func(fs ...validate.Finding) *validate.Report {
+		r := &validate.Report{Findings: fs, Summary: validate.Summary{SkippedKinds: map[string]int{}}}
+		for _, f := range fs {
+			if f.Rule == validate.RuleSchemaMissing {
+				gvk, n, _ := validate.ParseSchemaMissing(f.Message)
+				r.Summary.SkippedKinds[gvk] += n
+				r.Summary.Warnings++
+			} else {
+				r.Summary.Errors++
+			}
+		}
+		return r
+	}
+	shards := []*validate.Report{
+		report1(missing("d/widgets.yaml", 1, "Widget/d/w", "example.com/v1/Widget", 2), other),
+		// One base rendered in two clusters: the same line, two objects.
+		report1(missing("base/widget.yaml", 3, "Widget/ns/a-b", "example.com/v1/Widget", 3)),
+		report1(missing("base/widget.yaml", 3, "Widget/ns/a", "example.com/v1/Widget", 1),
+			missing("c/gadget.yaml", 1, "Gadget/c/g", "example.com/v1/Gadget", 4)),
+	}
+	want := report1(
+		missing("base/widget.yaml", 3, "Widget/ns/a", "example.com/v1/Widget", 6),
+		other,
+		missing("c/gadget.yaml", 1, "Gadget/c/g", "example.com/v1/Gadget", 4),
+	)
+	validate.Sort(want.Findings)
+	for _, format := range report.MergeFormats() {
+		t.Run(format, func(t *testing.T) {
+			var inputs []report.Input
+			for i, r := range shards {
+				inputs = append(inputs, report.Input{Name: format + string(rune('a'+i)), Data: write(t, format, testOptions, r)})
+			}
+			m, err := report.Merge(format, inputs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := m.Write(&b, format, testOptions); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(write(t, format, testOptions, want)), b.String()); diff != "" {
+				t.Errorf("merged %s differs from the unsharded report (-want +got):\n%s", format, diff)
+			}
+		})
+	}
+}
+
+func TestParseSchemaMissing(t *testing.T) {
+	msg := validate.SchemaMissingMessage("cert-manager.io/v1/Certificate", 12)
+	gvk, n, ok := validate.ParseSchemaMissing("Certificate/a/b: " + msg)
+	if gvk != "cert-manager.io/v1/Certificate" || n != 12 || !ok {
+		t.Errorf("ParseSchemaMissing = %q, %d, %v", gvk, n, ok)
+	}
+	if got, want := validate.WithSchemaMissingCount("x: "+msg+" [schema-missing]", 7), "x: "+validate.SchemaMissingMessage("cert-manager.io/v1/Certificate", 7)+" [schema-missing]"; got != want {
+		t.Errorf("WithSchemaMissingCount = %q, want %q", got, want)
+	}
+	if _, _, ok := validate.ParseSchemaMissing("something else"); ok {
+		t.Error("ParseSchemaMissing reads a message without a count")
+	}
+}

@@ -69,7 +69,7 @@ func (v *run) deprecated(global bool) {
 			if servedBy == "" && !old {
 				continue // a custom resource or unknown API: not this rule's business
 			}
-			key := o.File + fmt.Sprint(o.Line) + api + kind
+			key := o.File + ":" + fmt.Sprint(o.Line) + "|" + o.Ref() + "|" + api + "|" + kind
 			if seen[key] {
 				continue
 			}
@@ -118,9 +118,13 @@ func matchVersion(versions []string, want string) string {
 	return versions[0]
 }
 
-// crdScopes returns the scope of every CRD in the render, keyed group/kind.
+// crdScopes returns the scope of every CRD committed in the repository or
+// in the render, keyed group/kind; the render's win.
 func (v *run) crdScopes() map[string]string {
 	var objs []*render.Object
+	for _, d := range v.committedCRDs() {
+		objs = append(objs, &render.Object{Object: d.Object, File: d.File, Line: d.Line})
+	}
 	for _, u := range v.res.Units {
 		objs = append(objs, u.Objects...)
 	}
