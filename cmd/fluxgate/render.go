@@ -53,7 +53,8 @@ stderr with file and line; the exit code is 1 when any is an error.`,
   # Machine-readable, with origins and input hashes
   fluxgate render -o json | jq '.units[].id'
 
-  # Shard 1 of 3: only the units of that shard, built with their parents
+  # Shard 1 of 3: only that shard's clusters (with fewer than 3 clusters,
+  # only its units, built with their parents)
   fluxgate render --shard 1/3 --output-dir rendered/`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,7 +66,7 @@ stderr with file and line; the exit code is 1 when any is an error.`,
 	f.StringVar(&o.outputDir, "output-dir", "", "write one file per unit under this directory instead of stdout")
 	f.StringVarP(&o.output, "output", "o", "yaml", "stdout format: yaml or json")
 	f.StringVar(&o.kubeVersion, "kubernetes-version", "", "Kubernetes version HelmReleases are templated for, e.g. 1.36 (default: the newest embedded)")
-	f.StringVar(&o.shard, "shard", "", "render only shard i of n, as i/n (units split by size, the same way on every runner; shard 1 also prints repository problems)")
+	f.StringVar(&o.shard, "shard", "", "render only shard i of n, as i/n (clusters, or with fewer clusters than shards units, split by size, the same way on every runner; shard 1 also prints repository problems)")
 	addLoadFlags(cmd, &o.load)
 	addBuildFlags(cmd, &o.build, true)
 	return cmd
@@ -123,6 +124,7 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	}
 	repoProblems := repo.Problems
 	if shard.Sharded() {
+		describeShard(stderr, res)
 		res = ownUnits(res)
 		if !shard.OwnsRepository() {
 			repoProblems = nil

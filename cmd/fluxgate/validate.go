@@ -34,6 +34,16 @@ the embedded Kubernetes and Flux schemas (and the CRDs found in the render),
 and applies the GitOps rules (see docs/rules.md). Findings point at the source
 file and line.
 
+--shard i/n splits a fleet too big for one runner across a CI matrix. With at
+least n clusters (entry points), whole clusters are split, by the static size
+of their units, and each shard renders and checks its own clusters only; CRDs
+come from its render and from every CRD committed in the repository, so a CR
+whose CRD only another cluster's render outputs (a chart's, say) is not
+checked against it. With fewer clusters than shards, units are split instead
+and every shard renders the whole fleet, checking only its units. Shard 1
+also reports repository-wide findings. 'fluxgate report merge' combines the
+shards' reports into one, equal to an unsharded run's but for those CRDs.
+
 Exit codes: 0 when no finding reaches --fail-on, 1 when one does, 2 when
 fluxgate could not run.`,
 		Example: `  # The PR check: every cluster, text on the terminal
@@ -61,10 +71,26 @@ fluxgate could not run.`,
 	f.StringVar(&o.failOn, "fail-on", "error", "lowest severity that fails the run: error, warning, info or none")
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format, optionally to a file: text, json, junit, sarif, github, or FORMAT=PATH (repeatable; default text)")
 	f.StringSliceVar(&o.schemaLocations, "schema-location", nil, "more schemas, as a kubeconform path template (repeatable)")
-	f.StringVar(&o.shard, "shard", "", "validate only shard i of n, as i/n: units are split by size, the same way on every runner; shard 1 also reports repository-wide findings; combine the reports with 'fluxgate report merge'")
+	f.StringVar(&o.shard, "shard", "", "validate only shard i of n, as i/n: clusters (or, with fewer clusters than shards, units) are split by size, the same way on every runner; shard 1 also reports repository-wide findings; combine the reports with 'fluxgate report merge'")
 	addLoadFlags(cmd, &o.load)
 	addBuildFlags(cmd, &o.build, false)
 	return cmd
+}
+
+// describeShard tells, on stderr, what a shard renders and owns.
+func describeShard(stderr io.Writer, res *render.Result) {
+	a := res.Assignment
+	owned := 0
+	for _, u := range res.Units {
+		if res.Owns(u) {
+			owned++
+		}
+	}
+	if a.ByCluster {
+		fmt.Fprintf(stderr, "shard %s: %d of %d clusters, %d units\n", res.Shard, len(res.Clusters), len(a.Items), owned)
+		return
+	}
+	fmt.Fprintf(stderr, "shard %s: %d of %d units (fewer clusters than shards: split by unit)\n", res.Shard, owned, len(res.Units))
 }
 
 // parseShardFlag reads --shard i/n; empty means unsharded.
@@ -123,6 +149,9 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	res, err := render.Render(ctx, repo, ropts)
 	if err != nil {
 		return err
+	}
+	if shard.Sharded() {
+		describeShard(stderr, res)
 	}
 	rep, err := validate.Validate(ctx, repo, res, validate.Options{
 		KubernetesVersion: o.kubernetesVersion, Strict: o.strict, SchemaLocations: o.schemaLocations,
