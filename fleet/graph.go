@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -395,4 +396,122 @@ func localRefs(dir string, v any, out []string) []string {
 		}
 	}
 	return out
+}
+
+// BuildSize estimates, without building it, the size of a kustomize build
+// of dir: the number of documents in the YAML files of the directories
+// the build reaches (its kustomization file's includes, transitively, or
+// every subdirectory when it has none). It is 0 for a directory the
+// repository does not hold.
+func (r *Repo) BuildSize(dir string) int {
+	dir = path.Clean(dir)
+	if !r.dirSet[dir] {
+		return 0
+	}
+	r.docsByDirOnce.Do(func() {
+		r.docsByDir = map[string]int{}
+		for f, docs := range r.byFile {
+			r.docsByDir[path.Dir(f)] += len(docs)
+		}
+	})
+	seen := map[string]bool{}
+	r.reach(dir, seen)
+	n := 0
+	for d := range seen {
+		n += r.docsByDir[d]
+	}
+	return n
+}
+
+// TreeSize counts the files, YAML or not, under dir (a Helm chart's
+// directory, say).
+func (r *Repo) TreeSize(dir string) int {
+	dir = path.Clean(dir)
+	prefix := dir + "/"
+	if dir == "." {
+		prefix = ""
+	}
+	n := 0
+	for _, f := range r.Tree {
+		if strings.HasPrefix(f, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// BuildFluxDocs returns, in file order, the documents of a Flux API group
+// that a kustomize build of dir may output, judged from the tree alone:
+// those of the resource files the kustomization files of the directories
+// the build reaches name, and of every file of a reached directory
+// without a kustomization file (Flux generates one listing them all).
+// Patches and generator inputs do not count. Nothing is built or
+// substituted, so it is an estimate (for the weights of a partition of
+// the units into shards, say).
+func (r *Repo) BuildFluxDocs(dir string) []*Document {
+	seen := map[string]bool{}
+	r.reach(path.Clean(dir), seen)
+	r.filesByDirOnce.Do(func() {
+		r.filesByDir = map[string][]string{}
+		for _, f := range r.Files {
+			r.filesByDir[path.Dir(f)] = append(r.filesByDir[path.Dir(f)], f)
+		}
+	})
+	files := map[string]bool{}
+	for d := range seen {
+		k, ok := r.kustFiles[d]
+		if !ok {
+			for _, f := range r.filesByDir[d] {
+				files[f] = true
+			}
+			continue
+		}
+		for _, f := range k.includes {
+			if _, ok := r.byFile[f]; ok {
+				files[f] = true
+			}
+		}
+	}
+	sorted := make([]string, 0, len(files))
+	for f := range files {
+		sorted = append(sorted, f)
+	}
+	sort.Strings(sorted)
+	var out []*Document
+	for _, f := range sorted {
+		for _, d := range r.byFile[f] {
+			if strings.Contains(d.APIVersion, ".fluxcd.io/") {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// DeclaresFlux reports whether a kustomize build of dir may output a Flux
+// object: a file it reaches, or a file its kustomization file names,
+// holds a document of a Flux API group. A build for which it is false
+// declares no Flux Kustomization or HelmRelease.
+func (r *Repo) DeclaresFlux(dir string) bool {
+	seen := map[string]bool{}
+	r.reach(path.Clean(dir), seen)
+	flux := func(f string) bool {
+		for _, d := range r.byFile[f] {
+			if strings.Contains(d.APIVersion, ".fluxcd.io/") {
+				return true
+			}
+		}
+		return false
+	}
+	for f := range r.byFile {
+		if seen[path.Dir(f)] && flux(f) {
+			return true
+		}
+	}
+	for d := range seen {
+		if k, ok := r.kustFiles[d]; ok && slices.ContainsFunc(k.refs, flux) {
+			return true
+		}
+	}
+	return false
 }

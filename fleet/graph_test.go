@@ -479,3 +479,40 @@ func TestDependsOnAndVariablesInRawDocuments(t *testing.T) {
 		t.Errorf("Kustomizations (-want +got):\n%s", diff)
 	}
 }
+
+func TestBuildFluxDocs(t *testing.T) {
+	r := load(t, map[string]string{
+		"apps/kustomization.yaml": kustomizeFile("web.yaml", "../shared/db.yaml", "sub") +
+			"patches:\n  - path: web-patch.yaml\n",
+		"apps/web.yaml":       helmRelease("web", "apps"),
+		"apps/web-patch.yaml": helmRelease("web", "apps"),
+		"apps/unlisted.yaml":  helmRelease("unlisted", "apps"),
+		"apps/sub/cm.yaml":    configMap("sub"),
+		"apps/sub/api.yaml":   helmRelease("api", "apps"),
+		"shared/db.yaml":      helmRelease("db", "apps"),
+		"plain/a.yaml":        helmRelease("a", "apps"),
+		"plain/deep/b.yaml":   helmRelease("b", "apps"),
+	}, fleet.Options{})
+	tests := []struct {
+		dir  string
+		want []string
+	}{
+		// The resources its kustomization files name, files or
+		// directories; not patches nor files it does not list.
+		{dir: "apps", want: []string{"apps/sub/api.yaml", "apps/web.yaml", "shared/db.yaml"}},
+		// Without a kustomization file: every file, subdirectories too.
+		{dir: "plain", want: []string{"plain/a.yaml", "plain/deep/b.yaml"}},
+		{dir: "missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			var got []string
+			for _, d := range r.BuildFluxDocs(tt.dir) {
+				got = append(got, d.File)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("BuildFluxDocs(%q) (-want +got):\n%s", tt.dir, diff)
+			}
+		})
+	}
+}

@@ -72,6 +72,13 @@ type Repo struct {
 	kustFiles  map[string]*kustFile // dir -> parsed kustomization file
 	chartDirs  map[string]bool
 	sourceDirs map[string][]sourceCandidate // "Kind/ns/name"; see resolveSources
+
+	// docsByDir counts documents per directory, for BuildSize.
+	docsByDirOnce sync.Once
+	docsByDir     map[string]int
+	// filesByDir lists the YAML files per directory, for BuildFluxDocs.
+	filesByDirOnce sync.Once
+	filesByDir     map[string][]string
 }
 
 // Load reads every .yaml/.yml file of fsys once. It honours .sourceignore

@@ -89,6 +89,24 @@ type Options struct {
 	// built and is marked Skipped. Give the same Scope to the renders of
 	// both revisions.
 	Scope ChangeScope
+	// Shard, when set, makes the render one part of a partition of the
+	// units (see Partition), and records in Unit.Shard the shard that owns
+	// each unit. Partitioned by cluster (at least Shard.Count clusters),
+	// the render builds the shard's clusters only: Result.Clusters and
+	// Result.Units hold nothing of the other shards. Partitioned by unit
+	// (fewer clusters than shards), every unit is still built, so that
+	// lookups and cross-unit rules see the whole fleet; Result.Owns tells
+	// the shard's own units apart.
+	Shard Shard
+	// SkipForeign, with Shard partitioned by unit, does not build a unit
+	// owned by another shard when its output cannot declare units (a HelmRelease, or a
+	// build that reads no Flux object): it is marked Skipped. Units that
+	// declare units are still built, to reach the shard's units below
+	// them. When a substituteFrom or valuesFrom must be looked up across
+	// the cluster, the skipped units are built after all before that
+	// lookup, so that every shard renders its units as an unsharded run
+	// does.
+	SkipForeign bool
 }
 
 // ChangeScope answers, for a change between two revisions, which builds
@@ -185,6 +203,9 @@ type Unit struct {
 	// Skipped is set when Options.Scope says the change cannot reach the
 	// unit: it was not built and has no objects.
 	Skipped bool
+	// Shard is the shard (1-based) that owns the unit under
+	// Options.Shard; 0 in an unsharded render.
+	Shard int
 	// affected is set, with Options.Scope, when the change may reach the
 	// unit's output.
 	affected bool
@@ -198,10 +219,16 @@ type Unit struct {
 
 // Result is a render of a repository.
 type Result struct {
+	// Clusters are the entry points rendered (a shard partitioned by
+	// cluster renders its own only).
 	Clusters []string
 	Units    []*Unit
 	// Stats count the builds run, reused and taken from the unit cache.
 	Stats Stats
+	// Shard is Options.Shard; Assignment the partition it selects from
+	// (nil unsharded).
+	Shard      Shard
+	Assignment *Assignment
 
 	builds *builds
 }
@@ -311,13 +338,23 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 	for f, reason := range repo.Unsafe {
 		r.unsafe[filepath.Join(opts.Dir, filepath.FromSlash(f))] = reason
 	}
-	res := &Result{}
+	res := &Result{Shard: opts.Shard}
+	if opts.Shard.Sharded() {
+		r.assign = Partition(repo, opts.Paths, opts.Shard.Count)
+		res.Assignment = r.assign
+	}
 	for _, c := range clusters {
-		c = path.Clean(strings.TrimPrefix(filepath.ToSlash(c), "./"))
+		c = cleanCluster(c)
+		if r.assign != nil && r.assign.ByCluster && r.assign.ClusterShard(c) != opts.Shard.Index {
+			continue // another shard renders this cluster
+		}
 		res.Clusters = append(res.Clusters, c)
 		r.spawn(ctx, r.rootJob(c))
 	}
 	r.wg.Wait()
+	if r.buildSkippedForeign(ctx) {
+		r.wg.Wait()
+	}
 	// Units whose substituteFrom names a ConfigMap or Secret that neither
 	// their ancestors nor the repository's files hold wait until everything
 	// else is rendered, then look it up in every unit of their cluster (the
@@ -368,7 +405,14 @@ type renderer struct {
 	// charts fetches remote Helm charts for HelmRelease units.
 	charts *chartFetcher
 	// kept holds the builds kept for a later render (Options.KeepBuilds).
-	kept  *builds
+	kept *builds
+	// assign is the partition of Options.Shard; skippedForeign the units
+	// Options.SkipForeign left unbuilt, with their jobs; buildForeign is
+	// set once they must be built after all.
+	assign         *Assignment
+	skippedForeign map[*Unit]job
+	buildForeign   bool
+
 	stats stats
 	// ucache is the on-disk unit cache (Options.UnitCacheDir), or nil.
 	ucache *unitCache
@@ -427,6 +471,9 @@ func (r *renderer) spawn(ctx context.Context, j job) {
 			r.mu.Unlock()
 			return
 		}
+		if r.assign != nil {
+			u.Shard = r.assign.jobShard(j)
+		}
 		r.units = append(r.units, u)
 		if r.opts.Progress != nil {
 			r.opts.Progress(u)
@@ -461,7 +508,7 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 		u.Parent, u.parent = j.parent.ID, j.parent
 	}
 	if j.hr != nil {
-		if r.outOfScope(u, j) {
+		if r.outOfScope(u, j) || r.skipForeign(u, j, "") {
 			return u, nil
 		}
 		r.buildHelmRelease(ctx, u, j)
@@ -471,7 +518,7 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 		u.Kind = KindOverlay
 		u.Path = j.path
 		u.File = path.Join(j.path, "kustomization.yaml")
-		if r.outOfScope(u, j) {
+		if r.outOfScope(u, j) || r.skipForeign(u, j, u.Path) {
 			return u, nil
 		}
 		r.buildKustomize(ctx, u, j, ".", nil)
@@ -510,7 +557,7 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 			fmt.Sprintf("spec.path %q does not exist in source %s (%s)", specPath, fleet.ObjectRef(kind, ns, name), u.Path)))
 		return u, nil
 	}
-	if r.outOfScope(u, j) {
+	if r.outOfScope(u, j) || r.skipForeign(u, j, u.Path) {
 		return u, nil
 	}
 	r.buildKustomize(ctx, u, j, src.Dir, j.ks)

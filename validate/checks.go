@@ -15,13 +15,13 @@ import (
 // deprecated reports deprecated Flux API versions in the repository's
 // documents, and Kubernetes APIs the target version does not serve although
 // another known version does (removed, or not yet served).
-func (v *run) deprecated() {
+func (v *run) deprecated(global bool) {
 	catalog := v.opts.Schemas
 	if catalog == nil {
 		catalog = embeddedSchemas(v.opts.KubernetesVersion)
 	}
 	for _, fo := range v.repo.Flux {
-		if fo.Current == "" {
+		if fo.Current == "" || !global {
 			continue
 		}
 		d := fo.Doc
@@ -45,6 +45,9 @@ func (v *run) deprecated() {
 	target := matchVersion(versions, v.opts.KubernetesVersion)
 	seen := map[string]bool{}
 	for _, u := range v.res.Units {
+		if !v.res.Owns(u) {
+			continue // its shard reports it; merging drops the copies
+		}
 		for _, o := range u.Objects {
 			api, _ := o.Object["apiVersion"].(string)
 			kind, _ := o.Object["kind"].(string)
@@ -66,7 +69,7 @@ func (v *run) deprecated() {
 			if servedBy == "" && !old {
 				continue // a custom resource or unknown API: not this rule's business
 			}
-			key := o.File + fmt.Sprint(o.Line) + api + kind
+			key := o.File + ":" + fmt.Sprint(o.Line) + "|" + o.Ref() + "|" + api + "|" + kind
 			if seen[key] {
 				continue
 			}
@@ -115,9 +118,13 @@ func matchVersion(versions []string, want string) string {
 	return versions[0]
 }
 
-// crdScopes returns the scope of every CRD in the render, keyed group/kind.
+// crdScopes returns the scope of every CRD committed in the repository or
+// in the render, keyed group/kind; the render's win.
 func (v *run) crdScopes() map[string]string {
 	var objs []*render.Object
+	for _, d := range v.committedCRDs() {
+		objs = append(objs, &render.Object{Object: d.Object, File: d.File, Line: d.Line})
+	}
 	for _, u := range v.res.Units {
 		objs = append(objs, u.Objects...)
 	}
@@ -155,6 +162,9 @@ func (v *run) duplicates() {
 			if prev.unit == u {
 				continue // kustomize already refuses duplicates within a build
 			}
+			if !v.res.Owns(u) {
+				continue // the shard owning u reports it
+			}
 			v.add(Finding{Rule: RuleDuplicateObject, Severity: SeverityError, File: o.File, Line: o.Line, Object: ref,
 				Message: fmt.Sprintf("%s is produced by both %s (%s:%d) and %s in %s", ref, prev.unit.ID, prev.obj.File, prev.obj.Line, u.ID, u.Cluster)}, o.Object)
 		}
@@ -167,7 +177,7 @@ func (v *run) duplicates() {
 func (v *run) tenants() {
 	scopes := v.crdScopes()
 	for _, u := range v.res.Units {
-		if u.Kind != render.KindKustomization || (u.ServiceAccountName == "" && u.TargetNamespace == "") {
+		if !v.res.Owns(u) || u.Kind != render.KindKustomization || (u.ServiceAccountName == "" && u.TargetNamespace == "") {
 			continue
 		}
 		home := u.TargetNamespace
@@ -191,6 +201,9 @@ func (v *run) tenants() {
 	}
 	// A tenant's Kustomization referring to a source in another namespace.
 	for _, u := range v.res.Units {
+		if !v.res.Owns(u) {
+			continue
+		}
 		for _, o := range u.Objects {
 			api, _ := o.Object["apiVersion"].(string)
 			kind, _ := o.Object["kind"].(string)

@@ -3,8 +3,10 @@ package validate
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -48,15 +50,46 @@ type KindIndex interface {
 // Validate checks a rendered fleet and returns every finding. Problems of
 // loading and rendering become findings too. An error means validation
 // itself could not run.
+//
+// For a render made with a render.Shard, the report holds the shard's part
+// only: the findings and counts of the units the shard owns
+// (render.Result.Owns), and, for shard 1, the repository's own findings
+// (load problems, dependsOn checks, deprecated Flux API versions, image
+// policies, Secrets and SOPS files). A schema-missing finding is reported
+// by every shard with objects of the kind, at its first one, counting its
+// own; merging the reports keeps the first and adds the counts up.
+//
+// Partitioned by cluster (render.Assignment.ByCluster), the render holds
+// the shard's clusters only. Rules over the units of one cluster
+// (duplicate-object, tenant-escape) are exact. Schemas come from the
+// catalog, the CustomResourceDefinitions committed anywhere in the
+// repository, and those the shard's own render outputs: a CRD that only
+// another cluster's render outputs (a chart's, or a patched copy) is not
+// seen, so its custom resources here are schema-missing, or checked
+// against the committed copy, where an unsharded run checks them against
+// the last CRD rendered for the kind in any cluster.
+//
+// Partitioned by unit, the render holds every unit, and rules across
+// units see them all: a duplicate-object is reported by the shard owning
+// the unit of the second object.
+//
+// Merging the reports of all shards (report.Merge) gives the report of
+// an unsharded run, but for the CRD difference above.
 func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Options) (*Report, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	v := &run{repo: repo, res: res, opts: opts, skipped: map[string]int{}}
-	for _, p := range repo.Problems {
-		v.add(FromProblem(p), nil)
+	global := res.Shard.OwnsRepository()
+	if global {
+		for _, p := range repo.Problems {
+			v.add(FromProblem(p), nil)
+		}
 	}
 	for _, u := range res.Units {
+		if !res.Owns(u) {
+			continue
+		}
 		for _, p := range u.Problems {
 			v.add(FromProblem(p), v.objectAt(u, p.Object))
 		}
@@ -64,12 +97,14 @@ func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Op
 	if err := v.schemas(ctx); err != nil {
 		return nil, err
 	}
-	v.deprecated()
+	v.deprecated(global)
 	v.duplicates()
 	v.tenants()
-	v.imagePolicies()
-	v.plaintextSecrets()
-	v.secretFiles()
+	if global {
+		v.imagePolicies()
+		v.plaintextSecrets()
+		v.secretFiles()
+	}
 
 	rep := &Report{Findings: v.findings}
 	if rep.Findings == nil {
@@ -77,7 +112,13 @@ func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Op
 	}
 	Sort(rep.Findings)
 	rep.Findings = dedupe(rep.Findings)
-	rep.Summary = Summary{Units: len(res.Units), Objects: res.ObjectCount(), SkippedKinds: v.skipped}
+	rep.Summary = Summary{SkippedKinds: v.skipped}
+	for _, u := range res.Units {
+		if res.Owns(u) {
+			rep.Summary.Units++
+			rep.Summary.Objects += len(u.Objects)
+		}
+	}
 	for _, f := range rep.Findings {
 		switch f.Severity {
 		case SeverityError:
@@ -166,16 +207,33 @@ func gvkOf(obj map[string]any) string {
 func (v *run) schemas(ctx context.Context) error {
 	var items []item
 	gvkSet := map[string]bool{}
+	// The CustomResourceDefinitions committed in the repository's files
+	// first, so that a shard has them whichever cluster renders them;
+	// the render's own CRDs (patched, substituted, or from a chart) win.
 	crds := map[string][]byte{}
+	for _, d := range v.committedCRDs() {
+		schemas, err := crdSchemas(d.Object)
+		if err != nil {
+			continue // the render reports the CRDs it outputs
+		}
+		for k, s := range schemas {
+			crds[k] = s
+		}
+	}
 	for _, u := range v.res.Units {
+		owned := v.res.Owns(u)
 		for _, o := range u.Objects {
-			items = append(items, item{u, o})
-			gvkSet[gvkOf(o.Object)] = true
-			if gvkOf(o.Object) == "apiextensions.k8s.io/v1/CustomResourceDefinition" {
+			if owned {
+				items = append(items, item{u, o})
+				gvkSet[gvkOf(o.Object)] = true
+			}
+			if gvkOf(o.Object) == crdGVK {
 				schemas, err := crdSchemas(o.Object)
 				if err != nil {
-					v.add(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: o.File, Line: o.Line,
-						Object: objectRef(o.Object), Message: fmt.Sprintf("CustomResourceDefinition cannot be turned into a schema: %v", err)}, o.Object)
+					if owned {
+						v.add(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: o.File, Line: o.Line,
+							Object: objectRef(o.Object), Message: fmt.Sprintf("CustomResourceDefinition cannot be turned into a schema: %v", err)}, o.Object)
+					}
 					continue
 				}
 				for k, s := range schemas {
@@ -270,7 +328,7 @@ loop:
 			continue // a removed Kubernetes API: deprecated-api says so
 		}
 		v.add(Finding{Rule: RuleSchemaMissing, Severity: sev, File: it.obj.File, Line: it.obj.Line, Object: it.obj.Ref(),
-			Message: fmt.Sprintf("no schema for %s: %d object(s) not checked (commit its CRD or add --schema-location)", g, v.skipped[g])}, it.obj.Object)
+			Message: SchemaMissingMessage(g, v.skipped[g])}, it.obj.Object)
 	}
 	return nil
 }
@@ -281,11 +339,60 @@ type item struct {
 	obj  *render.Object
 }
 
-// before orders two items by origin, for a stable choice of the first
-// object of a kind.
+// before orders two items by origin, then name, for a stable choice of
+// the first object of a kind.
 func before(a, b item) bool {
 	if a.obj.File != b.obj.File {
 		return a.obj.File < b.obj.File
 	}
-	return a.obj.Line < b.obj.Line
+	if a.obj.Line != b.obj.Line {
+		return a.obj.Line < b.obj.Line
+	}
+	return a.obj.Ref() < b.obj.Ref()
 }
+
+// crdGVK is the apiVersion/kind of a CustomResourceDefinition.
+const crdGVK = "apiextensions.k8s.io/v1/CustomResourceDefinition"
+
+// committedCRDs returns the CustomResourceDefinition documents of the
+// repository's files, in file order.
+func (v *run) committedCRDs() []*fleet.Document {
+	var out []*fleet.Document
+	for _, d := range v.repo.Docs {
+		if d.APIVersion+"/"+d.Kind == crdGVK {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// SchemaMissingMessage is the message of a schema-missing finding for
+// apiVersion/kind gvk with n objects left unchecked.
+func SchemaMissingMessage(gvk string, n int) string {
+	return fmt.Sprintf("no schema for %s: %d object(s) not checked (commit its CRD or add --schema-location)", gvk, n)
+}
+
+// ParseSchemaMissing reads the apiVersion/kind and the count back from a
+// text that holds a SchemaMissingMessage; ok is false when it holds none.
+// The shards of a sharded run each count their own objects, and merging
+// their reports adds the counts up (see report.Merge).
+func ParseSchemaMissing(text string) (gvk string, n int, ok bool) {
+	m := schemaMissingRE.FindStringSubmatch(text)
+	if m == nil {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(m[2])
+	return m[1], n, err == nil
+}
+
+// WithSchemaMissingCount rewrites the count of the SchemaMissingMessage
+// that text holds.
+func WithSchemaMissingCount(text string, n int) string {
+	loc := schemaMissingRE.FindStringSubmatchIndex(text)
+	if loc == nil {
+		return text
+	}
+	return text[:loc[4]] + strconv.Itoa(n) + text[loc[5]:]
+}
+
+var schemaMissingRE = regexp.MustCompile(`no schema for (\S+): (\d+) object\(s\) not checked`)

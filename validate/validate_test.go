@@ -2,6 +2,7 @@ package validate_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,6 +172,61 @@ func TestSchemaLocation(t *testing.T) {
 	rep = run(t, filepath.Join("testdata", "rules", "schema-missing", "fail"), fleet.Options{}, validate.Options{SchemaLocations: []string{loc}})
 	if len(rep.Findings) != 1 || rep.Findings[0].Rule != validate.RuleSchemaInvalid {
 		t.Errorf("findings = %+v", rep.Findings)
+	}
+}
+
+// TestCommittedCRD checks custom resources against a CRD committed in the
+// repository that no unit renders (so that every shard of a run split by
+// cluster has it, whichever cluster applies it).
+func TestCommittedCRD(t *testing.T) {
+	crd := `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: servicemonitors.monitoring.example.com
+spec:
+  group: monitoring.example.com
+  names:
+    kind: ServiceMonitor
+    plural: servicemonitors
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              endpoints:
+                type: %s
+`
+	for _, tt := range []struct {
+		name, endpoints string
+		want            []located
+	}{
+		{"valid", "array", nil},
+		{"invalid", "string", []located{{"schema-invalid", "error", "app/monitor.yaml", 7}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			testenv.CopyTree(t, filepath.Join("testdata", "rules", "schema-missing", "fail"), dir)
+			if err := os.MkdirAll(filepath.Join(dir, "crds"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "crds", "servicemonitor.yaml"), []byte(fmt.Sprintf(crd, tt.endpoints)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var got []located
+			for _, f := range run(t, dir, fleet.Options{}, validate.Options{}).Findings {
+				got = append(got, located{f.Rule, f.Severity, f.File, f.Line})
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -29,6 +29,7 @@ type renderOptions struct {
 	output      string
 	build       buildOptions
 	kubeVersion string
+	shard       string
 }
 
 func newRenderCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -50,7 +51,11 @@ stderr with file and line; the exit code is 1 when any is an error.`,
   fluxgate render --ref origin/main
 
   # Machine-readable, with origins and input hashes
-  fluxgate render -o json | jq '.units[].id'`,
+  fluxgate render -o json | jq '.units[].id'
+
+  # Shard 1 of 3: only that shard's clusters (with fewer than 3 clusters,
+  # only its units, built with their parents)
+  fluxgate render --shard 1/3 --output-dir rendered/`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRender(cmd, dirArg(args), o, stdout, stderr)
@@ -61,6 +66,7 @@ stderr with file and line; the exit code is 1 when any is an error.`,
 	f.StringVar(&o.outputDir, "output-dir", "", "write one file per unit under this directory instead of stdout")
 	f.StringVarP(&o.output, "output", "o", "yaml", "stdout format: yaml or json")
 	f.StringVar(&o.kubeVersion, "kubernetes-version", "", "Kubernetes version HelmReleases are templated for, e.g. 1.36 (default: the newest embedded)")
+	f.StringVar(&o.shard, "shard", "", "render only shard i of n, as i/n (clusters, or with fewer clusters than shards units, split by size, the same way on every runner; shard 1 also prints repository problems)")
 	addLoadFlags(cmd, &o.load)
 	addBuildFlags(cmd, &o.build, true)
 	return cmd
@@ -84,6 +90,10 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	if o.output != "yaml" && o.output != "json" {
 		return fmt.Errorf("--output %q: want yaml or json", o.output)
 	}
+	shard, err := parseShardFlag(o.shard)
+	if err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
 	if err != nil {
@@ -97,6 +107,7 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	if err != nil {
 		return err
 	}
+	ropts.Shard, ropts.SkipForeign = shard, true
 	if isTerminal(stderr) {
 		var n atomic.Int64
 		ropts.Progress = func(u *render.Unit) {
@@ -110,6 +121,14 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	res, err := render.Render(ctx, repo, ropts)
 	if err != nil {
 		return err
+	}
+	repoProblems := repo.Problems
+	if shard.Sharded() {
+		describeShard(stderr, res)
+		res = ownUnits(res)
+		if !shard.OwnsRepository() {
+			repoProblems = nil
+		}
 	}
 	if !o.build.secrets.showSecrets || !isTerminal(stdout) {
 		redactSecrets(res)
@@ -125,7 +144,7 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	problems := append(append([]fleet.Problem(nil), repo.Problems...), res.Problems()...)
+	problems := append(append([]fleet.Problem(nil), repoProblems...), res.Problems()...)
 	errs := 0
 	for _, p := range problems {
 		if p.Severity == fleet.SeverityInfo {
@@ -140,6 +159,18 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 		return &findingsError{n: errs}
 	}
 	return nil
+}
+
+// ownUnits returns the render restricted to the units its shard owns.
+func ownUnits(res *render.Result) *render.Result {
+	out := *res
+	out.Units = nil
+	for _, u := range res.Units {
+		if res.Owns(u) {
+			out.Units = append(out.Units, u)
+		}
+	}
+	return &out
 }
 
 func isTerminal(w io.Writer) bool {

@@ -19,6 +19,7 @@ and reports what is wrong with file and line before a cluster pulls it.`,
 	root.SetErr(stderr)
 	root.AddCommand(newRenderCmd(stdout, stderr))
 	root.AddCommand(newValidateCmd(stdout, stderr))
+	root.AddCommand(newReportCmd(stdout, stderr))
 	root.AddCommand(newDiffCmd(stdout, stderr))
 	root.AddCommand(newImageUpdateCmd(stdout, stderr))
 	root.AddCommand(newVersionCmd(stdout))

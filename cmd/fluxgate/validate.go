@@ -20,6 +20,7 @@ type validateOptions struct {
 	failOn            string
 	outputs           []string
 	schemaLocations   []string
+	shard             string
 	build             buildOptions
 }
 
@@ -33,6 +34,16 @@ the embedded Kubernetes and Flux schemas (and the CRDs found in the render),
 and applies the GitOps rules (see docs/rules.md). Findings point at the source
 file and line.
 
+--shard i/n splits a fleet too big for one runner across a CI matrix. With at
+least n clusters (entry points), whole clusters are split, by the static size
+of their units, and each shard renders and checks its own clusters only; CRDs
+come from its render and from every CRD committed in the repository, so a CR
+whose CRD only another cluster's render outputs (a chart's, say) is not
+checked against it. With fewer clusters than shards, units are split instead
+and every shard renders the whole fleet, checking only its units. Shard 1
+also reports repository-wide findings. 'fluxgate report merge' combines the
+shards' reports into one, equal to an unsharded run's but for those CRDs.
+
 Exit codes: 0 when no finding reaches --fail-on, 1 when one does, 2 when
 fluxgate could not run.`,
 		Example: `  # The PR check: every cluster, text on the terminal
@@ -43,7 +54,11 @@ fluxgate could not run.`,
     -o text -o sarif=fluxgate.sarif -o json=fluxgate.json
 
   # In GitHub Actions: annotations on the changed lines and a job summary
-  fluxgate validate -o github`,
+  fluxgate validate -o github
+
+  # Shard 2 of 4 of a matrix job; merge the four reports afterwards
+  fluxgate validate --shard 2/4 -o json=report-2.json
+  fluxgate report merge -o sarif=fluxgate.sarif -o text report-*.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runValidate(cmd, dirArg(args), o, stdout, stderr)
@@ -56,9 +71,38 @@ fluxgate could not run.`,
 	f.StringVar(&o.failOn, "fail-on", "error", "lowest severity that fails the run: error, warning, info or none")
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format, optionally to a file: text, json, junit, sarif, github, or FORMAT=PATH (repeatable; default text)")
 	f.StringSliceVar(&o.schemaLocations, "schema-location", nil, "more schemas, as a kubeconform path template (repeatable)")
+	f.StringVar(&o.shard, "shard", "", "validate only shard i of n, as i/n: clusters (or, with fewer clusters than shards, units) are split by size, the same way on every runner; shard 1 also reports repository-wide findings; combine the reports with 'fluxgate report merge'")
 	addLoadFlags(cmd, &o.load)
 	addBuildFlags(cmd, &o.build, false)
 	return cmd
+}
+
+// describeShard tells, on stderr, what a shard renders and owns.
+func describeShard(stderr io.Writer, res *render.Result) {
+	a := res.Assignment
+	owned := 0
+	for _, u := range res.Units {
+		if res.Owns(u) {
+			owned++
+		}
+	}
+	if a.ByCluster {
+		fmt.Fprintf(stderr, "shard %s: %d of %d clusters, %d units\n", res.Shard, len(res.Clusters), len(a.Items), owned)
+		return
+	}
+	fmt.Fprintf(stderr, "shard %s: %d of %d units (fewer clusters than shards: split by unit)\n", res.Shard, owned, len(res.Units))
+}
+
+// parseShardFlag reads --shard i/n; empty means unsharded.
+func parseShardFlag(s string) (render.Shard, error) {
+	if s == "" {
+		return render.Shard{}, nil
+	}
+	sh, err := render.ParseShard(s)
+	if err != nil {
+		return render.Shard{}, fmt.Errorf("--%w", err)
+	}
+	return sh, nil
 }
 
 func failRank(s string) (int, error) {
@@ -80,6 +124,10 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err != nil {
 		return err
 	}
+	shard, err := parseShardFlag(o.shard)
+	if err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
 	if err != nil {
@@ -97,9 +145,13 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err != nil {
 		return err
 	}
+	ropts.Shard = shard
 	res, err := render.Render(ctx, repo, ropts)
 	if err != nil {
 		return err
+	}
+	if shard.Sharded() {
+		describeShard(stderr, res)
 	}
 	rep, err := validate.Validate(ctx, repo, res, validate.Options{
 		KubernetesVersion: o.kubernetesVersion, Strict: o.strict, SchemaLocations: o.schemaLocations,

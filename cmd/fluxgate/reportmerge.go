@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fluxgate/fluxgate/report"
+	"github.com/fluxgate/fluxgate/validate"
+)
+
+type reportMergeOptions struct {
+	outputs []string
+	failOn  string
+	dir     string
+}
+
+func newReportCmd(stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Work with validate reports",
+	}
+	cmd.AddCommand(newReportMergeCmd(stdout, stderr))
+	return cmd
+}
+
+func newReportMergeCmd(stdout, stderr io.Writer) *cobra.Command {
+	o := &reportMergeOptions{}
+	cmd := &cobra.Command{
+		Use:   "merge FILE...",
+		Short: "Merge the reports of sharded validate runs into one",
+		Long: `merge combines the reports that 'fluxgate validate --shard i/n' wrote, one per
+shard, into the report of an unsharded run: a finding reported by several
+shards is kept once, findings are sorted as validate sorts them, and the
+summary counts are added up. The reports may be given in any order and must
+all be in one format: json, sarif or junit.
+
+Merged json reports can be written in every format (text, json, junit, sarif,
+github); sarif and junit reports merge into their own format only (one SARIF
+run with every result and rule; one set of JUnit testsuites).
+
+Exit codes: 0 when no merged finding reaches --fail-on, 1 when one does, 2
+when a report cannot be read or the formats are mixed.`,
+		Example: `  # After a matrix of 'fluxgate validate --shard i/4 -o json=report-i.json'
+  fluxgate report merge -o sarif=fluxgate.sarif -o github report-*.json
+
+  # Merge the shards' SARIF files for one upload to code scanning
+  fluxgate report merge -o sarif=fluxgate.sarif shard-*.sarif
+
+  # Only a merged JUnit file, without failing the step
+  fluxgate report merge -o junit=fluxgate.xml --fail-on none shard-*.xml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReportMerge(cmd, args, o, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format, optionally to a file: text, json, junit, sarif, github, or FORMAT=PATH (repeatable; default: the inputs' format)")
+	f.StringVar(&o.failOn, "fail-on", "error", "lowest severity that fails the run: error, warning, info or none")
+	f.StringVar(&o.dir, "dir", ".", "the repository the reports are about (-o github reads the pull request's changed files from it)")
+	return cmd
+}
+
+func runReportMerge(cmd *cobra.Command, files []string, o *reportMergeOptions, stdout, stderr io.Writer) error {
+	threshold, err := failRank(o.failOn)
+	if err != nil {
+		return err
+	}
+	var inputs []report.Input
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("read report: %w", err)
+		}
+		inputs = append(inputs, report.Input{Name: p, Data: data})
+	}
+	format := report.DetectFormat(inputs[0].Data)
+	if format == "" {
+		return fmt.Errorf("%s: not a fluxgate json, sarif or junit report", inputs[0].Name)
+	}
+	outputs, err := parseOutputs(o.outputs, format, report.Formats()...)
+	if err != nil {
+		return err
+	}
+	merged, err := report.Merge(format, inputs)
+	if err != nil {
+		return err
+	}
+	if format != "json" {
+		for _, out := range outputs {
+			if out.format != format {
+				return fmt.Errorf("--output %s: %s reports merge into %s only; merge the shards' json reports to write other formats", out.format, format, format)
+			}
+		}
+	}
+	gh := githubReportOptions(cmd.Context(), o.dir, outputs, stderr)
+	for _, out := range outputs {
+		if err := writeMerged(out, merged, stdout, gh); err != nil {
+			return err
+		}
+		if out.format == "github" {
+			if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
+				if err := appendSummary(p, merged.Report, gh); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	failing := 0
+	for _, f := range merged.Report.Findings {
+		if validate.SeverityRank(f.Severity) >= threshold {
+			failing++
+		}
+	}
+	if failing > 0 {
+		return &findingsError{n: failing}
+	}
+	return nil
+}
+
+func writeMerged(out outputSpec, m *report.Merged, stdout io.Writer, gh report.Options) error {
+	w := stdout
+	if out.path != "" {
+		f, err := os.Create(out.path)
+		if err != nil {
+			return fmt.Errorf("--output %s=%s: %w", out.format, out.path, err)
+		}
+		defer f.Close()
+		w = f
+	}
+	opts := gh
+	opts.Color, opts.ToolVersion = out.path == "" && isTerminal(stdout), version
+	if err := m.Write(w, out.format, opts); err != nil {
+		return fmt.Errorf("write %s report: %w", out.format, err)
+	}
+	return nil
+}
