@@ -64,6 +64,7 @@ var actionInputs = []actionInput{
 	{name: "offline", flag: "offline", commands: renderingCommands, kind: boolInput},
 	{name: "cache-dir", flag: "cache-dir", commands: renderingCommands, kind: valueInput},
 	{name: "no-unit-cache", flag: "no-unit-cache", commands: renderingCommands, kind: boolInput},
+	{name: "shard", flag: "shard", commands: []string{"validate", "render"}, kind: valueInput},
 	{name: "source", flag: "source", commands: readingCommands, kind: listInput},
 	{name: "workers", flag: "workers", commands: readingCommands, kind: valueInput},
 	{name: "max-file-size", flag: "max-file-size", commands: readingCommands, kind: valueInput},
