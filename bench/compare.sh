@@ -212,6 +212,14 @@ loopcounts() {
 		"$(awk '/^Summary:/ {gsub(",", ""); n += $2; inv += $11; err += $13; sk += $15} END {print n + 0, inv + 0, err + 0, sk + 0}' "$log")"
 }
 
+# messages LOG: the most frequent kubeconform messages, object names
+# replaced by *.
+messages() {
+	grep -vE '^(ok|invalid|build-failed) |^Summary:' "$1" |
+		sed -E 's/^stdin - ([A-Za-z]+) [^ ]+ is invalid: .*jsonschema validation failed with [^ ]+ - /\1 *: /' |
+		sort | uniq -c | sort -rn | head -n 5 || true
+}
+
 # --- runs --------------------------------------------------------------------
 echo "timing fluxgate validate" >&2
 measure fluxgate 1 "$fluxgate" validate "$fleet" -o json
@@ -230,13 +238,14 @@ if [[ $ONLY == all ]]; then
 	measure classic $warm bash -c "$classic" classic "$kustomize" "$kubeconform" "$tpl" "$fleet" "$tmp/classic.log"
 	cwall=$wall ccpu=$cpu crss=$rss
 	read -r c_steps c_ok c_invalid c_failed c_res c_resinv c_reserr c_skipped < <(loopcounts "$tmp/classic.log")
-	c_msgs=$(grep -vE '^(ok|invalid|build-failed) |^Summary:' "$tmp/classic.log" | sed -E 's/^stdin - //; s/ is invalid: .*problem at: (.*) - (.*)/: \1: \2/' | sed -E 's/[A-Za-z]+ [a-z0-9-]+-credentials-[0-9]+/Secret */' | sort | uniq -c | sort -rn | head -n 3 || true)
+	c_msgs=$(messages "$tmp/classic.log")
 fi
 if [[ -n $flux ]]; then
 	echo "timing the flux loop ($(wc -l <"$tmp/ks.list") Flux Kustomizations)" >&2
 	measure flux $warm bash -c "$fluxloop" fluxloop "$flux" "$kubeconform" "$tpl" "$fleet" "$tmp/ks.list" "$tmp/flux.log"
 	xwall=$wall xcpu=$cpu xrss=$rss
 	read -r x_steps x_ok x_invalid x_failed x_res x_resinv x_reserr x_skipped < <(loopcounts "$tmp/flux.log")
+	x_msgs=$(messages "$tmp/flux.log")
 	if ((x_failed > 0)); then
 		echo "flux build failures (first 3):" >&2
 		sort -u "$tmp/flux.log.err" | head -n 3 >&2
@@ -273,6 +282,10 @@ if [[ $ONLY == all ]]; then
 	fi
 	if [[ -n $flux ]]; then
 		echo "- flux: $x_steps Flux Kustomizations ($x_ok clean, $x_invalid with kubeconform errors, $x_failed flux build failures); $x_res resources, $x_resinv invalid, $x_reserr errors, $x_skipped skipped (no schema)."
+		if [[ -n ${x_msgs:-} ]]; then
+			echo "  most frequent flux messages:"
+			echo "$x_msgs" | sed 's/^/    /'
+		fi
 	fi
 	echo "- not seen by the loops: HelmRelease output (kustomize and flux build do not render charts), custom resources (no schema: skipped), cross-object rules; classic also does no post-build substitution and checks SOPS metadata as part of the Secret; flux --dry-run skips substituteFrom (ConfigMap values come from the cluster) and masks SOPS data."
 fi
