@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fluxgate/fluxgate/fleet"
@@ -29,18 +30,31 @@ var benchFleets = []fleetgen.Config{
 //   - K app units, one per Flux Kustomization of apps.yaml, each building the
 //     cluster's overlay of apps/app-KKK/base: the Namespace plus the M base
 //     objects, M+1 objects.
+//
+// With the optional parts of the mix, per cluster: the app units also hold
+// their HelmReleases, SOPS Secrets and custom resources (HelmReleases +
+// Secrets + CRDs more objects each); every HelmRelease of a cluster's
+// overlays is a unit of 3 objects (the local chart's ConfigMap, Service
+// and Deployment); and with CRDs the crds Kustomization (one more object of
+// flux-system) is a unit of CRDs objects.
 type genFleetCounts struct {
 	units, objects                int
 	fluxSystemObjects, appObjects int
+	helmObjects, crdObjects       int
 }
 
 func genFleetExpected(c fleetgen.Config) genFleetCounts {
 	w := genFleetCounts{
 		fluxSystemObjects: c.Kustomizations + 3,
-		appObjects:        c.Objects + 1,
+		appObjects:        c.Objects + 1 + c.HelmReleases + c.Secrets + c.CRDs,
+		helmObjects:       3,
+		crdObjects:        c.CRDs,
 	}
-	w.units = c.Clusters * (1 + c.Kustomizations)
-	w.objects = c.Clusters * (w.fluxSystemObjects + c.Kustomizations*w.appObjects)
+	if c.CRDs > 0 {
+		w.fluxSystemObjects++
+	}
+	w.units = fleetgen.UnitCount(c)
+	w.objects = c.Clusters * (w.fluxSystemObjects + c.Kustomizations*(w.appObjects+c.HelmReleases*w.helmObjects) + w.crdObjects)
 	return w
 }
 
@@ -71,11 +85,18 @@ func genFleet(tb testing.TB, c fleetgen.Config) string {
 // every entry point. Sources is nil: the generated flux-system GitRepository
 // resolves to the repository root by its name.
 func genFleetRender(ctx context.Context, dir string, workers int) (*fleet.Repo, *render.Result, error) {
-	repo, err := fleet.Load(ctx, os.DirFS(dir), fleet.Options{Sources: nil, Workers: workers})
+	return genFleetRenderWith(ctx, dir, render.Options{Workers: workers})
+}
+
+// genFleetRenderWith is genFleetRender with more render options (Dir and
+// the fleet.Load workers are set from dir and opts.Workers).
+func genFleetRenderWith(ctx context.Context, dir string, opts render.Options) (*fleet.Repo, *render.Result, error) {
+	repo, err := fleet.Load(ctx, os.DirFS(dir), fleet.Options{Sources: nil, Workers: opts.Workers})
 	if err != nil {
 		return nil, nil, fmt.Errorf("fleet.Load: %w", err)
 	}
-	res, err := render.Render(ctx, repo, render.Options{Dir: dir, Workers: workers})
+	opts.Dir = dir
+	res, err := render.Render(ctx, repo, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("render.Render: %w", err)
 	}
@@ -139,11 +160,38 @@ func BenchmarkRender(b *testing.B) {
 
 // TestGeneratedFleetRenders guards what BenchmarkRender measures: a generated
 // fleet renders completely, without problems, into exactly the units and
-// objects the generator's layout implies.
+// objects the generator's layout implies; with the whole mix (local chart
+// HelmReleases, SOPS Secrets without and with the key, CRDs and custom
+// resources) too.
 func TestGeneratedFleetRenders(t *testing.T) {
-	c := fleetgen.Config{Clusters: 2, Kustomizations: 3, Objects: 6, Seed: 3}
+	mix := fleetgen.Config{Clusters: 2, Kustomizations: 3, Objects: 6, Seed: 3, HelmReleases: 2, Secrets: 1, CRDs: 2}
+	tests := []struct {
+		name string
+		c    fleetgen.Config
+		key  bool // decrypt the SOPS Secrets with fleetgen.AgeIdentity
+	}{
+		{name: "plain", c: fleetgen.Config{Clusters: 2, Kustomizations: 3, Objects: 6, Seed: 3}},
+		{name: "mix", c: mix},
+		{name: "mix with key", c: mix, key: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := render.Options{Workers: 2}
+			if tt.key {
+				d, err := render.NewDecryptor(fleetgen.AgeIdentity)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts.Decryptor = d
+			}
+			testGeneratedFleetRenders(t, tt.c, opts)
+		})
+	}
+}
+
+func testGeneratedFleetRenders(t *testing.T, c fleetgen.Config, opts render.Options) {
 	dir := genFleet(t, c)
-	repo, res, err := genFleetRender(context.Background(), dir, 2)
+	repo, res, err := genFleetRenderWith(context.Background(), dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,8 +227,15 @@ func TestGeneratedFleetRenders(t *testing.T) {
 	wantUnits := map[string]int{}
 	for _, cl := range wantClusters {
 		wantUnits[cl+" Kustomization/flux-system/flux-system"] = want.fluxSystemObjects
+		if c.CRDs > 0 {
+			wantUnits[cl+" Kustomization/flux-system/crds"] = want.crdObjects
+		}
 		for k := range c.Kustomizations {
-			wantUnits[fmt.Sprintf("%s Kustomization/flux-system/app-%03d", cl, k)] = want.appObjects
+			app := fmt.Sprintf("app-%03d", k)
+			wantUnits[fmt.Sprintf("%s Kustomization/flux-system/%s", cl, app)] = want.appObjects
+			for h := range c.HelmReleases {
+				wantUnits[fmt.Sprintf("%s HelmRelease/%s/%s-rel-%02d", cl, app, app, h)] = want.helmObjects
+			}
 		}
 	}
 	gotUnits := map[string]int{}
@@ -204,6 +259,26 @@ func TestGeneratedFleetRenders(t *testing.T) {
 		if _, ok := wantUnits[key]; !ok {
 			t.Errorf("unexpected unit %s", key)
 		}
+	}
+
+	// SOPS Secrets: decrypted with the key, left encrypted (and not
+	// failed) without it.
+	secrets := 0
+	for _, u := range res.Units {
+		for _, o := range u.Objects {
+			if o.Object["kind"] != "Secret" {
+				continue
+			}
+			secrets++
+			data, _ := o.Object["stringData"].(map[string]any)
+			url, _ := data["DATABASE_URL"].(string)
+			if decrypted := strings.HasPrefix(url, "postgres://"); decrypted != (opts.Decryptor != nil) {
+				t.Errorf("%s Secret %v: DATABASE_URL decrypted = %v, want %v", u.ID, o.Object["metadata"], decrypted, opts.Decryptor != nil)
+			}
+		}
+	}
+	if want := c.Clusters * c.Kustomizations * c.Secrets; secrets != want {
+		t.Errorf("%d Secrets rendered, want %d", secrets, want)
 	}
 }
 

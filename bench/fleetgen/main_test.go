@@ -21,6 +21,23 @@ func TestRun(t *testing.T) {
 			},
 			wantStdout: "44\n",
 		},
+		{
+			name: "generates the mix",
+			args: func(dir string) []string {
+				return []string{"-out", filepath.Join(dir, "f"), "-clusters", "2", "-kustomizations", "3", "-objects", "8",
+					"-helmreleases", "1", "-secrets", "1", "-crds", "2"}
+			},
+			// 44 + 3×(1+1+2) base files + 6 chart files + .sops.yaml + (1+2+2) CRD files
+			wantStdout: "68\n",
+		},
+		{
+			name: "units",
+			args: func(string) []string {
+				return []string{"-units", "-clusters", "10", "-kustomizations", "49", "-helmreleases", "1", "-crds", "2"}
+			},
+			wantStdout: "1000\n",
+		},
+		{name: "units of an invalid config", args: func(string) []string { return []string{"-units", "-crds", "99"} }, wantCode: 2},
 		{name: "missing out", args: func(string) []string { return nil }, wantCode: 2},
 		{name: "bad flag", args: func(string) []string { return []string{"-nope"} }, wantCode: 2},
 		{

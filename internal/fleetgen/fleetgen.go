@@ -14,6 +14,11 @@ type Config struct {
 	Kustomizations int   // K Flux Kustomizations per cluster
 	Objects        int   // M Kubernetes objects per Kustomization path
 	Seed           int64 // varies names/values deterministically; same Config => byte-identical output
+
+	// The optional parts of the mix; zero leaves them out.
+	HelmReleases int // HelmReleases per app base, each installing the local chart charts/app
+	Secrets      int // SOPS-encrypted Secrets per app base (age, see AgeIdentity)
+	CRDs         int // CustomResourceDefinitions (at most MaxCRDs) and one custom resource of each per app base
 }
 
 // ErrInvalidConfig is wrapped by the error [Generate] returns when a
@@ -26,9 +31,35 @@ var ErrNotEmpty = errors.New("output directory is not empty")
 
 // FileCount is the number of files [Generate] writes for c:
 // four per cluster, Objects+2 per app base (the objects, a Namespace and
-// the kustomization.yaml) and one overlay per cluster and app.
+// the kustomization.yaml) and one overlay per cluster and app; then one
+// file per app base for each HelmRelease, Secret and CRD, the chart's 6
+// files (with HelmReleases), .sops.yaml (with Secrets), and with CRDs
+// their kustomization.yaml, one file per CRD and one Flux Kustomization
+// file per cluster.
 func FileCount(c Config) int {
-	return c.Clusters*4 + c.Kustomizations*(c.Objects+2) + c.Clusters*c.Kustomizations
+	n := c.Clusters*4 + c.Kustomizations*(c.Objects+2) + c.Clusters*c.Kustomizations
+	n += c.Kustomizations * (c.HelmReleases + c.Secrets + c.CRDs)
+	if c.HelmReleases > 0 {
+		n += len(chartFiles())
+	}
+	if c.Secrets > 0 {
+		n++
+	}
+	if c.CRDs > 0 {
+		n += 1 + c.CRDs + c.Clusters
+	}
+	return n
+}
+
+// UnitCount is the number of units fluxgate renders for a fleet of c: per
+// cluster the flux-system Kustomization, one Kustomization per app, one
+// unit per HelmRelease of each app and, with CRDs, the crds Kustomization.
+func UnitCount(c Config) int {
+	perCluster := 1 + c.Kustomizations*(1+c.HelmReleases)
+	if c.CRDs > 0 {
+		perCluster++
+	}
+	return c.Clusters * perCluster
 }
 
 // Validate reports whether every count of c is in range; the error wraps
@@ -44,6 +75,18 @@ func (c Config) Validate() error {
 	} {
 		if f.v < 1 {
 			return fmt.Errorf("%w: %s must be at least 1, got %d", ErrInvalidConfig, f.name, f.v)
+		}
+	}
+	for _, f := range []struct {
+		name   string
+		v, max int
+	}{
+		{"helmreleases", c.HelmReleases, 99},
+		{"secrets", c.Secrets, 99},
+		{"crds", c.CRDs, MaxCRDs},
+	} {
+		if f.v < 0 || f.v > f.max {
+			return fmt.Errorf("%w: %s must be between 0 and %d, got %d", ErrInvalidConfig, f.name, f.max, f.v)
 		}
 	}
 	return nil

@@ -1,16 +1,26 @@
 package fleetgen
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"filippo.io/age"
+	"filippo.io/age/armor"
+	"github.com/getsops/sops/v3/aes"
+	"github.com/getsops/sops/v3/config"
+	sopsyaml "github.com/getsops/sops/v3/stores/yaml"
 )
 
 // readTree returns every regular file below root, keyed by slash path.
@@ -493,5 +503,243 @@ func TestLintYAMLCatchesMistakes(t *testing.T) {
 				t.Errorf("lintYAML problems = %v, want problems: %v", probs, tt.want)
 			}
 		})
+	}
+}
+
+// isSOPSFile reports whether p is a SOPS-encrypted file (not the
+// .sops.yaml configuration).
+func isSOPSFile(p string) bool {
+	return strings.HasSuffix(p, ".sops.yaml") && path.Base(p) != ".sops.yaml"
+}
+
+// mixConfig is a small fleet with every optional part.
+var mixConfig = Config{Clusters: 2, Kustomizations: 3, Objects: 5, Seed: 11, HelmReleases: 2, Secrets: 1, CRDs: 3}
+
+func TestGenerateMixDeterministic(t *testing.T) {
+	_, first := generate(t, mixConfig)
+	_, second := generate(t, mixConfig)
+	if diff := diffTrees(first, second); len(diff) > 0 {
+		t.Errorf("two runs of %+v differ in %d files: %v", mixConfig, len(diff), diff)
+	}
+	c := mixConfig
+	c.Seed++
+	_, other := generate(t, c)
+	for p, data := range first {
+		if isSOPSFile(p) && other[p] == data {
+			t.Errorf("%s: seeds %d and %d encrypt to the same file", p, mixConfig.Seed, c.Seed)
+		}
+	}
+}
+
+func TestGenerateMixCounts(t *testing.T) {
+	tests := []struct {
+		name      string
+		c         Config
+		wantUnits int
+		wantKinds map[string]int // documents outside clusters/ and charts/, by kind
+	}{
+		{
+			name:      "without the mix",
+			c:         Config{Clusters: 2, Kustomizations: 3, Objects: 4},
+			wantUnits: 2 * (1 + 3),
+			wantKinds: map[string]int{"Namespace": 3, "Deployment": 3, "Service": 3, "ConfigMap": 3, "ServiceAccount": 3},
+		},
+		{
+			name:      "mix",
+			c:         mixConfig,
+			wantUnits: 2 * (1 + 3 + 3*2 + 1),
+			wantKinds: map[string]int{
+				"Namespace": 3, "Deployment": 6, "Service": 3, "ConfigMap": 3, "ServiceAccount": 3,
+				"HelmRelease": 6, "Secret": 3, "CustomResourceDefinition": 3, "Widget": 3, "Gadget": 3, "Sprocket": 3,
+			},
+		},
+		{
+			name:      "helm only",
+			c:         Config{Clusters: 1, Kustomizations: 2, Objects: 1, HelmReleases: 1},
+			wantUnits: 1 * (1 + 2 + 2),
+			wantKinds: map[string]int{"Namespace": 2, "Deployment": 2, "HelmRelease": 2},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, files := generate(t, tt.c)
+			if got, want := len(files), FileCount(tt.c); got != want {
+				t.Errorf("files = %d, FileCount = %d", got, want)
+			}
+			if got := UnitCount(tt.c); got != tt.wantUnits {
+				t.Errorf("UnitCount = %d, want %d", got, tt.wantUnits)
+			}
+			kinds := map[string]int{}
+			fluxKs := 0
+			for p, data := range files {
+				if strings.HasPrefix(p, "charts/") || path.Base(p) == "kustomization.yaml" || p == ".sops.yaml" {
+					continue
+				}
+				for _, d := range documents(data) {
+					kind := topField(d, "kind")
+					if strings.HasPrefix(p, "clusters/") {
+						if kind == "Kustomization" {
+							fluxKs++
+						}
+						continue
+					}
+					kinds[kind]++
+				}
+			}
+			if !reflect.DeepEqual(kinds, tt.wantKinds) {
+				t.Errorf("kinds = %v, want %v", kinds, tt.wantKinds)
+			}
+			// Every Flux Kustomization is a unit, and so is every
+			// HelmRelease in each cluster's overlay of a base.
+			if got, want := fluxKs+tt.c.Clusters*kinds["HelmRelease"], tt.wantUnits; got != want {
+				t.Errorf("Flux Kustomizations + HelmReleases × clusters = %d, want %d units", got, want)
+			}
+		})
+	}
+}
+
+func TestGenerateMixLayout(t *testing.T) {
+	_, files := generate(t, mixConfig)
+	tests := []struct {
+		file string
+		want []string
+	}{
+		{file: "clusters/cluster-001/infrastructure.yaml", want: []string{"  name: crds", "  path: ./infrastructure/crds"}},
+		{file: "clusters/cluster-001/apps.yaml", want: []string{"    - name: crds", "    provider: sops", "      name: sops-age"}},
+		{file: "infrastructure/crds/kustomization.yaml", want: []string{"  - widgets.yaml", "  - gadgets.yaml", "  - sprockets.yaml"}},
+		{file: "apps/app-002/base/kustomization.yaml", want: []string{
+			"  - helmrelease-app-002-rel-00.yaml", "  - helmrelease-app-002-rel-01.yaml",
+			"  - secret-00.sops.yaml", "  - widget.yaml", "  - sprocket.yaml",
+		}},
+		{file: "apps/app-002/base/helmrelease-app-002-rel-01.yaml", want: []string{
+			"      chart: ./charts/app", "        kind: GitRepository", "        namespace: flux-system", "    cluster: ${cluster_name}",
+		}},
+		{file: ".sops.yaml", want: []string{"    age: " + AgeRecipient}},
+		{file: "charts/app/Chart.yaml", want: []string{"name: app"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			data, ok := files[tt.file]
+			if !ok {
+				t.Fatalf("%s not generated", tt.file)
+			}
+			for _, w := range tt.want {
+				if !slices.Contains(strings.Split(data, "\n"), w) {
+					t.Errorf("%s lacks line %q:\n%s", tt.file, w, data)
+				}
+			}
+		})
+	}
+	// The YAML fleetgen writes itself keeps to the linted subset (sops
+	// writes its own files; chart templates are not YAML).
+	for p, data := range files {
+		if strings.HasPrefix(p, "charts/app/templates/") || isSOPSFile(p) {
+			continue
+		}
+		for i, d := range documents(data) {
+			var lines []string // comments aside
+			for _, l := range strings.SplitAfter(d, "\n") {
+				if !strings.HasPrefix(l, "#") {
+					lines = append(lines, l)
+				}
+			}
+			for _, prob := range lintYAML(strings.Join(lines, "")) {
+				t.Errorf("%s document %d: %s", p, i+1, prob)
+			}
+		}
+	}
+}
+
+func TestSOPSDataKey(t *testing.T) {
+	id, err := age.ParseX25519Identity(AgeIdentity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := id.Recipient().String(); got != AgeRecipient {
+		t.Errorf("AgeIdentity's recipient = %s, AgeRecipient = %s", got, AgeRecipient)
+	}
+	r, err := age.Decrypt(armor.NewReader(strings.NewReader(sopsEncryptedDataKey)), id)
+	if err != nil {
+		t.Fatalf("AgeIdentity does not open sopsEncryptedDataKey: %v", err)
+	}
+	key, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(key, sopsDataKey[:]) {
+		t.Errorf("sopsEncryptedDataKey holds another key than sopsDataKey")
+	}
+}
+
+// TestSOPSFilesDecrypt opens every generated SOPS file as sops does: its
+// data key from the age stanza, values and MAC with sops's cipher.
+func TestSOPSFilesDecrypt(t *testing.T) {
+	t.Setenv("SOPS_AGE_KEY", AgeIdentity)
+	_, files := generate(t, mixConfig)
+	g := newGen(mixConfig)
+	n := 0
+	for p, data := range files {
+		if !isSOPSFile(p) {
+			continue
+		}
+		n++
+		store := sopsyaml.NewStore(&config.YAMLStoreConfig{})
+		tree, err := store.LoadEncryptedFile([]byte(data))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		key, err := tree.Metadata.GetDataKey()
+		if err != nil {
+			t.Fatalf("%s: data key: %v", p, err)
+		}
+		mac, err := tree.Decrypt(key, aes.NewCipher())
+		if err != nil {
+			t.Fatalf("%s: decrypt: %v", p, err)
+		}
+		stored, err := aes.NewCipher().Decrypt(tree.Metadata.MessageAuthenticationCode, key, tree.Metadata.LastModified.Format(time.RFC3339))
+		if err != nil {
+			t.Fatalf("%s: decrypt MAC: %v", p, err)
+		}
+		if stored != mac {
+			t.Errorf("%s: MAC mismatch", p)
+		}
+		plain, err := store.EmitPlainFile(tree.Branches)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var k int
+		if _, err := fmt.Sscanf(strings.Split(p, "/")[1], "app-%d", &k); err != nil {
+			t.Fatal(err)
+		}
+		var s int
+		if _, err := fmt.Sscanf(path.Base(p), "secret-%d.sops.yaml", &s); err != nil {
+			t.Fatal(err)
+		}
+		want := g.plainSecret(g.apps[k], k, s)
+		// sops re-emits with its own indentation: compare the values.
+		for _, line := range strings.Split(want, "\n")[6:8] {
+			kv := strings.TrimSpace(line)
+			if !strings.Contains(string(plain), kv) {
+				t.Errorf("%s: decrypted file lacks %q:\n%s", p, kv, plain)
+			}
+		}
+	}
+	if want := mixConfig.Kustomizations * mixConfig.Secrets; n != want {
+		t.Errorf("%d SOPS files, want %d", n, want)
+	}
+}
+
+func TestCRDKinds(t *testing.T) {
+	if len(crdKinds) != MaxCRDs {
+		t.Errorf("%d CRD kinds, MaxCRDs = %d", len(crdKinds), MaxCRDs)
+	}
+	for _, c := range []Config{
+		{Clusters: 1, Kustomizations: 1, Objects: 1, CRDs: MaxCRDs + 1},
+		{Clusters: 1, Kustomizations: 1, Objects: 1, Secrets: -1},
+		{Clusters: 1, Kustomizations: 1, Objects: 1, HelmReleases: -1},
+	} {
+		if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("Validate(%+v) = %v, want ErrInvalidConfig", c, err)
+		}
 	}
 }

@@ -36,6 +36,11 @@ const (
 	saltPort
 	saltOverlayReplicas
 	saltTag
+	saltHelmReplicas
+	saltHelmPort
+	saltCRSize
+	saltCRTier
+	saltSecret
 )
 
 // Object kinds of a base, in rotation order.
@@ -106,11 +111,16 @@ func appName(k int) string     { return fmt.Sprintf("app-%03d", k) }
 
 // pick returns a number in [0, n) derived from the seed, the salt and idx.
 func (g *gen) pick(n int, salt uint64, idx ...int) int {
+	return int(g.hash(salt, idx...) % uint64(n))
+}
+
+// hash returns a 64-bit value derived from the seed, the salt and idx.
+func (g *gen) hash(salt uint64, idx ...int) uint64 {
 	x := splitmix(uint64(g.c.Seed) ^ splitmix(salt))
 	for _, i := range idx {
 		x = splitmix(x ^ uint64(i))
 	}
-	return int(x % uint64(n))
+	return x
 }
 
 // splitmix is the SplitMix64 finalizer: a fixed, well-mixed hash that,
@@ -147,8 +157,37 @@ func (g *gen) emit(w *writer) error {
 			{dir + "/cluster-settings.yaml", g.clusterSettings(cl)},
 			{dir + "/apps.yaml", g.appKustomizations(cl)},
 		}
+		if g.c.CRDs > 0 {
+			files = append(files, struct{ path, data string }{dir + "/infrastructure.yaml", crdsKustomization()})
+		}
 		for _, f := range files {
 			if err := w.write(f.path, f.data); err != nil {
+				return err
+			}
+		}
+	}
+	if g.c.HelmReleases > 0 {
+		for _, f := range chartFiles() {
+			if err := w.write(f.path, f.data); err != nil {
+				return err
+			}
+		}
+	}
+	if g.c.Secrets > 0 {
+		if err := w.write(sopsConfig, sopsRules()); err != nil {
+			return err
+		}
+	}
+	if g.c.CRDs > 0 {
+		var res []string
+		for _, kind := range crdKinds[:g.c.CRDs] {
+			res = append(res, crdPlural(kind)+".yaml")
+		}
+		if err := w.write(crdDir+"/kustomization.yaml", kustomization(nil, res)); err != nil {
+			return err
+		}
+		for i, kind := range crdKinds[:g.c.CRDs] {
+			if err := w.write(crdDir+"/"+res[i], crd(kind)); err != nil {
 				return err
 			}
 		}
@@ -158,6 +197,10 @@ func (g *gen) emit(w *writer) error {
 		res := []string{"namespace.yaml"}
 		for _, o := range a.objects {
 			res = append(res, o.fileName())
+		}
+		extra := g.extraFiles(a, k)
+		for _, f := range extra {
+			res = append(res, f.path)
 		}
 		if err := w.write(base+"/kustomization.yaml", kustomization([]string{"namespace: " + a.name}, res)); err != nil {
 			return err
@@ -170,6 +213,18 @@ func (g *gen) emit(w *writer) error {
 				return err
 			}
 		}
+		for _, f := range extra {
+			data := f.data
+			if f.sops {
+				var err error
+				if data, err = sopsEncrypt(base+"/"+f.path, data); err != nil {
+					return err
+				}
+			}
+			if err := w.write(base+"/"+f.path, data); err != nil {
+				return err
+			}
+		}
 		for i, cl := range g.clusters {
 			p := "apps/" + a.name + "/overlays/" + cl.name + "/kustomization.yaml"
 			if err := w.write(p, g.overlay(a, k, i)); err != nil {
@@ -178,6 +233,27 @@ func (g *gen) emit(w *writer) error {
 		}
 	}
 	return nil
+}
+
+// baseFile is a file of an app base beyond its Objects.
+type baseFile struct {
+	path, data string
+	sops       bool // data is the plaintext of a file to encrypt with SOPS
+}
+
+// extraFiles are app k's HelmReleases, SOPS Secrets and custom resources.
+func (g *gen) extraFiles(a app, k int) []baseFile {
+	var fs []baseFile
+	for h := range g.c.HelmReleases {
+		fs = append(fs, baseFile{path: "helmrelease-" + helmReleaseName(a, h) + ".yaml", data: g.helmRelease(a, k, h)})
+	}
+	for s := range g.c.Secrets {
+		fs = append(fs, baseFile{path: secretFile(s), data: g.plainSecret(a, k, s), sops: true})
+	}
+	for i := range g.c.CRDs {
+		fs = append(fs, baseFile{path: customResourceFile(crdKinds[i]), data: g.customResource(a, k, i)})
+	}
+	return fs
 }
 
 // y builds YAML text line by line.
@@ -269,9 +345,20 @@ func (g *gen) appKustomizations(cl cluster) string {
 		b.l(0, "kind: Kustomization")
 		b.meta(a.name, fluxNamespace)
 		b.l(0, "spec:")
-		if k%2 == 1 {
+		if k%2 == 1 || g.c.CRDs > 0 {
 			b.l(1, "dependsOn:")
+		}
+		if g.c.CRDs > 0 {
+			b.l(2, "- name: %s", crdsName)
+		}
+		if k%2 == 1 {
 			b.l(2, "- name: %s", g.apps[k-1].name)
+		}
+		if g.c.Secrets > 0 {
+			b.l(1, "decryption:")
+			b.l(2, "provider: sops")
+			b.l(2, "secretRef:")
+			b.l(3, "name: %s", sopsSecretRef)
 		}
 		b.l(1, "interval: 10m")
 		b.l(1, "path: ./apps/%s/overlays/%s", a.name, cl.name)
