@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fluxgate/fluxgate/report"
-	"github.com/fluxgate/fluxgate/validate"
 )
 
 type reportMergeOptions struct {
@@ -96,44 +95,7 @@ func runReportMerge(cmd *cobra.Command, files []string, o *reportMergeOptions, s
 		}
 	}
 	gh := githubReportOptions(cmd.Context(), o.dir, outputs, stderr)
-	for _, out := range outputs {
-		if err := writeMerged(out, merged, stdout, gh); err != nil {
-			return err
-		}
-		if out.format == "github" {
-			if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
-				if err := appendSummary(p, merged.Report, gh); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	failing := 0
-	for _, f := range merged.Report.Findings {
-		if validate.SeverityRank(f.Severity) >= threshold {
-			failing++
-		}
-	}
-	if failing > 0 {
-		return &findingsError{n: failing}
-	}
-	return nil
-}
-
-func writeMerged(out outputSpec, m *report.Merged, stdout io.Writer, gh report.Options) error {
-	w := stdout
-	if out.path != "" {
-		f, err := os.Create(out.path)
-		if err != nil {
-			return fmt.Errorf("--output %s=%s: %w", out.format, out.path, err)
-		}
-		defer f.Close()
-		w = f
-	}
-	opts := gh
-	opts.Color, opts.ToolVersion = out.path == "" && isTerminal(stdout), version
-	if err := m.Write(w, out.format, opts); err != nil {
-		return fmt.Errorf("write %s report: %w", out.format, err)
-	}
-	return nil
+	return emitReports(outputs, merged.Report, threshold, stdout, gh, func(w io.Writer, format string, opts report.Options) error {
+		return merged.Write(w, format, opts)
+	})
 }

@@ -162,8 +162,23 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	}
 	redactFindings(rep, res)
 	gh := githubReportOptions(ctx, dir, outputs, stderr)
+	return emitReports(outputs, rep, threshold, stdout, gh, func(w io.Writer, format string, opts report.Options) error {
+		rw, err := report.New(format, opts)
+		if err != nil {
+			return err
+		}
+		return rw.Write(w, rep)
+	})
+}
+
+// emitReports writes rep in every requested format with write (to stdout
+// or the output's file), appends the job summary for the github format
+// when GITHUB_STEP_SUMMARY is set, and returns a findingsError when a
+// finding reaches threshold.
+func emitReports(outputs []outputSpec, rep *validate.Report, threshold int, stdout io.Writer, gh report.Options,
+	write func(w io.Writer, format string, opts report.Options) error) error {
 	for _, out := range outputs {
-		if err := writeReport(out, rep, stdout, gh); err != nil {
+		if err := emitReport(out, stdout, gh, write); err != nil {
 			return err
 		}
 		if out.format == "github" {
@@ -186,7 +201,7 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	return nil
 }
 
-func writeReport(out outputSpec, rep *validate.Report, stdout io.Writer, gh report.Options) error {
+func emitReport(out outputSpec, stdout io.Writer, gh report.Options, write func(io.Writer, string, report.Options) error) error {
 	w := stdout
 	if out.path != "" {
 		f, err := os.Create(out.path)
@@ -198,11 +213,7 @@ func writeReport(out outputSpec, rep *validate.Report, stdout io.Writer, gh repo
 	}
 	opts := gh
 	opts.Color, opts.ToolVersion = out.path == "" && isTerminal(stdout), version
-	rw, err := report.New(out.format, opts)
-	if err != nil {
-		return err
-	}
-	if err := rw.Write(w, rep); err != nil {
+	if err := write(w, out.format, opts); err != nil {
 		return fmt.Errorf("write %s report: %w", out.format, err)
 	}
 	return nil
