@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -245,8 +246,15 @@ func (v *run) imagePolicies() {
 			kinds = append(kinds, k)
 		}
 		sort.Strings(kinds)
-		if len(kinds) != 1 {
-			bad([]string{"spec", "policy"}, "spec.policy must set exactly one of semver, alphabetical, numerical; found %d (%s)", len(kinds), strings.Join(kinds, ", "))
+		switch known := knownPolicyKinds(kinds); {
+		case len(kinds) == 0:
+			bad([]string{"spec", "policy"}, "spec.policy must set one of semver, alphabetical, numerical")
+		case len(known) > 1:
+			// image-reflector-controller takes the first in this order and
+			// ignores the others.
+			v.add(Finding{Rule: RuleImagePolicyInvalid, Severity: SeverityWarning, File: d.File,
+				Line: v.repo.FieldLine(d.File, d.Line, []string{"spec", "policy"}), Object: d.Ref(),
+				Message: fmt.Sprintf("spec.policy sets %s: Flux applies %s only", strings.Join(known, " and "), known[0])}, d.Object)
 		}
 		for _, k := range kinds {
 			p, _ := policy[k].(map[string]any)
@@ -280,6 +288,18 @@ func (v *run) imagePolicies() {
 			}
 		}
 	}
+}
+
+// knownPolicyKinds returns the policy kinds among kinds in the order
+// image-reflector-controller tries them.
+func knownPolicyKinds(kinds []string) []string {
+	var out []string
+	for _, k := range []string{"semver", "alphabetical", "numerical"} {
+		if slices.Contains(kinds, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 var groupRefRE = regexp.MustCompile(`\$\{?([A-Za-z0-9_]+)\}?`)

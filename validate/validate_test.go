@@ -352,3 +352,35 @@ func TestSecretFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestImagePolicyKinds: no policy kind is an error; two kinds are a
+// warning naming the one image-reflector-controller applies.
+func TestImagePolicyKinds(t *testing.T) {
+	cluster, err := os.ReadFile(filepath.Join("testdata", "rules", "image-policy-invalid", "pass", "clusters", "test", "app.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := func(name, body string) string {
+		return "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n  name: " + name +
+			"\n  namespace: flux-system\nspec:\n  imageRepositoryRef:\n    name: web\n  policy:" + body + "\n"
+	}
+	dir := testenv.WriteTree(t, map[string]string{
+		"clusters/test/app.yaml": string(cluster),
+		"app/two.yaml":           policy("two", "\n    numerical: {order: asc}\n    alphabetical: {order: desc}"),
+		"app/none.yaml":          policy("none", " {}"),
+	})
+	rep := run(t, dir, fleet.Options{}, validate.Options{})
+	var got []string
+	for _, f := range rep.Findings {
+		if f.Rule == validate.RuleImagePolicyInvalid {
+			got = append(got, fmt.Sprintf("%s %s:%d %s", f.Severity, f.File, f.Line, f.Message))
+		}
+	}
+	want := []string{
+		"error app/none.yaml:9 spec.policy must set one of semver, alphabetical, numerical",
+		"warning app/two.yaml:9 spec.policy sets alphabetical and numerical: Flux applies alphabetical only",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
