@@ -232,12 +232,14 @@ func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.
 		return nil, err
 	}
 	defer x.cleanup()
+	lo := o.load
+	lo.parsed = fleet.NewParseCache() // the head parses only the files it changes
 	seen := map[string]bool{}
 	for _, s := range sides {
 		if err := x.switchTo(s.ref); err != nil {
 			return nil, err
 		}
-		repo, err := loadTree(ctx, x.abs, dir, remotes, o.load)
+		repo, err := loadTree(ctx, x.abs, dir, remotes, lo)
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,8 @@ type loadOptions struct {
 	sources     []string
 	workers     int
 	ref         string
+	// parsed, when set, is shared by the loads of several revisions.
+	parsed *fleet.ParseCache
 }
 
 // loadRepo opens DIR (default ".") confined to its root and loads it. The
@@ -133,7 +135,7 @@ func loadTree(ctx context.Context, abs, dir string, remotes []string, o loadOpti
 		}
 		sources[ref] = filepath.ToSlash(d)
 	}
-	opts := fleet.Options{MaxFileSize: o.maxFileSize, Sources: sources, Workers: o.workers}
+	opts := fleet.Options{MaxFileSize: o.maxFileSize, Sources: sources, Workers: o.workers, Parsed: o.parsed}
 	if len(remotes) > 0 {
 		opts.IsLocalURL = func(u string) bool {
 			for _, r := range remotes {
