@@ -34,29 +34,30 @@ func (r *Repo) Update(dst, from, to string) error {
 			return fmt.Errorf("update %s to %s: read the tree of %s: %w", from, to, rev, err)
 		}
 	}
-	var p plan
-	if err := p.collect(r, trees[1], ""); err != nil {
-		return fmt.Errorf("update %s to %s: %w", from, to, err)
-	}
-	for _, l := range p.links {
-		if !p.linkInside(l.path, l.target) {
-			return fmt.Errorf("update %s to %s in %s: symlink %s -> %s: %w", from, to, dst, l.path, l.target, ErrUnsafeSymlink)
-		}
-	}
 	changes, err := object.DiffTree(trees[0], trees[1])
 	if err != nil {
 		return fmt.Errorf("update %s to %s: %w", from, to, err)
 	}
-	dirs := map[string]bool{}    // directories of to
-	entries := map[string]bool{} // entries of to to write: changed files
-	links := map[string]bool{}   // and changed links
-	for _, e := range p.entries {
-		if e.mode == filemode.Dir {
-			dirs[e.path] = true
+	withLinks := false
+	for _, c := range changes {
+		if c.From.TreeEntry.Mode == filemode.Symlink || c.To.TreeEntry.Mode == filemode.Symlink {
+			withLinks = true
 		}
 	}
+	var w updateWrites
+	if withLinks {
+		// Any link of to may resolve through a changed one: check them all,
+		// as Extract does.
+		err = w.fromPlan(r, trees[1], changes)
+	} else {
+		// The links are those of from, which Extract or Update checked.
+		err = w.fromChanges(trees[1], changes)
+	}
+	if err != nil {
+		return fmt.Errorf("update %s to %s in %s: %w", from, to, dst, err)
+	}
 	var removed []string
-	prune := map[string]bool{}
+	prune := map[string]bool{} // directories holding a change, on either side
 	for _, c := range changes {
 		if c.From.Name != "" && c.From.TreeEntry.Mode != filemode.Submodule {
 			removed = append(removed, c.From.Name)
@@ -65,16 +66,6 @@ func (r *Repo) Update(dst, from, to string) error {
 			for d := path.Dir(name); name != "" && d != "."; d = path.Dir(d) {
 				prune[d] = true
 			}
-		}
-		if c.To.Name == "" {
-			continue
-		}
-		switch c.To.TreeEntry.Mode {
-		case filemode.Symlink:
-			links[c.To.Name] = true
-		case filemode.Submodule:
-		default:
-			entries[c.To.Name] = true
 		}
 	}
 
@@ -92,7 +83,7 @@ func (r *Repo) Update(dst, from, to string) error {
 	// by the removals above.
 	var gone []string
 	for d := range prune {
-		if !dirs[d] {
+		if !w.isDir(d) {
 			gone = append(gone, d)
 		}
 	}
@@ -107,31 +98,109 @@ func (r *Repo) Update(dst, from, to string) error {
 			return fmt.Errorf("update %s to %s in %s: %w", from, to, dst, err)
 		}
 	}
-	for _, e := range p.entries {
+	for _, e := range w.entries {
 		name := filepath.FromSlash(e.path)
 		if e.mode == filemode.Dir {
-			if !prune[e.path] {
-				continue // an ancestor of no change: there already
-			}
 			if err := root.Mkdir(name, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 				return fmt.Errorf("update %s to %s in %s: %w", from, to, dst, err)
 			}
-			continue
-		}
-		if !entries[e.path] {
 			continue
 		}
 		if err := writeBlob(r, root, name, e.hash, e.mode); err != nil {
 			return fmt.Errorf("update %s to %s in %s: %s: %w", from, to, dst, e.path, err)
 		}
 	}
-	for _, l := range p.links {
-		if !links[l.path] {
-			continue
-		}
+	for _, l := range w.links {
 		if err := root.Symlink(filepath.FromSlash(l.target), filepath.FromSlash(l.path)); err != nil {
 			return fmt.Errorf("update %s to %s in %s: %w", from, to, dst, err)
 		}
+	}
+	return nil
+}
+
+// updateWrites is what Update writes: the directories (parents first) and
+// files of the changes, then their links, and which paths are directories
+// of the new tree.
+type updateWrites struct {
+	entries []planEntry
+	links   []planLink
+	isDir   func(dir string) bool
+}
+
+// fromPlan walks the whole new tree, checking every name and link as
+// Extract does.
+func (w *updateWrites) fromPlan(r *Repo, tree *object.Tree, changes object.Changes) error {
+	var p plan
+	if err := p.collect(r, tree, ""); err != nil {
+		return err
+	}
+	for _, l := range p.links {
+		if !p.linkInside(l.path, l.target) {
+			return fmt.Errorf("symlink %s -> %s: %w", l.path, l.target, ErrUnsafeSymlink)
+		}
+	}
+	changed, ancestors := map[string]bool{}, map[string]bool{}
+	for _, c := range changes {
+		if c.To.Name == "" {
+			continue
+		}
+		changed[c.To.Name] = true
+		for d := path.Dir(c.To.Name); d != "."; d = path.Dir(d) {
+			ancestors[d] = true
+		}
+	}
+	dirs := map[string]bool{}
+	for _, e := range p.entries {
+		if e.mode == filemode.Dir {
+			dirs[e.path] = true
+			if ancestors[e.path] {
+				w.entries = append(w.entries, e)
+			}
+		} else if changed[e.path] {
+			w.entries = append(w.entries, e)
+		}
+	}
+	for _, l := range p.links {
+		if changed[l.path] {
+			w.links = append(w.links, l)
+		}
+	}
+	w.isDir = func(d string) bool { return dirs[d] }
+	return nil
+}
+
+// fromChanges reads only the changed entries of the new tree, checking
+// their names, for changes that involve no symbolic link.
+func (w *updateWrites) fromChanges(tree *object.Tree, changes object.Changes) error {
+	made := map[string]bool{}
+	for _, c := range changes {
+		if c.To.Name == "" {
+			continue
+		}
+		parts := strings.Split(c.To.Name, "/")
+		for i, part := range parts {
+			if !validName(part) || strings.EqualFold(part, ".git") {
+				return fmt.Errorf("tree entry %q in %q: unsafe name", part, path.Join(parts[:i]...))
+			}
+			if i == len(parts)-1 {
+				break
+			}
+			if d := strings.Join(parts[:i+1], "/"); !made[d] {
+				made[d] = true
+				w.entries = append(w.entries, planEntry{path: d, mode: filemode.Dir})
+			}
+		}
+		switch m := c.To.TreeEntry.Mode; m {
+		case filemode.Submodule:
+		case filemode.Regular, filemode.Deprecated, filemode.Executable:
+			w.entries = append(w.entries, planEntry{path: c.To.Name, mode: m, hash: c.To.TreeEntry.Hash})
+		default:
+			return fmt.Errorf("tree entry %s: unsupported mode %s", c.To.Name, m)
+		}
+	}
+	w.isDir = func(d string) bool {
+		e, err := tree.FindEntry(d)
+		return err == nil && e.Mode == filemode.Dir
 	}
 	return nil
 }

@@ -57,11 +57,25 @@ func TestUpdate(t *testing.T) {
 		file{path: "new/up", link: "../apps/a.yaml"},
 	)
 	c2 := commitAll(t, g, "two", epoch)
+	// c2 to c3 changes no link: Update reads only the changed entries.
+	for _, p := range []string{"new/sub", "becomes-dir"} {
+		if err := os.RemoveAll(filepath.Join(dir, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commitAll(t, g, "removals", epoch)
+	writeFiles(t, dir,
+		file{path: "README.md", content: "v3\n"},
+		file{path: "new/sub", content: "a file now\n"},
+		file{path: "becomes-dir", content: "a file again\n"},
+		file{path: "added/deep/er/d.yaml", content: "d\n", exec: true},
+	)
+	c3 := commitAll(t, g, "three", epoch)
 	r, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, revs := range [][2]string{{c1, c2}, {c2, c1}} {
+	for _, revs := range [][2]string{{c1, c2}, {c2, c1}, {c2, c3}, {c3, c2}, {c1, c3}} {
 		want := filepath.Join(t.TempDir(), "want")
 		if err := r.Extract(revs[1], want); err != nil {
 			t.Fatal(err)
