@@ -3,6 +3,7 @@ package fleet
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -34,6 +35,10 @@ type Options struct {
 	Sources map[string]string
 	// Workers bounds parallel parsing; zero means GOMAXPROCS.
 	Workers int
+	// Parsed, when set, is shared by the loads of several revisions of
+	// one repository: a file whose path and content were parsed before is
+	// not parsed again.
+	Parsed *ParseCache
 }
 
 // Repo is a loaded repository.
@@ -249,13 +254,106 @@ func (r *Repo) inChart(dir string) bool {
 	}
 }
 
-func (r *Repo) parseAll(ctx context.Context, files []walkedFile) error {
-	type result struct {
-		docs    []*Document
-		problem *Problem
-		kust    *kustFile
+// parsed is what parsing one file gives.
+type parsed struct {
+	docs    []*Document
+	problem *Problem
+	kust    *kustFile // never modified once parsed
+}
+
+// clone copies the documents and the problem, so that two loads never
+// share a mutable value.
+func (p parsed) clone() parsed {
+	out := parsed{kust: p.kust}
+	if p.problem != nil {
+		pr := *p.problem
+		out.problem = &pr
 	}
-	results := make([]result, len(files))
+	for _, d := range p.docs {
+		c := *d
+		c.Object = deepCopyJSON(d.Object).(map[string]any)
+		out.docs = append(out.docs, &c)
+	}
+	return out
+}
+
+// deepCopyJSON copies the maps and slices of a decoded YAML value; the
+// other values are immutable.
+func deepCopyJSON(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		if t == nil {
+			return t
+		}
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[k] = deepCopyJSON(e)
+		}
+		return m
+	case []any:
+		if t == nil {
+			return t
+		}
+		l := make([]any, len(t))
+		for i, e := range t {
+			l[i] = deepCopyJSON(e)
+		}
+		return l
+	case map[any]any: // a mapping with keys that are not all strings
+		if t == nil {
+			return t
+		}
+		m := make(map[any]any, len(t))
+		for k, e := range t {
+			m[k] = deepCopyJSON(e)
+		}
+		return m
+	default:
+		return v
+	}
+}
+
+// ParseCache holds the files parsed by the loads sharing it
+// (Options.Parsed), by path and content digest. It is safe for concurrent
+// use.
+type ParseCache struct {
+	mu sync.Mutex
+	m  map[parseKey]parsed
+}
+
+type parseKey struct {
+	path string
+	sum  [sha256.Size]byte
+}
+
+// NewParseCache returns an empty ParseCache.
+func NewParseCache() *ParseCache { return &ParseCache{m: map[parseKey]parsed{}} }
+
+func (c *ParseCache) get(k parseKey) (parsed, bool) {
+	if c == nil {
+		return parsed{}, false
+	}
+	c.mu.Lock()
+	p, ok := c.m[k]
+	c.mu.Unlock()
+	if !ok {
+		return parsed{}, false
+	}
+	return p.clone(), true
+}
+
+func (c *ParseCache) put(k parseKey, p parsed) {
+	if c == nil {
+		return
+	}
+	p = p.clone()
+	c.mu.Lock()
+	c.m[k] = p
+	c.mu.Unlock()
+}
+
+func (r *Repo) parseAll(ctx context.Context, files []walkedFile) error {
+	results := make([]parsed, len(files))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < r.opts.Workers; w++ {
@@ -279,6 +377,14 @@ func (r *Repo) parseAll(ctx context.Context, files []walkedFile) error {
 					}
 					continue
 				}
+				var key parseKey
+				if r.opts.Parsed != nil {
+					key = parseKey{path: f.path, sum: sha256.Sum256(data)}
+					if p, ok := r.opts.Parsed.get(key); ok {
+						results[i] = p
+						continue
+					}
+				}
 				if isKustomizationFile(f.path) {
 					results[i].kust = parseKustFile(f.path, data)
 				}
@@ -290,6 +396,7 @@ func (r *Repo) parseAll(ctx context.Context, files []walkedFile) error {
 					problem.Message = "not valid YAML (templated file), ignored: " + problem.Message
 				}
 				results[i].docs, results[i].problem = docs, problem
+				r.opts.Parsed.put(key, results[i])
 			}
 		}()
 	}

@@ -1236,3 +1236,41 @@ func TestLoadCatchesAliasBombOutsideObjects(t *testing.T) {
 		t.Errorf("ordinary anchors marked unsafe")
 	}
 }
+
+func TestLoadParseCache(t *testing.T) {
+	base := map[string]string{
+		"apps/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [cm1.yaml, cm2.yaml]\n",
+		"apps/cm1.yaml":           configMap("one"),
+		"apps/cm2.yaml":           configMap("two"),
+		"apps/bad.yaml":           "a: [\n",
+		"clusters/prod/apps.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 1m\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+	}
+	head := maps.Clone(base)
+	head["apps/cm2.yaml"] = configMap("two-changed")
+	head["apps/cm3.yaml"] = configMap("one") // same content as cm1, another path
+	cache := fleet.NewParseCache()
+	gotBase := load(t, base, fleet.Options{Parsed: cache})
+	gotHead := load(t, head, fleet.Options{Parsed: cache})
+	for _, tt := range []struct {
+		name      string
+		got, want *fleet.Repo
+	}{
+		{"base", gotBase, load(t, base, fleet.Options{})},
+		{"head", gotHead, load(t, head, fleet.Options{})},
+	} {
+		if diff := cmp.Diff(tt.want.Docs, tt.got.Docs); diff != "" {
+			t.Errorf("%s: documents with the cache (-without +with):\n%s", tt.name, diff)
+		}
+		if diff := cmp.Diff(tt.want.Problems, tt.got.Problems); diff != "" {
+			t.Errorf("%s: problems with the cache (-without +with):\n%s", tt.name, diff)
+		}
+		if w, g := tt.want.BuildSize("apps"), tt.got.BuildSize("apps"); w != g || !tt.got.HasKustomizationFile("apps") {
+			t.Errorf("%s: BuildSize(apps) = %d with the cache, %d without", tt.name, g, w)
+		}
+	}
+	// The loads share no document: changing one leaves the other alone.
+	gotHead.DocsInFile("apps/cm1.yaml")[0].Object["data"].(map[string]any)["k"] = "changed"
+	if _, ok := gotBase.DocsInFile("apps/cm1.yaml")[0].Object["data"].(map[string]any)["k"]; ok {
+		t.Error("a document of one load changed with the other's")
+	}
+}

@@ -211,24 +211,39 @@ type revisions struct{ base, head *render.Result }
 // renderRevisions renders the base revision keeping its builds, then the
 // head revision reusing those whose inputs did not change. With
 // --changed-only both renders leave out the units the change cannot reach.
+//
+// Both revisions share one extraction: the head's differs from the base's
+// only in the changed files, which are switched in place between loading
+// and rendering the base and the head.
 func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.Writer) (*revisions, error) {
 	type side struct {
 		ref   string
-		abs   string
 		repo  *fleet.Repo
 		paths []string
 	}
 	sides := []*side{{ref: o.base}, {ref: o.head}}
+	abs, err := repoDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	remotes := remoteURLs(abs)
+	x, err := extractRef(abs, o.base)
+	if err != nil {
+		return nil, err
+	}
+	defer x.cleanup()
+	lo := o.load
+	lo.parsed = fleet.NewParseCache() // the head parses only the files it changes
 	seen := map[string]bool{}
 	for _, s := range sides {
-		lo := o.load
-		lo.ref = s.ref
-		abs, repo, cleanup, err := loadRepo(ctx, dir, lo)
+		if err := x.switchTo(s.ref); err != nil {
+			return nil, err
+		}
+		repo, err := loadTree(ctx, x.abs, dir, remotes, lo)
 		if err != nil {
 			return nil, err
 		}
-		defer cleanup()
-		s.abs, s.repo = abs, repo
+		s.repo = repo
 		// A cluster the change adds or removes exists on one side only.
 		for _, p := range o.paths {
 			if repo.IsDir(filepath.ToSlash(filepath.Clean(p))) {
@@ -254,7 +269,10 @@ func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.
 	for i, s := range sides {
 		res := &render.Result{}
 		if len(o.paths) == 0 || len(s.paths) > 0 {
-			ropts, err := o.build.renderOptions(s.abs, s.paths, o.load.workers, o.kubeVersion)
+			if err := x.switchTo(s.ref); err != nil {
+				return nil, err
+			}
+			ropts, err := o.build.renderOptions(x.abs, s.paths, o.load.workers, o.kubeVersion)
 			if err != nil {
 				return nil, err
 			}

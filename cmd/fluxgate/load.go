@@ -17,6 +17,8 @@ type loadOptions struct {
 	sources     []string
 	workers     int
 	ref         string
+	// parsed, when set, is shared by the loads of several revisions.
+	parsed *fleet.ParseCache
 }
 
 // loadRepo opens DIR (default ".") confined to its root and loads it. The
@@ -27,54 +29,113 @@ type loadOptions struct {
 // written to a temporary directory (removed by the returned cleanup); the
 // work tree is not touched.
 func loadRepo(ctx context.Context, dir string, o loadOptions) (string, *fleet.Repo, func(), error) {
-	cleanup := func() {}
-	abs, err := filepath.Abs(dir)
+	abs, err := repoDir(dir)
 	if err != nil {
-		return "", nil, cleanup, fmt.Errorf("repository directory %s: %w", dir, err)
-	}
-	if abs, err = filepath.EvalSymlinks(abs); err != nil {
-		return "", nil, cleanup, fmt.Errorf("repository directory %s: %w", dir, err)
+		return "", nil, func() {}, err
 	}
 	remotes := remoteURLs(abs)
+	cleanup := func() {}
 	if o.ref != "" {
-		g, err := gitrepo.Open(abs)
-		if err != nil {
-			return "", nil, cleanup, fmt.Errorf("--ref %s: %w", o.ref, err)
-		}
-		sub, err := filepath.Rel(g.Root(), abs)
-		if err != nil {
+		var x *extraction
+		if x, err = extractRef(abs, o.ref); err != nil {
 			return "", nil, cleanup, err
 		}
-		tmp, err := os.MkdirTemp("", "fluxgate-ref-")
-		if err != nil {
-			return "", nil, cleanup, err
-		}
-		cleanup = func() { os.RemoveAll(tmp) }
-		if err := g.Extract(o.ref, tmp); err != nil {
-			cleanup()
-			return "", nil, func() {}, fmt.Errorf("--ref %s: %w", o.ref, err)
-		}
-		abs = filepath.Join(tmp, sub)
-		if _, err := os.Stat(abs); err != nil {
-			cleanup()
-			return "", nil, func() {}, fmt.Errorf("--ref %s: %s does not exist at that revision", o.ref, sub)
-		}
+		abs, cleanup = x.abs, x.cleanup
 	}
-	root, err := os.OpenRoot(abs)
+	repo, err := loadTree(ctx, abs, dir, remotes, o)
 	if err != nil {
 		cleanup()
-		return "", nil, func() {}, fmt.Errorf("open repository directory %s: %w", dir, err)
+		return "", nil, func() {}, err
+	}
+	return abs, repo, cleanup, nil
+}
+
+// repoDir is the absolute path of DIR, symbolic links resolved.
+func repoDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("repository directory %s: %w", dir, err)
+	}
+	if abs, err = filepath.EvalSymlinks(abs); err != nil {
+		return "", fmt.Errorf("repository directory %s: %w", dir, err)
+	}
+	return abs, nil
+}
+
+// extraction is the tree of one revision written to a temporary directory.
+type extraction struct {
+	git     *gitrepo.Repo
+	rev     string // the revision tmp holds now
+	tmp     string // the repository's root at rev
+	sub     string // DIR relative to the repository's root
+	abs     string // DIR at rev: tmp joined with sub
+	cleanup func()
+}
+
+// extractRef writes the tree of ref of the repository holding abs to a
+// temporary directory (removed by the extraction's cleanup); the work tree
+// is not touched.
+func extractRef(abs, ref string) (*extraction, error) {
+	g, err := gitrepo.Open(abs)
+	if err != nil {
+		return nil, fmt.Errorf("--ref %s: %w", ref, err)
+	}
+	sub, err := filepath.Rel(g.Root(), abs)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "fluxgate-ref-")
+	if err != nil {
+		return nil, err
+	}
+	x := &extraction{git: g, rev: ref, tmp: tmp, sub: sub, abs: filepath.Join(tmp, sub), cleanup: func() { os.RemoveAll(tmp) }}
+	if err := g.Extract(ref, tmp); err != nil {
+		x.cleanup()
+		return nil, fmt.Errorf("--ref %s: %w", ref, err)
+	}
+	if err := x.check(); err != nil {
+		x.cleanup()
+		return nil, err
+	}
+	return x, nil
+}
+
+// switchTo turns the extraction into one of rev, writing only the files
+// that differ.
+func (x *extraction) switchTo(rev string) error {
+	if rev == x.rev {
+		return nil
+	}
+	if err := x.git.Update(x.tmp, x.rev, rev); err != nil {
+		return fmt.Errorf("--ref %s: %w", rev, err)
+	}
+	x.rev = rev
+	return x.check()
+}
+
+func (x *extraction) check() error {
+	if _, err := os.Stat(x.abs); err != nil {
+		return fmt.Errorf("--ref %s: %s does not exist at that revision", x.rev, x.sub)
+	}
+	return nil
+}
+
+// loadTree loads the tree at abs, confined to it; dir names it in errors,
+// remotes are the URLs the repository is known by.
+func loadTree(ctx context.Context, abs, dir string, remotes []string, o loadOptions) (*fleet.Repo, error) {
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("open repository directory %s: %w", dir, err)
 	}
 	sources := map[string]string{}
 	for _, s := range o.sources {
 		ref, d, ok := strings.Cut(s, "=")
 		if !ok || strings.Count(ref, "/") != 2 {
-			cleanup()
-			return "", nil, func() {}, fmt.Errorf("--source %q: want KIND/NAMESPACE/NAME=DIR", s)
+			return nil, fmt.Errorf("--source %q: want KIND/NAMESPACE/NAME=DIR", s)
 		}
 		sources[ref] = filepath.ToSlash(d)
 	}
-	opts := fleet.Options{MaxFileSize: o.maxFileSize, Sources: sources, Workers: o.workers}
+	opts := fleet.Options{MaxFileSize: o.maxFileSize, Sources: sources, Workers: o.workers, Parsed: o.parsed}
 	if len(remotes) > 0 {
 		opts.IsLocalURL = func(u string) bool {
 			for _, r := range remotes {
@@ -85,12 +146,7 @@ func loadRepo(ctx context.Context, dir string, o loadOptions) (string, *fleet.Re
 			return false
 		}
 	}
-	repo, err := fleet.Load(ctx, root.FS(), opts)
-	if err != nil {
-		cleanup()
-		return "", nil, func() {}, err
-	}
-	return abs, repo, cleanup, nil
+	return fleet.Load(ctx, root.FS(), opts)
 }
 
 // remoteURLs lists the URLs this repository is known by.

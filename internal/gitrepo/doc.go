@@ -6,7 +6,8 @@
 // returns a [Repo]. A Repo resolves revisions ([Repo.Resolve]), lists remote
 // URLs ([Repo.RemoteURLs]) and exposes the tree of any commit either as a
 // read-only [io/fs.FS] read straight from the object database
-// ([Repo.TreeFS]) or written to a fresh directory ([Repo.Extract]).
+// ([Repo.TreeFS]) or written to a fresh directory ([Repo.Extract]), which [Repo.Update] turns
+// into another revision by writing only what differs.
 // Uncommitted changes in the work tree are never seen by either.
 //
 // Symbolic links stored in a tree are never followed: TreeFS reports them
