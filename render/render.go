@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	kjson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/fluxgate/fluxgate/fleet"
 )
@@ -76,6 +77,13 @@ type Options struct {
 	// to it, the least recently used entries go until it fits. Zero means
 	// DefaultUnitCacheMaxBytes.
 	UnitCacheMaxBytes int64
+	// Compact keeps each finished unit's objects as JSON rather than
+	// decoded maps, but for ConfigMaps, Secrets and Flux objects (the
+	// render's lookups read them): Object.Object is nil then, and
+	// Object.Value decodes a copy. A fleet's objects take a fraction of
+	// the memory; for consumers that read each object a few times, through
+	// Value, GVK, Ref and JSON (validate).
+	Compact bool
 	// KeepBuilds keeps the render's kustomize builds in the Result, in
 	// memory, for a later render to reuse.
 	KeepBuilds bool
@@ -135,12 +143,76 @@ type Object struct {
 	// Template is the chart template that produced the object (the
 	// "# Source:" path Helm prints) for HelmRelease units; empty otherwise.
 	Template string
+
+	// raw is the object as JSON once compacted (Options.Compact), with
+	// its apiVersion, kind and Ref; Object is nil then.
+	raw              []byte
+	apiVersion, kind string
+	ref              string
 }
 
 // Ref names the object as Kind/namespace/name.
 func (o *Object) Ref() string {
+	if o.raw != nil {
+		return o.ref
+	}
 	u := unstructured.Unstructured{Object: o.Object}
 	return fleet.ObjectRef(u.GetKind(), u.GetNamespace(), u.GetName())
+}
+
+// Value returns the object: Object, or, for an object a render made with
+// Options.Compact holds as JSON, a fresh decoded copy of it.
+func (o *Object) Value() map[string]any {
+	if o.raw == nil {
+		return o.Object
+	}
+	var m map[string]any
+	if err := kjson.Unmarshal(o.raw, &m); err != nil {
+		return nil // raw is json.Marshal output
+	}
+	return m
+}
+
+// GVK returns the object's apiVersion and kind without decoding it.
+func (o *Object) GVK() (apiVersion, kind string) {
+	if o.raw != nil {
+		return o.apiVersion, o.kind
+	}
+	apiVersion, _ = o.Object["apiVersion"].(string)
+	kind, _ = o.Object["kind"].(string)
+	return apiVersion, kind
+}
+
+// JSON returns the object encoded as JSON (keys sorted, as json.Marshal
+// writes them). The bytes of a compacted object are shared: do not modify
+// them.
+func (o *Object) JSON() ([]byte, error) {
+	if o.raw != nil {
+		return o.raw, nil
+	}
+	return json.Marshal(o.Object)
+}
+
+// compact replaces the decoded object by its JSON unless the render's
+// lookups may read it: ConfigMaps, Secrets and Flux objects stay decoded.
+func (o *Object) compact() {
+	if o.raw != nil || o.Object == nil {
+		return
+	}
+	api, kind := o.GVK()
+	group, _, _ := strings.Cut(api, "/")
+	if !strings.Contains(api, "/") {
+		group = ""
+	}
+	if (group == "" && (kind == "ConfigMap" || kind == "Secret")) || fleet.IsFluxGroup(group) {
+		return
+	}
+	b, err := json.Marshal(o.Object)
+	if err != nil {
+		return
+	}
+	o.ref, o.apiVersion, o.kind = o.Ref(), api, kind
+	o.raw, o.Object = b, nil
 }
 
 // DeepCopy returns a copy of the object that shares nothing with it.
@@ -464,6 +536,12 @@ func (r *renderer) spawn(ctx context.Context, j job) {
 			return
 		}
 		u, children := r.safeBuild(ctx, j)
+		if u != nil && r.opts.Compact {
+			// Before the unit is shared: its children look up in it.
+			for _, o := range u.Objects {
+				o.compact()
+			}
+		}
 		<-r.sem
 		r.mu.Lock()
 		if u == nil {
