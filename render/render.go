@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unique"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	kjson "k8s.io/apimachinery/pkg/util/json"
@@ -78,11 +79,10 @@ type Options struct {
 	// DefaultUnitCacheMaxBytes.
 	UnitCacheMaxBytes int64
 	// Compact keeps each finished unit's objects as JSON rather than
-	// decoded maps, but for ConfigMaps, Secrets and Flux objects (the
-	// render's lookups read them): Object.Object is nil then, and
-	// Object.Value decodes a copy. A fleet's objects take a fraction of
-	// the memory; for consumers that read each object a few times, through
-	// Value, GVK, Ref and JSON (validate).
+	// decoded maps: Object.Object is nil then, and Object.Value decodes a
+	// copy. A fleet's objects take a fraction of the memory; for consumers
+	// that read each object a few times, through Value, GVK, Ref and JSON
+	// (validate). Not with KeepBuilds.
 	Compact bool
 	// KeepBuilds keeps the render's kustomize builds in the Result, in
 	// memory, for a later render to reuse.
@@ -145,10 +145,11 @@ type Object struct {
 	Template string
 
 	// raw is the object as JSON once compacted (Options.Compact), with
-	// its apiVersion, kind and Ref; Object is nil then.
-	raw              []byte
-	apiVersion, kind string
-	ref              string
+	// its apiVersion and Ref; Object is nil then. kind, namespace and name
+	// are parts of ref.
+	raw                   []byte
+	apiVersion, ref       string
+	kind, namespace, name string
 }
 
 // Ref names the object as Kind/namespace/name.
@@ -193,25 +194,35 @@ func (o *Object) JSON() ([]byte, error) {
 	return json.Marshal(o.Object)
 }
 
-// compact replaces the decoded object by its JSON unless the render's
-// lookups may read it: ConfigMaps, Secrets and Flux objects stay decoded.
+// is reports whether the object is kind/namespace/name, without decoding
+// it.
+func (o *Object) is(kind, namespace, name string) bool {
+	if o.raw != nil {
+		return o.kind == kind && o.name == name && o.namespace == namespace
+	}
+	u := unstructured.Unstructured{Object: o.Object}
+	return u.GetKind() == kind && u.GetName() == name && u.GetNamespace() == namespace
+}
+
+// compact replaces the decoded object by its JSON (Options.Compact).
 func (o *Object) compact() {
 	if o.raw != nil || o.Object == nil {
-		return
-	}
-	api, kind := o.GVK()
-	group, _, _ := strings.Cut(api, "/")
-	if !strings.Contains(api, "/") {
-		group = ""
-	}
-	if (group == "" && (kind == "ConfigMap" || kind == "Secret")) || fleet.IsFluxGroup(group) {
 		return
 	}
 	b, err := json.Marshal(o.Object)
 	if err != nil {
 		return
 	}
-	o.ref, o.apiVersion, o.kind = o.Ref(), api, kind
+	u := unstructured.Unstructured{Object: o.Object}
+	kind, ns, name := u.GetKind(), u.GetNamespace(), u.GetName()
+	api, _ := o.Object["apiVersion"].(string)
+	o.ref = fleet.ObjectRef(kind, ns, name)
+	o.kind, o.name = o.ref[:len(kind)], o.ref[len(o.ref)-len(name):]
+	if ns != "" {
+		o.namespace = o.ref[len(kind)+1 : len(kind)+1+len(ns)]
+	}
+	// Few distinct apiVersions: share them rather than keep each object's.
+	o.apiVersion = unique.Make(api).Value()
 	o.raw, o.Object = b, nil
 }
 

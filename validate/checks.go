@@ -208,19 +208,20 @@ func (v *run) tenants() {
 			if kind != "Kustomization" || !strings.HasPrefix(api, fleet.GroupKustomize+"/") {
 				continue
 			}
-			spec, _ := o.Value()["spec"].(map[string]any)
+			obj := o.Value()
+			spec, _ := obj["spec"].(map[string]any)
 			sa, _ := spec["serviceAccountName"].(string)
 			if sa == "" {
 				continue
 			}
-			md, _ := o.Value()["metadata"].(map[string]any)
+			md, _ := obj["metadata"].(map[string]any)
 			ns, _ := md["namespace"].(string)
 			ref, _ := spec["sourceRef"].(map[string]any)
 			srcNS, _ := ref["namespace"].(string)
 			if srcNS != "" && srcNS != ns {
 				line := v.repo.FieldLine(o.File, o.Line, []string{"spec", "sourceRef", "namespace"})
 				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: line, Object: o.Ref(),
-					Message: fmt.Sprintf("tenant Kustomization (serviceAccountName %s) refers to a source in namespace %s; Flux refuses it with --no-cross-namespace-refs", sa, srcNS)}, o.Value())
+					Message: fmt.Sprintf("tenant Kustomization (serviceAccountName %s) refers to a source in namespace %s; Flux refuses it with --no-cross-namespace-refs", sa, srcNS)}, obj)
 			}
 		}
 	}
