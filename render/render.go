@@ -82,7 +82,7 @@ type Options struct {
 	// decoded maps: Object.Object is nil then, and Object.Value decodes a
 	// copy. A fleet's objects take a fraction of the memory; for consumers
 	// that read each object a few times, through Value, GVK, Ref and JSON
-	// (validate). Not with KeepBuilds.
+	// (validate).
 	Compact bool
 	// KeepBuilds keeps the render's kustomize builds in the Result, in
 	// memory, for a later render to reuse.
@@ -204,26 +204,52 @@ func (o *Object) is(kind, namespace, name string) bool {
 	return u.GetKind() == kind && u.GetName() == name && u.GetNamespace() == namespace
 }
 
-// compact replaces the decoded object by its JSON (Options.Compact).
-func (o *Object) compact() {
-	if o.raw != nil || o.Object == nil {
-		return
+// compactObjects replaces a finished unit's objects by compacted copies
+// (Options.Compact): each holds its JSON instead of the decoded map. The
+// copies, their JSON and their Refs share three allocations, so that what
+// the render keeps of a unit is a few blocks rather than many small ones
+// scattered among the garbage of its build. Origins and apiVersions,
+// repeated across units and clusters, are interned.
+func compactObjects(objs []*Object) {
+	raws := make([][]byte, len(objs))
+	size := 0
+	var refs strings.Builder
+	for i, o := range objs {
+		if o.raw != nil || o.Object == nil {
+			continue
+		}
+		b, err := json.Marshal(o.Object)
+		if err != nil {
+			continue
+		}
+		raws[i] = b
+		size += len(b)
+		refs.WriteString(o.Ref())
 	}
-	b, err := json.Marshal(o.Object)
-	if err != nil {
-		return
+	arena := make([]byte, 0, size)
+	allRefs := strings.Clone(refs.String())
+	slab := make([]Object, len(objs))
+	for i, o := range objs {
+		c := &slab[i]
+		*c = *o
+		c.File, c.Template = unique.Make(o.File).Value(), unique.Make(o.Template).Value()
+		if b := raws[i]; b != nil {
+			start := len(arena)
+			arena = append(arena, b...)
+			u := unstructured.Unstructured{Object: o.Object}
+			kind, ns, name := u.GetKind(), u.GetNamespace(), u.GetName()
+			n := len(fleet.ObjectRef(kind, ns, name))
+			c.ref, allRefs = allRefs[:n], allRefs[n:]
+			c.kind, c.name = c.ref[:len(kind)], c.ref[len(c.ref)-len(name):]
+			if ns != "" {
+				c.namespace = c.ref[len(kind)+1 : len(kind)+1+len(ns)]
+			}
+			api, _ := o.Object["apiVersion"].(string)
+			c.apiVersion = unique.Make(api).Value()
+			c.raw, c.Object = arena[start:len(arena):len(arena)], nil
+		}
+		objs[i] = c
 	}
-	u := unstructured.Unstructured{Object: o.Object}
-	kind, ns, name := u.GetKind(), u.GetNamespace(), u.GetName()
-	api, _ := o.Object["apiVersion"].(string)
-	o.ref = fleet.ObjectRef(kind, ns, name)
-	o.kind, o.name = o.ref[:len(kind)], o.ref[len(o.ref)-len(name):]
-	if ns != "" {
-		o.namespace = o.ref[len(kind)+1 : len(kind)+1+len(ns)]
-	}
-	// Few distinct apiVersions: share them rather than keep each object's.
-	o.apiVersion = unique.Make(api).Value()
-	o.raw, o.Object = b, nil
 }
 
 // DeepCopy returns a copy of the object that shares nothing with it.
@@ -549,9 +575,7 @@ func (r *renderer) spawn(ctx context.Context, j job) {
 		u, children := r.safeBuild(ctx, j)
 		if u != nil && r.opts.Compact {
 			// Before the unit is shared: its children look up in it.
-			for _, o := range u.Objects {
-				o.compact()
-			}
+			compactObjects(u.Objects)
 		}
 		<-r.sem
 		r.mu.Lock()
