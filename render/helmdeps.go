@@ -271,8 +271,11 @@ func (r *renderer) helmRepositoryFor(j job, namespace, nURL string) map[string]a
 	}
 	for p := j.parent; p != nil; p = p.parent {
 		for _, o := range p.Objects {
-			if match(o.Object) {
-				return o.Object
+			if _, kind := o.GVK(); kind != "HelmRepository" {
+				continue
+			}
+			if obj := o.Value(); match(obj) {
+				return obj
 			}
 		}
 	}

@@ -14,8 +14,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unique"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	kjson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/fluxgate/fluxgate/fleet"
 )
@@ -76,6 +78,12 @@ type Options struct {
 	// to it, the least recently used entries go until it fits. Zero means
 	// DefaultUnitCacheMaxBytes.
 	UnitCacheMaxBytes int64
+	// Compact keeps each finished unit's objects as JSON rather than
+	// decoded maps: Object.Object is nil then, and Object.Value decodes a
+	// copy. A fleet's objects take a fraction of the memory; for consumers
+	// that read each object a few times, through Value, GVK, Ref and JSON
+	// (validate).
+	Compact bool
 	// KeepBuilds keeps the render's kustomize builds in the Result, in
 	// memory, for a later render to reuse.
 	KeepBuilds bool
@@ -135,12 +143,113 @@ type Object struct {
 	// Template is the chart template that produced the object (the
 	// "# Source:" path Helm prints) for HelmRelease units; empty otherwise.
 	Template string
+
+	// raw is the object as JSON once compacted (Options.Compact), with
+	// its apiVersion and Ref; Object is nil then. kind, namespace and name
+	// are parts of ref.
+	raw                   []byte
+	apiVersion, ref       string
+	kind, namespace, name string
 }
 
 // Ref names the object as Kind/namespace/name.
 func (o *Object) Ref() string {
+	if o.raw != nil {
+		return o.ref
+	}
 	u := unstructured.Unstructured{Object: o.Object}
 	return fleet.ObjectRef(u.GetKind(), u.GetNamespace(), u.GetName())
+}
+
+// Value returns the object: Object, or, for an object a render made with
+// Options.Compact holds as JSON, a fresh decoded copy of it.
+func (o *Object) Value() map[string]any {
+	if o.raw == nil {
+		return o.Object
+	}
+	var m map[string]any
+	if err := kjson.Unmarshal(o.raw, &m); err != nil {
+		return nil // raw is json.Marshal output
+	}
+	return m
+}
+
+// GVK returns the object's apiVersion and kind without decoding it.
+func (o *Object) GVK() (apiVersion, kind string) {
+	if o.raw != nil {
+		return o.apiVersion, o.kind
+	}
+	apiVersion, _ = o.Object["apiVersion"].(string)
+	kind, _ = o.Object["kind"].(string)
+	return apiVersion, kind
+}
+
+// JSON returns the object encoded as JSON (keys sorted, as json.Marshal
+// writes them). The bytes of a compacted object are shared: do not modify
+// them.
+func (o *Object) JSON() ([]byte, error) {
+	if o.raw != nil {
+		return o.raw, nil
+	}
+	return json.Marshal(o.Object)
+}
+
+// is reports whether the object is kind/namespace/name, without decoding
+// it.
+func (o *Object) is(kind, namespace, name string) bool {
+	if o.raw != nil {
+		return o.kind == kind && o.name == name && o.namespace == namespace
+	}
+	u := unstructured.Unstructured{Object: o.Object}
+	return u.GetKind() == kind && u.GetName() == name && u.GetNamespace() == namespace
+}
+
+// compactObjects replaces a finished unit's objects by compacted copies
+// (Options.Compact): each holds its JSON instead of the decoded map. The
+// copies, their JSON and their Refs share three allocations, so that what
+// the render keeps of a unit is a few blocks rather than many small ones
+// scattered among the garbage of its build. Origins and apiVersions,
+// repeated across units and clusters, are interned.
+func compactObjects(objs []*Object) {
+	raws := make([][]byte, len(objs))
+	size := 0
+	var refs strings.Builder
+	for i, o := range objs {
+		if o.raw != nil || o.Object == nil {
+			continue
+		}
+		b, err := json.Marshal(o.Object)
+		if err != nil {
+			continue
+		}
+		raws[i] = b
+		size += len(b)
+		refs.WriteString(o.Ref())
+	}
+	arena := make([]byte, 0, size)
+	allRefs := strings.Clone(refs.String())
+	slab := make([]Object, len(objs))
+	for i, o := range objs {
+		c := &slab[i]
+		*c = *o
+		c.File, c.Template = unique.Make(o.File).Value(), unique.Make(o.Template).Value()
+		if b := raws[i]; b != nil {
+			start := len(arena)
+			arena = append(arena, b...)
+			u := unstructured.Unstructured{Object: o.Object}
+			kind, ns, name := u.GetKind(), u.GetNamespace(), u.GetName()
+			n := len(fleet.ObjectRef(kind, ns, name))
+			c.ref, allRefs = allRefs[:n], allRefs[n:]
+			c.kind, c.name = c.ref[:len(kind)], c.ref[len(c.ref)-len(name):]
+			if ns != "" {
+				c.namespace = c.ref[len(kind)+1 : len(kind)+1+len(ns)]
+			}
+			api, _ := o.Object["apiVersion"].(string)
+			c.apiVersion = unique.Make(api).Value()
+			c.raw, c.Object = arena[start:len(arena):len(arena)], nil
+		}
+		objs[i] = c
+	}
 }
 
 // DeepCopy returns a copy of the object that shares nothing with it.
@@ -464,6 +573,10 @@ func (r *renderer) spawn(ctx context.Context, j job) {
 			return
 		}
 		u, children := r.safeBuild(ctx, j)
+		if u != nil && r.opts.Compact {
+			// Before the unit is shared: its children look up in it.
+			compactObjects(u.Objects)
+		}
 		<-r.sem
 		r.mu.Lock()
 		if u == nil {

@@ -67,7 +67,7 @@ func dump(t *testing.T, res *render.Result) []byte {
 			fmt.Fprintf(&b, "# problem: %s\n", p.String())
 		}
 		for _, o := range u.Objects {
-			y, err := yaml.Marshal(o.Object)
+			y, err := yaml.Marshal(o.Value())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,6 +113,31 @@ func TestRenderIsStableAcrossRunsAndWorkers(t *testing.T) {
 				t.Fatalf("workers=%d run=%d: output differs:\n%s", workers, run, cmp.Diff(string(want), string(got)))
 			}
 		}
+	}
+}
+
+// TestRenderCompact checks that a render holding its objects as JSON
+// (Options.Compact) has the same units and objects, and that lookups
+// (substituteFrom, valuesFrom, chart sources) find compacted objects.
+func TestRenderCompact(t *testing.T) {
+	for _, name := range []string{"fleet-infra", "plain-overlays", "patterns", "broken", "keys"} {
+		t.Run(name, func(t *testing.T) {
+			_, res := renderDirOpts(t, filepath.Join(fleets, name), render.Options{Workers: 2})
+			_, compact := renderDirOpts(t, filepath.Join(fleets, name), render.Options{Workers: 2, Compact: true})
+			if diff := cmp.Diff(string(dump(t, res)), string(dump(t, compact))); diff != "" {
+				t.Fatalf("render (-maps +compact):\n%s", diff)
+			}
+			for i, u := range compact.Units {
+				for k, o := range u.Objects {
+					want := res.Units[i].Objects[k]
+					wantAPI, wantKind := want.GVK()
+					api, kind := o.GVK()
+					if o.Object != nil || o.Ref() != want.Ref() || api != wantAPI || kind != wantKind {
+						t.Errorf("%s: object %d: compacted=%v ref %q api %q kind %q, want %q %q %q", u.ID, k, o.Object == nil, o.Ref(), api, kind, want.Ref(), wantAPI, wantKind)
+					}
+				}
+			}
+		})
 	}
 }
 

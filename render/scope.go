@@ -28,12 +28,13 @@ var clusterScopedKinds = map[string]bool{
 func CRDScopes(objs []*Object) map[string]string {
 	out := map[string]string{}
 	for _, o := range objs {
-		if o.Object["kind"] != "CustomResourceDefinition" {
+		if _, k := o.GVK(); k != "CustomResourceDefinition" {
 			continue
 		}
-		group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
-		kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
-		scope, _, _ := unstructured.NestedString(o.Object, "spec", "scope")
+		obj := o.Value()
+		group, _, _ := unstructured.NestedString(obj, "spec", "group")
+		kind, _, _ := unstructured.NestedString(obj, "spec", "names", "kind")
+		scope, _, _ := unstructured.NestedString(obj, "spec", "scope")
 		out[group+"/"+kind] = scope
 	}
 	return out
@@ -45,6 +46,11 @@ func CRDScopes(objs []*Object) map[string]string {
 func IsClusterScoped(obj map[string]any, scopes map[string]string) bool {
 	api, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
+	return IsClusterScopedKind(api, kind, scopes)
+}
+
+// IsClusterScopedKind is IsClusterScoped for an apiVersion and kind.
+func IsClusterScopedKind(api, kind string, scopes map[string]string) bool {
 	group := ""
 	if i := strings.Index(api, "/"); i >= 0 {
 		group = api[:i]

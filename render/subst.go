@@ -111,9 +111,8 @@ func (r *renderer) referenced(u *Unit, j job, kind, name string, own func(kind, 
 func (r *renderer) lookup(parent *Unit, kind, namespace, name, cluster string, all bool) map[string]any {
 	for p := parent; p != nil; p = p.parent {
 		for _, o := range p.Objects {
-			obj := unstructured.Unstructured{Object: o.Object}
-			if obj.GetKind() == kind && obj.GetName() == name && obj.GetNamespace() == namespace {
-				return o.Object
+			if o.is(kind, namespace, name) {
+				return o.Value()
 			}
 		}
 	}
@@ -138,9 +137,8 @@ func (r *renderer) lookup(parent *Unit, kind, namespace, name, cluster string, a
 			continue
 		}
 		for _, o := range u.Objects {
-			obj := unstructured.Unstructured{Object: o.Object}
-			if obj.GetKind() == kind && obj.GetName() == name && obj.GetNamespace() == namespace {
-				return o.Object
+			if o.is(kind, namespace, name) {
+				return o.Value()
 			}
 		}
 	}

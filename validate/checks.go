@@ -50,8 +50,7 @@ func (v *run) deprecated(global bool) {
 			continue // its shard reports it; merging drops the copies
 		}
 		for _, o := range u.Objects {
-			api, _ := o.Object["apiVersion"].(string)
-			kind, _ := o.Object["kind"].(string)
+			api, kind := o.GVK()
 			group := ""
 			if i := strings.Index(api, "/"); i >= 0 {
 				group = api[:i]
@@ -84,7 +83,7 @@ func (v *run) deprecated(global bool) {
 			} else {
 				msg = fmt.Sprintf("%s %s was removed in Kubernetes %s; use %s", api, kind, removed.removedIn, removed.use)
 			}
-			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(), Message: msg}, o.Object)
+			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(), Message: msg}, o.Value())
 		}
 	}
 }
@@ -142,15 +141,14 @@ func (v *run) duplicates() {
 	first := map[string]owner{}
 	for _, u := range v.res.Units {
 		for _, o := range u.Objects {
-			api, _ := o.Object["apiVersion"].(string)
+			api, kind := o.GVK()
 			group := ""
 			if i := strings.Index(api, "/"); i >= 0 {
 				group = api[:i]
 			}
 			ref := o.Ref()
-			if render.IsClusterScoped(o.Object, scopes) {
-				kind, _ := o.Object["kind"].(string)
-				md, _ := o.Object["metadata"].(map[string]any)
+			if render.IsClusterScopedKind(api, kind, scopes) {
+				md, _ := o.Value()["metadata"].(map[string]any)
 				name, _ := md["name"].(string)
 				ref = fleet.ObjectRef(kind, "", name)
 			}
@@ -167,7 +165,7 @@ func (v *run) duplicates() {
 				continue // the shard owning u reports it
 			}
 			v.add(Finding{Rule: RuleDuplicateObject, Severity: SeverityError, File: o.File, Line: o.Line, Object: ref,
-				Message: fmt.Sprintf("%s is produced by both %s (%s:%d) and %s in %s", ref, prev.unit.ID, prev.obj.File, prev.obj.Line, u.ID, u.Cluster)}, o.Object)
+				Message: fmt.Sprintf("%s is produced by both %s (%s:%d) and %s in %s", ref, prev.unit.ID, prev.obj.File, prev.obj.Line, u.ID, u.Cluster)}, o.Value())
 		}
 	}
 }
@@ -185,18 +183,19 @@ func (v *run) tenants() {
 		if home == "" {
 			home = u.Namespace
 		}
-		for _, o := range u.Objects {
-			md, _ := o.Object["metadata"].(map[string]any)
+		for _, ro := range u.Objects {
+			o := ro.Value()
+			md, _ := o["metadata"].(map[string]any)
 			ns, _ := md["namespace"].(string)
 			switch {
-			case o.Object["kind"] == "Namespace" && nameOf(o.Object) == home:
+			case o["kind"] == "Namespace" && nameOf(o) == home:
 				// The tenant's own namespace, created with its objects.
-			case render.IsClusterScoped(o.Object, scopes):
-				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(),
-					Message: fmt.Sprintf("tenant unit %s (namespace %s) produces a cluster-scoped object", u.ID, home)}, o.Object)
+			case render.IsClusterScoped(o, scopes):
+				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: ro.File, Line: ro.Line, Object: ro.Ref(),
+					Message: fmt.Sprintf("tenant unit %s (namespace %s) produces a cluster-scoped object", u.ID, home)}, o)
 			case ns != "" && ns != home:
-				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(),
-					Message: fmt.Sprintf("tenant unit %s (namespace %s) produces an object in namespace %s", u.ID, home, ns)}, o.Object)
+				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: ro.File, Line: ro.Line, Object: ro.Ref(),
+					Message: fmt.Sprintf("tenant unit %s (namespace %s) produces an object in namespace %s", u.ID, home, ns)}, o)
 			}
 		}
 	}
@@ -206,24 +205,24 @@ func (v *run) tenants() {
 			continue
 		}
 		for _, o := range u.Objects {
-			api, _ := o.Object["apiVersion"].(string)
-			kind, _ := o.Object["kind"].(string)
+			api, kind := o.GVK()
 			if kind != "Kustomization" || !strings.HasPrefix(api, fleet.GroupKustomize+"/") {
 				continue
 			}
-			spec, _ := o.Object["spec"].(map[string]any)
+			obj := o.Value()
+			spec, _ := obj["spec"].(map[string]any)
 			sa, _ := spec["serviceAccountName"].(string)
 			if sa == "" {
 				continue
 			}
-			md, _ := o.Object["metadata"].(map[string]any)
+			md, _ := obj["metadata"].(map[string]any)
 			ns, _ := md["namespace"].(string)
 			ref, _ := spec["sourceRef"].(map[string]any)
 			srcNS, _ := ref["namespace"].(string)
 			if srcNS != "" && srcNS != ns {
 				line := v.repo.FieldLine(o.File, o.Line, []string{"spec", "sourceRef", "namespace"})
 				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: line, Object: o.Ref(),
-					Message: fmt.Sprintf("tenant Kustomization (serviceAccountName %s) refers to a source in namespace %s; Flux refuses it with --no-cross-namespace-refs", sa, srcNS)}, o.Object)
+					Message: fmt.Sprintf("tenant Kustomization (serviceAccountName %s) refers to a source in namespace %s; Flux refuses it with --no-cross-namespace-refs", sa, srcNS)}, obj)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/yannh/kubeconform/pkg/resource"
 	"github.com/yannh/kubeconform/pkg/validator"
+
+	"github.com/fluxgate/fluxgate/render"
 )
 
 // Schemas supplies JSON schemas by apiVersion and kind.
@@ -119,6 +122,28 @@ func (c *schemaChecker) check(obj map[string]any) schemaResult {
 	}
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
+	return c.checkJSON(apiVersion, kind, b)
+}
+
+// checkObject validates a rendered object, from its JSON when the render
+// holds it so (render.Options.Compact): the bytes check would marshal.
+func (c *schemaChecker) checkObject(o *render.Object) schemaResult {
+	if o.Object != nil {
+		return c.check(o.Object)
+	}
+	b, err := o.JSON()
+	if err != nil {
+		return schemaResult{err: err}
+	}
+	if bytes.Contains(b, []byte(`"sops":`)) {
+		return c.check(o.Value()) // check removes SOPS metadata
+	}
+	apiVersion, kind := o.GVK()
+	return c.checkJSON(apiVersion, kind, b)
+}
+
+// checkJSON validates an object given as JSON.
+func (c *schemaChecker) checkJSON(apiVersion, kind string, b []byte) schemaResult {
 	key := apiVersion + "/" + kind
 	c.mu.Lock()
 	once, ok := c.compiled[key]

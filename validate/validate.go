@@ -155,7 +155,7 @@ func (v *run) add(f Finding, obj map[string]any) {
 func (v *run) objectAt(u *render.Unit, ref string) map[string]any {
 	for _, o := range u.Objects {
 		if o.Ref() == ref {
-			return o.Object
+			return o.Value()
 		}
 	}
 	return nil
@@ -196,13 +196,6 @@ func objectRef(obj map[string]any) string {
 	return fleet.ObjectRef(kind, ns, name)
 }
 
-// gvkOf returns "apiVersion/kind".
-func gvkOf(obj map[string]any) string {
-	api, _ := obj["apiVersion"].(string)
-	kind, _ := obj["kind"].(string)
-	return api + "/" + kind
-}
-
 // schemas checks every rendered object against its schema, in parallel.
 func (v *run) schemas(ctx context.Context) error {
 	var items []item
@@ -223,16 +216,19 @@ func (v *run) schemas(ctx context.Context) error {
 	for _, u := range v.res.Units {
 		owned := v.res.Owns(u)
 		for _, o := range u.Objects {
+			api, kind := o.GVK()
+			gvk := api + "/" + kind
 			if owned {
 				items = append(items, item{u, o})
-				gvkSet[gvkOf(o.Object)] = true
+				gvkSet[gvk] = true
 			}
-			if gvkOf(o.Object) == crdGVK {
-				schemas, err := crdSchemas(o.Object)
+			if gvk == crdGVK {
+				obj := o.Value()
+				schemas, err := crdSchemas(obj)
 				if err != nil {
 					if owned {
 						v.add(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: o.File, Line: o.Line,
-							Object: objectRef(o.Object), Message: fmt.Sprintf("CustomResourceDefinition cannot be turned into a schema: %v", err)}, o.Object)
+							Object: objectRef(obj), Message: fmt.Sprintf("CustomResourceDefinition cannot be turned into a schema: %v", err)}, obj)
 					}
 					continue
 				}
@@ -266,14 +262,15 @@ func (v *run) schemas(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for it := range jobs {
-				r := checker.check(it.obj.Object)
+				r := checker.checkObject(it.obj)
 				switch {
 				case r.err != nil:
 					v.add(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: it.obj.File, Line: it.obj.Line,
-						Object: it.obj.Ref(), Message: r.err.Error()}, it.obj.Object)
+						Object: it.obj.Ref(), Message: r.err.Error()}, it.obj.Value())
 				case r.missing:
 					missingMu.Lock()
-					g := gvkOf(it.obj.Object)
+					api, kind := it.obj.GVK()
+					g := api + "/" + kind
 					v.skipped[g]++
 					if prev, ok := missing[g]; !ok || before(it, *prev) {
 						cp := it
@@ -288,7 +285,7 @@ func (v *run) schemas(ctx context.Context) error {
 							msg = "/" + strings.Join(fe.path, "/") + ": " + msg
 						}
 						v.add(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: it.obj.File, Line: line,
-							Object: it.obj.Ref(), Message: msg}, it.obj.Object)
+							Object: it.obj.Ref(), Message: msg}, it.obj.Value())
 					}
 				}
 			}
@@ -328,7 +325,7 @@ loop:
 			continue // a removed Kubernetes API: deprecated-api says so
 		}
 		v.add(Finding{Rule: RuleSchemaMissing, Severity: sev, File: it.obj.File, Line: it.obj.Line, Object: it.obj.Ref(),
-			Message: SchemaMissingMessage(g, v.skipped[g])}, it.obj.Object)
+			Message: SchemaMissingMessage(g, v.skipped[g])}, it.obj.Value())
 	}
 	return nil
 }

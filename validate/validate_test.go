@@ -19,6 +19,13 @@ import (
 // run loads, renders and validates a directory.
 func run(t *testing.T, dir string, lopts fleet.Options, vopts validate.Options) *validate.Report {
 	t.Helper()
+	return runRender(t, dir, lopts, vopts, render.Options{})
+}
+
+// runRender is run with render options (Dir, Offline and CacheDir are
+// set).
+func runRender(t *testing.T, dir string, lopts fleet.Options, vopts validate.Options, ropts render.Options) *validate.Report {
+	t.Helper()
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +40,8 @@ func run(t *testing.T, dir string, lopts fleet.Options, vopts validate.Options) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := render.Render(ctx, repo, render.Options{Dir: abs, Offline: true, CacheDir: t.TempDir()})
+	ropts.Dir, ropts.Offline, ropts.CacheDir = abs, true, t.TempDir()
+	res, err := render.Render(ctx, repo, ropts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +132,27 @@ func TestRules(t *testing.T) {
 		if !covered[r.ID] {
 			t.Errorf("rule %s has no fixture", r.ID)
 		}
+	}
+}
+
+// TestCompactRender checks that a render holding its objects as JSON
+// (render.Options.Compact, as the validate command renders) gives the same
+// report.
+func TestCompactRender(t *testing.T) {
+	dirs := []string{"../testdata/fleets/fleet-infra"}
+	rules, err := filepath.Glob(filepath.Join("testdata", "rules", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs = append(dirs, rules...)
+	for _, dir := range dirs {
+		t.Run(dir, func(t *testing.T) {
+			want := run(t, dir, fleet.Options{}, validate.Options{})
+			got := runRender(t, dir, fleet.Options{}, validate.Options{}, render.Options{Compact: true})
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("report (-maps +compact):\n%s", diff)
+			}
+		})
 	}
 }
 
