@@ -145,19 +145,9 @@ func (r *Repo) commit(rev string) (*object.Commit, error) {
 func (r *Repo) ChangedFiles(from, to string) ([]string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var trees [2]*object.Tree
-	for i, rev := range []string{from, to} {
-		c, err := r.commit(rev)
-		if err != nil {
-			return nil, err
-		}
-		if trees[i], err = c.Tree(); err != nil {
-			return nil, fmt.Errorf("read the tree of %s: %w", rev, err)
-		}
-	}
-	changes, err := object.DiffTree(trees[0], trees[1])
+	changes, _, err := r.diffTrees(from, to)
 	if err != nil {
-		return nil, fmt.Errorf("compare %s and %s: %w", from, to, err)
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for _, c := range changes {
@@ -173,4 +163,24 @@ func (r *Repo) ChangedFiles(from, to string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// diffTrees compares the trees of revisions from and to and returns the
+// changes and the tree of to. The caller holds r.mu.
+func (r *Repo) diffTrees(from, to string) (object.Changes, *object.Tree, error) {
+	var trees [2]*object.Tree
+	for i, rev := range []string{from, to} {
+		c, err := r.commit(rev)
+		if err != nil {
+			return nil, nil, err
+		}
+		if trees[i], err = c.Tree(); err != nil {
+			return nil, nil, fmt.Errorf("read the tree of %s: %w", rev, err)
+		}
+	}
+	changes, err := object.DiffTree(trees[0], trees[1])
+	if err != nil {
+		return nil, nil, fmt.Errorf("compare %s and %s: %w", from, to, err)
+	}
+	return changes, trees[1], nil
 }

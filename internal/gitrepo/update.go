@@ -24,17 +24,7 @@ import (
 func (r *Repo) Update(dst, from, to string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var trees [2]*object.Tree
-	for i, rev := range []string{from, to} {
-		c, err := r.commit(rev)
-		if err != nil {
-			return fmt.Errorf("update %s to %s: %w", from, to, err)
-		}
-		if trees[i], err = c.Tree(); err != nil {
-			return fmt.Errorf("update %s to %s: read the tree of %s: %w", from, to, rev, err)
-		}
-	}
-	changes, err := object.DiffTree(trees[0], trees[1])
+	changes, toTree, err := r.diffTrees(from, to)
 	if err != nil {
 		return fmt.Errorf("update %s to %s: %w", from, to, err)
 	}
@@ -48,10 +38,10 @@ func (r *Repo) Update(dst, from, to string) error {
 	if withLinks {
 		// Any link of to may resolve through a changed one: check them all,
 		// as Extract does.
-		err = w.fromPlan(r, trees[1], changes)
+		err = w.fromPlan(r, toTree, changes)
 	} else {
 		// The links are those of from, which Extract or Update checked.
-		err = w.fromChanges(trees[1], changes)
+		err = w.fromChanges(toTree, changes)
 	}
 	if err != nil {
 		return fmt.Errorf("update %s to %s in %s: %w", from, to, dst, err)
