@@ -271,15 +271,15 @@ func (p parsed) clone() parsed {
 	}
 	for _, d := range p.docs {
 		c := *d
-		c.Object = deepCopyJSON(d.Object).(map[string]any)
+		c.Object = CopyValue(d.Object).(map[string]any)
 		out.docs = append(out.docs, &c)
 	}
 	return out
 }
 
-// deepCopyJSON copies the maps and slices of a decoded YAML value; the
-// other values are immutable.
-func deepCopyJSON(v any) any {
+// CopyValue deep-copies the maps and slices of a decoded YAML or JSON
+// value (as Document.Object holds); the other values are immutable.
+func CopyValue(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		if t == nil {
@@ -287,7 +287,7 @@ func deepCopyJSON(v any) any {
 		}
 		m := make(map[string]any, len(t))
 		for k, e := range t {
-			m[k] = deepCopyJSON(e)
+			m[k] = CopyValue(e)
 		}
 		return m
 	case []any:
@@ -296,7 +296,7 @@ func deepCopyJSON(v any) any {
 		}
 		l := make([]any, len(t))
 		for i, e := range t {
-			l[i] = deepCopyJSON(e)
+			l[i] = CopyValue(e)
 		}
 		return l
 	case map[any]any: // a mapping with keys that are not all strings
@@ -305,7 +305,7 @@ func deepCopyJSON(v any) any {
 		}
 		m := make(map[any]any, len(t))
 		for k, e := range t {
-			m[k] = deepCopyJSON(e)
+			m[k] = CopyValue(e)
 		}
 		return m
 	default:

@@ -192,7 +192,7 @@ func (r *renderer) fromUnitCache(u *Unit, j job, spec, ks map[string]any, slot, 
 					if o.Object == nil {
 						return nil
 					}
-					return deepCopyValue(o.Object).(map[string]any)
+					return fleet.CopyValue(o.Object).(map[string]any)
 				}
 			}
 			missed = true
@@ -257,7 +257,7 @@ func (o *ownLookups) lookup(kind, namespace, name string) map[string]any {
 	obj := o.output(kind, namespace, name)
 	rec := ownRecord{Ref: fleet.ObjectRef(kind, namespace, name)}
 	if obj != nil {
-		rec.Object = deepCopyValue(obj).(map[string]any)
+		rec.Object = fleet.CopyValue(obj).(map[string]any)
 	}
 	o.records = append(o.records, rec)
 	return obj

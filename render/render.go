@@ -255,27 +255,8 @@ func compactObjects(objs []*Object) {
 // DeepCopy returns a copy of the object that shares nothing with it.
 func (o *Object) DeepCopy() *Object {
 	c := *o
-	c.Object, _ = deepCopyValue(o.Object).(map[string]any)
+	c.Object, _ = fleet.CopyValue(o.Object).(map[string]any)
 	return &c
-}
-
-// deepCopyValue copies a decoded YAML or JSON value.
-func deepCopyValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = deepCopyValue(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(t))
-		for i, e := range t {
-			s[i] = deepCopyValue(e)
-		}
-		return s
-	}
-	return v
 }
 
 // Unit is the output of one Flux Kustomization (or plain overlay): what
