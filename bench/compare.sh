@@ -222,7 +222,9 @@ messages() {
 
 # --- runs --------------------------------------------------------------------
 echo "timing fluxgate validate" >&2
-measure fluxgate 1 "$fluxgate" validate "$fleet" -o json
+# The peers keep nothing between runs: fluxgate's unit cache is off so that
+# every run renders the whole fleet (RESULTS.md times the warm cache apart).
+measure fluxgate 1 "$fluxgate" validate "$fleet" --no-unit-cache -o json
 fwall=$wall fcpu=$cpu frss=$rss
 cp "$tmp/fluxgate.out" "$tmp/fluxgate.json"
 f_units=$(summary "$tmp/fluxgate.json" units)
