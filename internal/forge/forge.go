@@ -178,6 +178,57 @@ func cleanLabels(labels []string) ([]string, error) {
 	return out, nil
 }
 
+// checkLabels prepares AddLabels' arguments: labels cleaned as by
+// cleanLabels, an error for an invalid pull request number when there is
+// anything to add.
+func checkLabels(number int, labels []string) ([]string, error) {
+	labels, err := cleanLabels(labels)
+	if err != nil || len(labels) == 0 {
+		return nil, err
+	}
+	if number <= 0 {
+		return nil, fmt.Errorf("invalid pull request number %d", number)
+	}
+	return labels, nil
+}
+
+// createAttempt is the step both drivers' CreatePullRequest retries: after
+// a failed attempt, find the pull request that attempt may have opened;
+// open it when there is none; then add labels (adding is idempotent, so a
+// retry adds them again). *out keeps the pull request across attempts, so
+// it is never looked up or opened twice.
+func createAttempt(out **PullRequest, labels []string,
+	find func() (*PullRequest, error),
+	create func() (*PullRequest, error),
+	addLabels func(number int) ([]string, error),
+) func(attempt int) error {
+	return func(attempt int) error {
+		if *out == nil && attempt > 1 {
+			found, err := find()
+			if err != nil {
+				return err
+			}
+			*out = found
+		}
+		if *out == nil {
+			p, err := create()
+			if err != nil {
+				return err
+			}
+			*out = p
+		}
+		if len(labels) == 0 {
+			return nil
+		}
+		names, err := addLabels((*out).Number)
+		if err != nil {
+			return fmt.Errorf("add labels to pull request #%d: %w", (*out).Number, err)
+		}
+		(*out).Labels = names
+		return nil
+	}
+}
+
 // sortedNames returns the sorted names of labels, nil when there are none.
 func sortedNames[L any](labels []L, name func(L) string) []string {
 	var out []string

@@ -203,16 +203,9 @@ func (g *Gitea) CreatePullRequest(ctx context.Context, pr NewPullRequest) (*Pull
 	}
 	labels, _ := cleanLabels(pr.Labels)
 	var out *PullRequest
-	err = g.retry.do(ctx, giteaTransient, func(attempt int) error {
-		if out == nil && attempt > 1 {
-			// An earlier attempt may have opened it before failing.
-			found, err := g.findPullRequest(c, pr.Head, pr.Base)
-			if err != nil {
-				return err
-			}
-			out = found
-		}
-		if out == nil {
+	err = g.retry.do(ctx, giteaTransient, createAttempt(&out, labels,
+		func() (*PullRequest, error) { return g.findPullRequest(c, pr.Head, pr.Base) },
+		func() (*PullRequest, error) {
 			p, resp, err := c.CreatePullRequest(g.opts.Owner, g.opts.Repo, gitea.CreatePullRequestOption{
 				Head:  pr.Head,
 				Base:  pr.Base,
@@ -220,21 +213,12 @@ func (g *Gitea) CreatePullRequest(ctx context.Context, pr NewPullRequest) (*Pull
 				Body:  pr.Body,
 			})
 			if err := check(resp, err); err != nil {
-				return err
+				return nil, err
 			}
-			out = fromGitea(p)
-		}
-		if len(labels) == 0 {
-			return nil
-		}
-		// Adding is idempotent, so a retry adds them again.
-		names, err := g.addLabels(c, out.Number, labels)
-		if err != nil {
-			return fmt.Errorf("add labels to pull request #%d: %w", out.Number, err)
-		}
-		out.Labels = names
-		return nil
-	})
+			return fromGitea(p), nil
+		},
+		func(number int) ([]string, error) { return g.addLabels(c, number, labels) },
+	))
 	return out, g.wrap(op, err)
 }
 
@@ -243,15 +227,9 @@ func (g *Gitea) CreatePullRequest(ctx context.Context, pr NewPullRequest) (*Pull
 // regardless of case when none matches exactly, as on GitHub.
 func (g *Gitea) AddLabels(ctx context.Context, number int, labels []string) error {
 	op := fmt.Sprintf("add labels %q to pull request #%d", labels, number)
-	labels, err := cleanLabels(labels)
-	if err != nil {
+	labels, err := checkLabels(number, labels)
+	if err != nil || len(labels) == 0 {
 		return g.wrap(op, err)
-	}
-	if len(labels) == 0 {
-		return nil
-	}
-	if number <= 0 {
-		return g.wrap(op, fmt.Errorf("invalid pull request number %d", number))
 	}
 	c, err := g.client(ctx)
 	if err != nil {

@@ -197,16 +197,9 @@ func (g *GitHub) CreatePullRequest(ctx context.Context, pr NewPullRequest) (*Pul
 	}
 	labels, _ := cleanLabels(pr.Labels)
 	var out *PullRequest
-	err := g.retry.do(ctx, g.transient, func(attempt int) error {
-		if out == nil && attempt > 1 {
-			// An earlier attempt may have opened it before failing.
-			found, err := g.findPullRequest(ctx, pr.Head, pr.Base)
-			if err != nil {
-				return err
-			}
-			out = found
-		}
-		if out == nil {
+	err := g.retry.do(ctx, g.transient, createAttempt(&out, labels,
+		func() (*PullRequest, error) { return g.findPullRequest(ctx, pr.Head, pr.Base) },
+		func() (*PullRequest, error) {
 			p, _, err := g.client.PullRequests.Create(ctx, g.owner, g.repo, github.CreatePullRequest{
 				Title: github.Ptr(pr.Title),
 				Head:  pr.Head,
@@ -214,21 +207,12 @@ func (g *GitHub) CreatePullRequest(ctx context.Context, pr NewPullRequest) (*Pul
 				Body:  github.Ptr(pr.Body),
 			})
 			if err != nil {
-				return err
+				return nil, err
 			}
-			out = fromGitHub(p)
-		}
-		if len(labels) == 0 {
-			return nil
-		}
-		// Adding is idempotent, so a retry adds them again.
-		names, err := g.addLabels(ctx, out.Number, labels)
-		if err != nil {
-			return fmt.Errorf("add labels to pull request #%d: %w", out.Number, err)
-		}
-		out.Labels = names
-		return nil
-	})
+			return fromGitHub(p), nil
+		},
+		func(number int) ([]string, error) { return g.addLabels(ctx, number, labels) },
+	))
 	return out, g.wrap(op, err)
 }
 
@@ -236,15 +220,9 @@ func (g *GitHub) CreatePullRequest(ctx context.Context, pr NewPullRequest) (*Pul
 // repository lacks, and matches names regardless of case.
 func (g *GitHub) AddLabels(ctx context.Context, number int, labels []string) error {
 	op := fmt.Sprintf("add labels %q to pull request #%d", labels, number)
-	labels, err := cleanLabels(labels)
-	if err != nil {
+	labels, err := checkLabels(number, labels)
+	if err != nil || len(labels) == 0 {
 		return g.wrap(op, err)
-	}
-	if len(labels) == 0 {
-		return nil
-	}
-	if number <= 0 {
-		return g.wrap(op, fmt.Errorf("invalid pull request number %d", number))
 	}
 	err = g.retry.do(ctx, g.transient, func(int) error {
 		_, err := g.addLabels(ctx, number, labels)
