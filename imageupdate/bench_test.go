@@ -23,18 +23,6 @@ import (
 	"github.com/fluxgate/fluxgate/internal/registry"
 )
 
-// lister adapts internal/registry to imageupdate.TagLister, as the command
-// does.
-type lister struct{ c *registry.Client }
-
-func (l lister) Tags(ctx context.Context, image string, insecure bool) ([]string, error) {
-	return l.c.Tags(ctx, registry.Repository{Image: image, Insecure: insecure})
-}
-
-func (l lister) Digest(ctx context.Context, image string, insecure bool, tag string) (string, error) {
-	return l.c.Digest(ctx, registry.Repository{Image: image, Insecure: insecure}, tag)
-}
-
 // benchFleet builds a fleet of n ImageRepositories, each with one policy
 // (semver, alphabetical, numerical and filterTags in turn) and one
 // Deployment carrying its marker, under one automation; and pushes
@@ -161,7 +149,7 @@ func BenchmarkEvaluatePolicies(b *testing.B) {
 					b.Fatal(err)
 				}
 				set, probs := imageupdate.Discover(repo)
-				l := lister{registry.New(registry.Options{MaxConcurrentPerRegistry: c.limit})}
+				l := registry.Lister{Client: registry.New(registry.Options{MaxConcurrentPerRegistry: c.limit})}
 				resolved, evalProbs := imageupdate.Evaluate(ctx, set, l, imageupdate.EvaluateOptions{Workers: 2 * c.limit})
 				if len(probs)+len(evalProbs) > 0 || len(resolved) != n {
 					b.Fatalf("%d resolved, problems %v %v", len(resolved), probs, evalProbs)

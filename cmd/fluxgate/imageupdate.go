@@ -119,7 +119,7 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 		}
 	}
 	slices.Sort(keys)
-	lister := registryLister{registry.New(registry.Options{MaxConcurrentPerRegistry: o.perRegistry})}
+	lister := registry.Lister{Client: registry.New(registry.Options{MaxConcurrentPerRegistry: o.perRegistry})}
 	resolved, evalProbs := imageupdate.Evaluate(ctx, set, lister, imageupdate.EvaluateOptions{Policies: keys})
 	probs = append(probs, evalProbs...)
 	if ctx.Err() != nil {
@@ -241,18 +241,7 @@ func dedupeProblems(ps []fleet.Problem) []fleet.Problem {
 	return out
 }
 
-// registryLister adapts internal/registry to imageupdate.TagLister.
-type registryLister struct{ c *registry.Client }
-
-var _ imageupdate.TagLister = registryLister{}
-
-func (l registryLister) Tags(ctx context.Context, image string, insecure bool) ([]string, error) {
-	return l.c.Tags(ctx, registry.Repository{Image: image, Insecure: insecure})
-}
-
-func (l registryLister) Digest(ctx context.Context, image string, insecure bool, tag string) (string, error) {
-	return l.c.Digest(ctx, registry.Repository{Image: image, Insecure: insecure}, tag)
-}
+var _ imageupdate.TagLister = registry.Lister{}
 
 // gitToken is the token for cloning and pushing over HTTPS.
 func gitToken(forgeToken string) string {

@@ -177,3 +177,17 @@ func (c *Client) Digest(ctx context.Context, repo Repository, tag string) (strin
 	}
 	return got.Digest.String(), nil
 }
+
+// Lister is c seen through the flat signature of imageupdate.TagLister:
+// an image name and its insecure flag instead of a Repository.
+type Lister struct{ *Client }
+
+// Tags lists every tag of image; see [Client.Tags].
+func (l Lister) Tags(ctx context.Context, image string, insecure bool) ([]string, error) {
+	return l.Client.Tags(ctx, Repository{Image: image, Insecure: insecure})
+}
+
+// Digest returns the digest image:tag points at; see [Client.Digest].
+func (l Lister) Digest(ctx context.Context, image string, insecure bool, tag string) (string, error) {
+	return l.Client.Digest(ctx, Repository{Image: image, Insecure: insecure}, tag)
+}
