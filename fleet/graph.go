@@ -25,6 +25,10 @@ type kustFile struct {
 	// generated are the names of its configMapGenerator and
 	// secretGenerator entries.
 	generated []string
+	// rewrites is set when the file may change a Flux Kustomization or
+	// HelmRelease it builds: it has replacements, or a patch that may
+	// target those kinds; namespaced when it sets their namespace.
+	rewrites, namespaced bool
 }
 
 type kustFileSpec struct {
@@ -52,6 +56,9 @@ func parseKustFile(file string, data []byte) *kustFile {
 	var generic map[string]any
 	if yaml.Unmarshal(data, &generic) == nil {
 		k.refs = localRefs(dir, generic, nil)
+		k.rewrites = rewritesFlux(generic)
+		ns, _ := generic["namespace"].(string)
+		k.namespaced = ns != ""
 		for _, g := range []string{"configMapGenerator", "secretGenerator"} {
 			entries, _ := generic[g].([]any)
 			for _, e := range entries {
@@ -73,6 +80,56 @@ func parseKustFile(file string, data []byte) *kustFile {
 		}
 	}
 	return k
+}
+
+// fluxUnitKinds are the kinds whose objects are further units.
+var fluxUnitKinds = map[string]bool{"Kustomization": true, "HelmRelease": true}
+
+// rewritesFlux reports whether a kustomization may change the spec of a
+// Flux Kustomization or HelmRelease it builds. It errs on the side of
+// "yes": any patch is assumed to, unless its target or its own body names
+// only other kinds.
+func rewritesFlux(k map[string]any) bool {
+	if r, _ := k["replacements"].([]any); len(r) > 0 {
+		return true
+	}
+	for _, field := range []string{"patches", "patchesStrategicMerge", "patchesJson6902"} {
+		entries, _ := k[field].([]any)
+		for _, e := range entries {
+			if mayPatchFlux(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mayPatchFlux reports whether one patch entry may apply to a Flux
+// Kustomization or HelmRelease.
+func mayPatchFlux(e any) bool {
+	var body string
+	switch t := e.(type) {
+	case string: // patchesStrategicMerge: inline or a file
+		body = t
+	case map[string]any:
+		if target, ok := t["target"].(map[string]any); ok {
+			kind, _ := target["kind"].(string)
+			return kind == "" || strings.ContainsAny(kind, `.*+?()[]{}|^$\`) || fluxUnitKinds[kind]
+		}
+		if _, ok := t["path"]; ok {
+			return true
+		}
+		body, _ = t["patch"].(string)
+	default:
+		return true
+	}
+	var doc struct {
+		Kind string `json:"kind"`
+	}
+	if yaml.Unmarshal([]byte(body), &doc) != nil || doc.Kind == "" {
+		return true // a file name, a JSON6902 list, or unreadable
+	}
+	return fluxUnitKinds[doc.Kind]
 }
 
 // isRemote reports whether a kustomize resource entry is a URL (kustomize

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -119,7 +118,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Repo, error) {
 		r.byRef[d.Ref()] = append(r.byRef[d.Ref()], d)
 		if IsFluxGroup(d.Group()) {
 			fo := decodeFlux(d)
-			if fo.DecodeError != nil && !hasVariables(d.Object) {
+			if fo.DecodeError != nil && !hasVariable(d.Object) {
 				// With ${VAR} in it, only the substituted object matters:
 				// its parent's render checks that one.
 				r.Problems = append(r.Problems, Problem{
@@ -429,12 +428,6 @@ loop:
 		}
 	}
 	return nil
-}
-
-// hasVariables reports whether an object holds a ${...} substitution.
-func hasVariables(obj map[string]any) bool {
-	b, err := json.Marshal(obj)
-	return err == nil && bytes.Contains(b, []byte("${"))
 }
 
 func looksTemplated(data []byte) bool {

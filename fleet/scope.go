@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -210,37 +211,249 @@ func (s *ChangeScope) TouchesTree(dir string) bool {
 // a Flux object reads: leaving it out changes nothing else.
 func (s *ChangeScope) Leaf(dir string) bool {
 	for i, r := range s.repos {
-		seen := s.closure(i, dir)
-		files := map[string]bool{}
-		for d := range seen {
-			for _, f := range s.filesByDir[i][d] {
-				files[f] = true
-			}
+		if s.generatesReferenced(i, dir) {
+			return false
 		}
-		for d := range seen {
-			if k, ok := r.kustFiles[d]; ok {
-				for _, ref := range k.refs {
-					files[ref] = true
-				}
-				for _, n := range k.generated {
-					if s.isReferenced(n) {
-						return false
-					}
-				}
-			}
-		}
-		for f := range files {
+		for f := range s.closureFiles(i, dir) {
 			for _, d := range r.byFile[f] {
-				if strings.Contains(d.APIVersion, ".fluxcd.io/") {
-					return false
-				}
-				if (d.Kind == "ConfigMap" || d.Kind == "Secret") && s.isReferenced(d.Name) {
+				if strings.Contains(d.APIVersion, ".fluxcd.io/") || s.readByFlux(d) {
 					return false
 				}
 			}
 		}
 	}
 	return true
+}
+
+// closureFiles returns the files a build of dir may read in revision i:
+// those of the directories it reaches and those its kustomization files
+// name.
+func (s *ChangeScope) closureFiles(i int, dir string) map[string]bool {
+	seen := s.closure(i, dir)
+	files := map[string]bool{}
+	for d := range seen {
+		for _, f := range s.filesByDir[i][d] {
+			files[f] = true
+		}
+		if k, ok := s.repos[i].kustFiles[d]; ok {
+			for _, ref := range k.refs {
+				files[ref] = true
+			}
+		}
+	}
+	return files
+}
+
+// generatesReferenced reports whether a kustomization file a build of dir
+// reaches in revision i generates a ConfigMap or Secret a Flux object may
+// read.
+func (s *ChangeScope) generatesReferenced(i int, dir string) bool {
+	for d := range s.closure(i, dir) {
+		if k, ok := s.repos[i].kustFiles[d]; ok && slices.ContainsFunc(k.generated, s.isReferenced) {
+			return true
+		}
+	}
+	return false
+}
+
+// readByFlux reports whether d is a ConfigMap or Secret a Flux object may
+// read.
+func (s *ChangeScope) readByFlux(d *Document) bool {
+	return (d.Kind == "ConfigMap" || d.Kind == "Secret") && s.isReferenced(d.Name)
+}
+
+// Quiet reports whether a build of dir that the change does not reach
+// declares, in both revisions, only units the change cannot reach either,
+// down to the last descendant, and nothing another unit looks up (a
+// source, a ConfigMap or Secret a Flux object reads). Leaving it out with
+// everything below it then changes nothing a diff compares. spec is the
+// Flux Kustomization building dir (nil for a plain overlay), cluster the
+// entry point, for resolving sources.
+//
+// A child's path, source and chart are read as its file declares them, so
+// anything that may rewrite them makes the answer "no": variables in them,
+// a patch or replacement that may target a Flux object (in spec or in a
+// kustomization file), a namespace change with a sourceRef that relies on
+// the object's namespace.
+func (s *ChangeScope) Quiet(cluster, dir string, spec map[string]any) bool {
+	if s.all {
+		return false
+	}
+	return s.quiet(cluster, dir, spec, map[string]bool{})
+}
+
+func (s *ChangeScope) quiet(cluster, dir string, spec map[string]any, visiting map[string]bool) bool {
+	dir = path.Clean(dir)
+	if visiting[dir] {
+		return true // being answered further up
+	}
+	visiting[dir] = true
+	defer delete(visiting, dir)
+	if patches, _ := nested(spec, "spec", "patches").([]any); slices.ContainsFunc(patches, mayPatchFlux) {
+		return false
+	}
+	renamespaced := str(spec, "spec", "targetNamespace") != ""
+	for i, r := range s.repos {
+		if s.generatesReferenced(i, dir) {
+			return false
+		}
+		renamespaced := renamespaced
+		for d := range s.closure(i, dir) {
+			if k, ok := r.kustFiles[d]; ok {
+				if k.rewrites {
+					return false
+				}
+				renamespaced = renamespaced || k.namespaced
+			}
+		}
+		for f := range s.closureFiles(i, dir) {
+			for _, d := range r.byFile[f] {
+				group, _, _ := strings.Cut(d.APIVersion, "/")
+				switch {
+				case s.readByFlux(d), group == GroupSource, group == GroupSourceExtensions:
+					return false
+				case group == GroupKustomize && d.Kind == "Kustomization":
+					if !s.childQuiet(i, cluster, d, renamespaced, visiting) {
+						return false
+					}
+				case group == GroupHelm && d.Kind == "HelmRelease":
+					if sourceNamespaceUnknown(d, renamespaced, "spec", "chart", "spec", "sourceRef") ||
+						sourceNamespaceUnknown(d, renamespaced, "spec", "chartRef") ||
+						hasVariable(nested(d.Object, "spec", "chart")) || hasVariable(nested(d.Object, "spec", "chartRef")) ||
+						s.HelmReleaseReached(cluster, d.Object, d) {
+						return false
+					}
+				}
+			}
+		}
+	}
+	return true
+}
+
+// childQuiet reports whether the Flux Kustomization d, declared by a build
+// the change does not reach, builds nothing the change reaches.
+func (s *ChangeScope) childQuiet(i int, cluster string, d *Document, renamespaced bool, visiting map[string]bool) bool {
+	p := str(d.Object, "spec", "path")
+	if p == "" || hasVariable(p) || hasVariable(nested(d.Object, "spec", "sourceRef")) ||
+		sourceNamespaceUnknown(d, renamespaced, "spec", "sourceRef") {
+		return false
+	}
+	if refs, _ := nested(d.Object, "spec", "postBuild", "substituteFrom").([]any); len(refs) > 0 && s.ValuesChanged() {
+		return false
+	}
+	ns := str(d.Object, "spec", "sourceRef", "namespace")
+	if ns == "" {
+		ns = d.Namespace
+	}
+	src := s.repos[i].ResolveSourceIn(cluster, str(d.Object, "spec", "sourceRef", "kind"), ns, str(d.Object, "spec", "sourceRef", "name"), d)
+	if src.Problem != nil {
+		return true // not built from this repository: the same on both sides
+	}
+	rel := path.Clean("./" + strings.TrimPrefix(p, "/"))
+	if rel == ".." || strings.HasPrefix(rel, "../") {
+		return true // refused the same way on both sides
+	}
+	child := path.Join(src.Dir, rel)
+	if s.Touches(child) {
+		return false
+	}
+	return s.Leaf(child) || s.quiet(cluster, child, d.Object, visiting)
+}
+
+// sourceNamespaceUnknown reports whether the sourceRef at fields of d
+// takes its namespace from the object, whose namespace a parent may change
+// or the file may leave out.
+func sourceNamespaceUnknown(d *Document, renamespaced bool, fields ...string) bool {
+	ref, ok := nested(d.Object, fields...).(map[string]any)
+	if !ok {
+		return false
+	}
+	if ns, _ := ref["namespace"].(string); ns != "" {
+		return false
+	}
+	return renamespaced || d.Namespace == ""
+}
+
+// HelmReleaseReached tells whether the change can reach a HelmRelease
+// whose declaration it does not change: through its values, its chart's
+// source, or its chart's files in this repository (in either revision).
+// at locates the HelmRelease for source resolution.
+func (s *ChangeScope) HelmReleaseReached(cluster string, hr map[string]any, at *Document) bool {
+	if refs, _ := nested(hr, "spec", "valuesFrom").([]any); len(refs) > 0 && s.ValuesChanged() {
+		return true
+	}
+	if s.SourcesChanged() {
+		return true
+	}
+	if _, ok := nested(hr, "spec", "chartRef").(map[string]any); ok {
+		// An OCIRepository's chart is fetched by digest or tag, the same on
+		// both sides unless the source changed; a HelmChart may build from
+		// files of this repository.
+		return str(hr, "spec", "chartRef", "kind") != "OCIRepository"
+	}
+	kind := str(hr, "spec", "chart", "spec", "sourceRef", "kind")
+	if kind != "GitRepository" && kind != "Bucket" {
+		return false // a chart repository's chart, by name and version
+	}
+	ns := str(hr, "spec", "chart", "spec", "sourceRef", "namespace")
+	if ns == "" {
+		ns = str(hr, "metadata", "namespace")
+	}
+	name := str(hr, "spec", "chart", "spec", "sourceRef", "name")
+	for _, r := range s.repos {
+		src := r.ResolveSourceIn(cluster, kind, ns, name, at)
+		if src.Problem != nil {
+			return true // the build reports it
+		}
+		dirs := []string{path.Join(src.Dir, strings.TrimPrefix(str(hr, "spec", "chart", "spec", "chart"), "/"))}
+		files, _ := nested(hr, "spec", "chart", "spec", "valuesFiles").([]any)
+		for _, f := range files {
+			if f, ok := f.(string); ok {
+				dirs = append(dirs, path.Join(src.Dir, strings.TrimPrefix(f, "/")))
+			}
+		}
+		if slices.ContainsFunc(dirs, s.TouchesTree) {
+			return true
+		}
+	}
+	return false
+}
+
+// nested returns the value at fields of obj, or nil.
+func nested(obj map[string]any, fields ...string) any {
+	var v any = obj
+	for _, f := range fields {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[f]
+	}
+	return v
+}
+
+// str returns the string at fields of obj, or "".
+func str(obj map[string]any, fields ...string) string {
+	v, _ := nested(obj, fields...).(string)
+	return v
+}
+
+// hasVariable reports whether a value holds a ${...} substitution
+// variable anywhere.
+func hasVariable(v any) bool {
+	switch t := v.(type) {
+	case string:
+		return strings.Contains(t, "${")
+	case map[string]any:
+		for k, e := range t {
+			if strings.Contains(k, "${") || hasVariable(e) {
+				return true
+			}
+		}
+	case []any:
+		return slices.ContainsFunc(t, hasVariable)
+	}
+	return false
 }
 
 // ValuesChanged reports whether a changed file holds a ConfigMap, a Secret

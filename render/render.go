@@ -122,15 +122,18 @@ type Options struct {
 type ChangeScope interface {
 	// Touches: a kustomize build of dir can read a changed file.
 	Touches(dir string) bool
-	// TouchesTree: a changed file is under dir.
-	TouchesTree(dir string) bool
 	// Leaf: a build of dir declares no Flux object and nothing Flux
 	// objects read, in either revision.
 	Leaf(dir string) bool
+	// Quiet: a build of dir (by the Flux Kustomization spec, nil for an
+	// overlay) that the change does not reach declares no unit the change
+	// reaches, at any depth, and nothing other units look up.
+	Quiet(cluster, dir string, spec map[string]any) bool
+	// HelmReleaseReached: the change reaches the HelmRelease through its
+	// values, its chart's source or its chart's files; at locates it.
+	HelmReleaseReached(cluster string, hr map[string]any, at *fleet.Document) bool
 	// ValuesChanged: ConfigMaps, Secrets or generators changed.
 	ValuesChanged() bool
-	// SourcesChanged: Flux sources changed.
-	SourcesChanged() bool
 }
 
 // Object is one rendered object and the source document it came from.

@@ -217,8 +217,11 @@ func TestDiffCommandClusterAddedAndBadInput(t *testing.T) {
 func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
 	type scenario struct {
 		name  string
+		setup func(g *gitFleet) // on main, before branching
 		edit  func(g *gitFleet)
 		extra []string
+		// seen is text the full report must hold: the change is visible.
+		seen string
 	}
 	fleetScenarios := map[string][]scenario{
 		"fleet-infra": {
@@ -247,6 +250,18 @@ func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
 			{name: "documentation only", edit: func(g *gitFleet) {
 				g.write("README.md", "changed\n")
 			}},
+			{name: "a directory a parent's patch points its child at", setup: func(g *gitFleet) {
+				ks := func(name, p string) string {
+					return "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: " + name + "\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: " + p + "\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+				}
+				g.write("clusters/staging/patching.yaml", ks("patching", "./patching")+
+					"  patches:\n    - target:\n        kind: Kustomization\n        name: patched\n      patch: |\n        - op: replace\n          path: /spec/path\n          value: ./patched-target\n")
+				g.write("patching/child.yaml", ks("patched", "./patching"))
+				g.write("patched-target/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: patched\n  namespace: default\ndata:\n  a: b\n")
+				g.commit("a parent patching its child")
+			}, edit: func(g *gitFleet) {
+				g.edit("patched-target/cm.yaml", "a: b", "a: c")
+			}, seen: `"file": "patched-target/cm.yaml"`},
 		},
 		"patterns/home-ops": {
 			{name: "shared substitution settings", edit: func(g *gitFleet) {
@@ -270,6 +285,9 @@ func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
 		for _, sc := range scenarios {
 			t.Run(filepath.Base(fleet)+"/"+sc.name, func(t *testing.T) {
 				g := newGitFleet(t, fleet)
+				if sc.setup != nil {
+					sc.setup(g)
+				}
 				g.branch("change")
 				sc.edit(g)
 				g.commit(sc.name)
@@ -281,6 +299,9 @@ func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
 				only, stderrOnly, code := runDiffCmd(t, append(args, "--changed-only")...)
 				if code != 0 {
 					t.Fatalf("--changed-only: exit %d\n%s", code, stderrOnly)
+				}
+				if !strings.Contains(full, sc.seen) {
+					t.Fatalf("the full diff does not show %q:\n%s", sc.seen, full)
 				}
 				if full != only {
 					t.Fatalf("reports differ\nfull:\n%s\nchanged-only:\n%s\n%s", full, only, stderrOnly)
