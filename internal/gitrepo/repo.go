@@ -11,7 +11,9 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // ErrNotRepository is returned (wrapped) by [Open] when neither the directory
@@ -62,6 +64,14 @@ func Open(dir string) (*Repo, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open repository at %s: %w", dir, err)
+	}
+	if st, ok := g.Storer.(*filesystem.Storage); ok {
+		// Keep pack files open between object reads: reading a tree's
+		// blobs one by one otherwise opens the pack again for each.
+		keep := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+		if g, err = git.Open(keep, wt.Filesystem); err != nil {
+			return nil, fmt.Errorf("open repository at %s: %w", dir, err)
+		}
 	}
 	return &Repo{git: g, root: wt.Filesystem.Root()}, nil
 }
