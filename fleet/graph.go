@@ -56,6 +56,10 @@ func parseKustFile(file string, data []byte) *kustFile {
 	var generic map[string]any
 	if yaml.Unmarshal(data, &generic) == nil {
 		k.refs = localRefs(dir, generic, nil)
+		if _, ok := generic["helmCharts"]; ok {
+			// kustomize's default chart home, when helmGlobals names none.
+			k.refs = append(k.refs, path.Join(dir, "charts"))
+		}
 		k.rewrites = rewritesFlux(generic)
 		ns, _ := generic["namespace"].(string)
 		k.namespaced = ns != ""
@@ -453,6 +457,36 @@ func localRefs(dir string, v any, out []string) []string {
 		}
 	}
 	return out
+}
+
+// BuildInputs returns what a kustomize build of dir may read, relative to
+// the root: the directories it reaches (their files, not their
+// subdirectories) and the paths its kustomization files name (files, or
+// directories with everything below them). It is what --changed-only
+// trusts to find the builds a change reaches.
+func (r *Repo) BuildInputs(dir string) (dirs, refs []string) {
+	seen := map[string]bool{}
+	r.reach(path.Clean(dir), seen)
+	dirs = sortedKeys(seen)
+	for _, d := range dirs {
+		if k, ok := r.kustFiles[d]; ok {
+			refs = append(refs, k.refs...)
+		}
+	}
+	return dirs, refs
+}
+
+// FilesBelow lists the files of Tree in dir and below it, sorted.
+func (r *Repo) FilesBelow(dir string) []string {
+	r.sortedTreeOnce.Do(func() { r.sortedTree = slices.Sorted(slices.Values(r.Tree)) })
+	dir = path.Clean(dir)
+	if dir == "." {
+		return r.sortedTree
+	}
+	// Paths below dir sort together, between dir+"/" and dir+"0" ('/'+1).
+	lo, _ := slices.BinarySearch(r.sortedTree, dir+"/")
+	hi, _ := slices.BinarySearch(r.sortedTree, dir+"0")
+	return r.sortedTree[lo:hi]
 }
 
 // BuildSize estimates, without building it, the size of a kustomize build

@@ -59,6 +59,8 @@ type Repo struct {
 	// HasIgnored is set when any file or directory is excluded by ignore
 	// rules, so the tree on disk differs from Flux's artifact.
 	HasIgnored bool
+	// HasSymlinks is set when the tree holds a symbolic link.
+	HasSymlinks bool
 	// Docs holds every Kubernetes object document in file order.
 	Docs []*Document
 	// Flux holds the Flux objects among Docs, in the same order.
@@ -78,8 +80,10 @@ type Repo struct {
 	sourceDirs map[string][]sourceCandidate // "Kind/ns/name"; see resolveSources
 
 	// docsByDir counts documents per directory, for BuildSize.
-	docsByDirOnce sync.Once
-	docsByDir     map[string]int
+	docsByDirOnce  sync.Once
+	sortedTreeOnce sync.Once
+	sortedTree     []string // Tree, sorted (FilesBelow)
+	docsByDir      map[string]int
 	// filesByDir lists the YAML files per directory, for BuildFluxDocs.
 	filesByDirOnce sync.Once
 	filesByDir     map[string][]string
@@ -174,6 +178,7 @@ func (r *Repo) walk() ([]walkedFile, error) {
 		}
 		size := int64(0)
 		if d.Type()&fs.ModeSymlink != 0 {
+			r.HasSymlinks = true
 			info, err := fs.Stat(r.FS, p)
 			if err != nil {
 				if isYAML(p) {

@@ -13,6 +13,30 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
+// need hands paths about to be read to Options.Materialize, if set.
+func (r *renderer) need(deep bool, paths ...string) error {
+	if r.opts.Materialize == nil || len(paths) == 0 {
+		return nil
+	}
+	if err := r.opts.Materialize(paths, deep); err != nil {
+		return fmt.Errorf("read the repository's files: %w", err)
+	}
+	return nil
+}
+
+// needBuild hands Options.Materialize what a kustomize build of dir, in
+// the source rooted at srcDir, may read.
+func (r *renderer) needBuild(srcDir, dir string) error {
+	if r.opts.Materialize == nil {
+		return nil
+	}
+	dirs, refs := r.repo.BuildInputs(dir)
+	if err := r.need(false, append(dirs, srcDir)...); err != nil {
+		return err
+	}
+	return r.need(true, refs...)
+}
+
 // unitFS is the filesystem one kustomize build sees: the source root on disk
 // (confined to it), with the kustomization file Flux generates for the unit
 // laid over it in memory, so nothing is ever written to the user's tree. It

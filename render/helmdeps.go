@@ -28,6 +28,9 @@ const maxChartFileSize = 5 << 20
 // a directory or a packaged chart) as source-controller's secure loader
 // does: no file over maxChartFileSize.
 func (r *renderer) loadLocalChart(dir string) (*chart.Chart, error) {
+	if err := r.need(true, dir); err != nil {
+		return nil, err
+	}
 	abs := filepath.Join(r.opts.Dir, filepath.FromSlash(dir))
 	c, err := loader.Load(abs)
 	if err != nil {
@@ -89,6 +92,9 @@ func (r *renderer) applySourceValuesFiles(c *chart.Chart, srcDir string, files [
 	merged := map[string]any{}
 	for _, name := range files {
 		p := inSource(srcDir, srcDir, name)
+		if err := r.need(false, p); err != nil {
+			return err
+		}
 		data, err := os.ReadFile(filepath.Join(r.opts.Dir, filepath.FromSlash(p)))
 		if err != nil {
 			if ignoreMissing && errors.Is(err, os.ErrNotExist) {
@@ -181,6 +187,9 @@ func (r *renderer) localDependency(srcDir, chartDir string, dep *chart.Dependenc
 		rel = u.Host + u.Path
 	}
 	p := inSource(srcDir, chartDir, rel)
+	if err := r.need(true, p); err != nil {
+		return nil, "", err
+	}
 	if _, err := os.Stat(filepath.Join(r.opts.Dir, filepath.FromSlash(p))); err != nil {
 		return nil, "", fmt.Errorf("no chart found at '%s' (reference '%s')", p, dep.Repository)
 	}

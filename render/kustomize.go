@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 
-	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	securefs "github.com/fluxcd/pkg/kustomize/filesys"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -41,14 +40,17 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 			return
 		}
 	}
+	if err := r.needBuild(srcDir, u.Path); err != nil {
+		r.fail(u, err)
+		return
+	}
 	srcRoot := filepath.Join(r.opts.Dir, filepath.FromSlash(srcDir))
 	absDir := filepath.Join(r.opts.Dir, filepath.FromSlash(u.Path))
 	spec := ks
 	if spec == nil {
 		spec = map[string]any{"apiVersion": fleet.GroupKustomize + "/v1", "kind": "Kustomization", "spec": map[string]any{}}
 	}
-	gen := fluxkustomize.NewGenerator(srcRoot, unstructured.Unstructured{Object: spec})
-	manifest, kfile, _, err := gen.GenerateManifest(absDir)
+	manifest, kfile, err := r.generate(srcDir, u.Path, spec)
 	if err != nil {
 		r.fail(u, fmt.Errorf("generate kustomization.yaml for %s: %w", u.Path, err))
 		return
@@ -276,6 +278,9 @@ func (o *ownLookups) cacheable() bool {
 // varLine finds the line that uses variable name in file, searching from
 // the object's first line; it falls back to that line.
 func (r *renderer) varLine(file string, from int, name string) int {
+	if r.need(false, file) != nil {
+		return from
+	}
 	data, err := os.ReadFile(filepath.Join(r.opts.Dir, filepath.FromSlash(file)))
 	if err != nil || from < 1 {
 		return from

@@ -38,6 +38,13 @@ type Options struct {
 	// Dir is the repository root on disk, absolute. Kustomize builds read
 	// from it, confined to the source root; nothing is written to it.
 	Dir string
+	// Materialize, when set, says that Dir is written on demand and holds
+	// no file the ignore rules exclude. It is called before every read of
+	// the repository's files with the paths about to be read, relative to
+	// Dir: files, or directories standing for the files directly in them
+	// (with deep, for everything below them). The paths of a kustomize
+	// build are those the repository's graph finds (fleet.Repo.BuildInputs).
+	Materialize func(paths []string, deep bool) error
 	// Paths are the cluster entry points to render, relative to Dir. Empty
 	// means every entry point of the repository.
 	Paths []string
@@ -408,7 +415,7 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 	if len(clusters) == 0 {
 		clusters = repo.EntryPoints()
 	}
-	if repo.HasIgnored {
+	if repo.HasIgnored && opts.Materialize == nil {
 		// Flux builds from an artifact without the ignored files; so do we.
 		tmp, err := os.MkdirTemp("", "fluxgate-artifact-")
 		if err != nil {

@@ -35,6 +35,9 @@ type builds struct {
 	mu   sync.Mutex
 	m    map[string]*keptBuild
 	helm map[string][]*Object
+	// generated holds the kustomization files Flux generates, by
+	// generatedKey (generate.go).
+	generated sync.Map
 }
 
 // template returns a copy of the kept objects of a HelmRelease install.
@@ -139,6 +142,9 @@ func (r *renderer) fileSum(rel string) string {
 		return v.(string)
 	}
 	sum := ""
+	if r.need(false, rel) != nil {
+		return sum
+	}
 	if data, err := os.ReadFile(filepath.Join(r.opts.Dir, filepath.FromSlash(rel))); err == nil {
 		s := sha256.Sum256(data)
 		sum = hex.EncodeToString(s[:])

@@ -30,6 +30,10 @@ func TestRenderReusesUnchangedBuilds(t *testing.T) {
 			write(t, filepath.Join(dir, "infrastructure/monitoring/extra.yaml"),
 				"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: monitoring\ndata:\n  a: b\n")
 		}, 2}, // built once per cluster
+		{"a file added below a directory without kustomization.yaml", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "infrastructure/monitoring/more/extra.yaml"),
+				"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: monitoring\ndata:\n  a: b\n")
+		}, 2},
 		{"a cluster variable changed", func(t *testing.T, dir string) {
 			// Substitution runs again on reused builds: the output follows
 			// the new value although no build reads the settings file twice.
@@ -82,6 +86,9 @@ func replaceIn(t *testing.T, file, old, new string) {
 
 func write(t *testing.T, file, content string) {
 	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -116,6 +116,12 @@ func TestUnitCacheRebuildsWhatChanged(t *testing.T) {
 			write(t, filepath.Join(dir, "infrastructure/monitoring/extra.yaml"),
 				"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: monitoring\ndata:\n  a: b\n")
 		}, []string{"clusters/production Kustomization/flux-system/infra-monitoring", "clusters/staging Kustomization/flux-system/infra-monitoring"}},
+		{"a file added below a directory without kustomization.yaml", func(t *testing.T, dir string) {
+			// Flux's generated kustomization.yaml lists it: the cached one
+			// must not be taken.
+			write(t, filepath.Join(dir, "infrastructure/monitoring/more/extra.yaml"),
+				"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: monitoring\ndata:\n  a: b\n")
+		}, []string{"clusters/production Kustomization/flux-system/infra-monitoring", "clusters/staging Kustomization/flux-system/infra-monitoring"}},
 		{"a substitution variable from a ConfigMap of the repository", func(t *testing.T, dir string) {
 			replaceIn(t, filepath.Join(dir, "clusters/staging/cluster-settings.yaml"), "staging-eu1", "staging-eu2")
 		}, nil}, // filled from the fresh render: the flux-system unit and every unit using the variable

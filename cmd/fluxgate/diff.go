@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -208,13 +209,103 @@ func writeReportFile(p string, data []byte) error {
 
 type revisions struct{ base, head *render.Result }
 
+// revisionTrees holds the files of the revisions a diff compares.
+type revisionTrees interface {
+	// load loads ref's tree.
+	load(ctx context.Context, ref string, lo loadOptions) (*fleet.Repo, error)
+	// use makes the files of ref, loaded as repo, those under the
+	// returned directory for a render, with the render's Materialize.
+	use(ref string, repo *fleet.Repo) (string, func([]string, bool) error, error)
+	// close removes what was written.
+	close()
+}
+
+// load and use of an extraction: the head's files differ from the base's
+// only in the changed files, switched in place.
+func (x *extraction) load(ctx context.Context, ref string, lo loadOptions) (*fleet.Repo, error) {
+	if err := x.switchTo(ref); err != nil {
+		return nil, err
+	}
+	return loadTree(ctx, x.abs, x.dir, x.remotes, lo)
+}
+
+func (x *extraction) use(ref string, _ *fleet.Repo) (string, func([]string, bool) error, error) {
+	return x.abs, nil, x.switchTo(ref)
+}
+
+func (x *extraction) close() { x.cleanup() }
+
+// lazyTrees reads each revision straight from the object database and
+// writes to disk only the files the renders ask for (render.LazyDir):
+// for --changed-only, whose few builds read a small part of the tree.
+type lazyTrees struct {
+	git      *gitrepo.Repo
+	sub      string // DIR relative to the repository's root
+	dir      string
+	remotes  []string
+	changed  []string
+	tmp      string
+	lazy     *render.LazyDir
+	rev      string // the revision lazy holds
+	hasLinks bool
+}
+
+func newLazyTrees(abs, dir string, remotes, changed []string) (*lazyTrees, error) {
+	g, err := gitrepo.Open(abs)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := filepath.Rel(g.Root(), abs)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "fluxgate-ref-")
+	if err != nil {
+		return nil, err
+	}
+	return &lazyTrees{git: g, sub: filepath.ToSlash(sub), dir: dir, remotes: remotes, changed: changed, tmp: tmp}, nil
+}
+
+func (l *lazyTrees) load(ctx context.Context, ref string, lo loadOptions) (*fleet.Repo, error) {
+	tree, err := l.git.TreeFS(ref)
+	if err != nil {
+		return nil, fmt.Errorf("--ref %s: %w", ref, err)
+	}
+	if l.sub != "." {
+		if fi, err := fs.Stat(tree, l.sub); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("--ref %s: %s does not exist at that revision", ref, l.sub)
+		}
+		if tree, err = fs.Sub(tree, l.sub); err != nil {
+			return nil, err
+		}
+	}
+	repo, err := loadFS(ctx, tree, l.dir, l.remotes, lo)
+	if err == nil && repo.HasSymlinks {
+		l.hasLinks = true
+	}
+	return repo, err
+}
+
+func (l *lazyTrees) use(ref string, repo *fleet.Repo) (string, func([]string, bool) error, error) {
+	switch {
+	case l.lazy == nil:
+		l.lazy = render.NewLazyDir(l.tmp, repo)
+	case ref != l.rev:
+		if err := l.lazy.Switch(repo, l.changed); err != nil {
+			return "", nil, fmt.Errorf("--ref %s: %w", ref, err)
+		}
+	}
+	l.rev = ref
+	return l.tmp, l.lazy.Materialize, nil
+}
+
+func (l *lazyTrees) close() { os.RemoveAll(l.tmp) }
+
 // renderRevisions renders the base revision keeping its builds, then the
 // head revision reusing those whose inputs did not change. With
-// --changed-only both renders leave out the units the change cannot reach.
-//
-// Both revisions share one extraction: the head's differs from the base's
-// only in the changed files, which are switched in place between loading
-// and rendering the base and the head.
+// --changed-only both renders leave out the units the change cannot reach,
+// and the files are read from the object database as the builds ask for
+// them; otherwise both revisions share one extraction.
 func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.Writer) (*revisions, error) {
 	type side struct {
 		ref   string
@@ -227,26 +318,41 @@ func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.
 		return nil, err
 	}
 	remotes := remoteURLs(abs)
-	x, err := extractRef(abs, o.base)
+	var changed []string
+	if o.changedOnly {
+		if changed, err = revisionChanges(dir, o.base, o.head); err != nil {
+			return nil, err
+		}
+	}
+	trees, err := openTrees(abs, dir, remotes, changed, o.changedOnly, o.base)
 	if err != nil {
 		return nil, err
 	}
-	defer x.cleanup()
+	defer func() { trees.close() }()
 	lo := o.load
 	lo.parsed = fleet.NewParseCache() // the head parses only the files it changes
 	seen := map[string]bool{}
 	for _, s := range sides {
-		if err := x.switchTo(s.ref); err != nil {
+		if s.repo, err = trees.load(ctx, s.ref, lo); err != nil {
 			return nil, err
 		}
-		repo, err := loadTree(ctx, x.abs, dir, remotes, lo)
-		if err != nil {
+	}
+	if l, ok := trees.(*lazyTrees); ok && l.hasLinks {
+		// Links are followed only in a real extraction.
+		l.close()
+		if trees, err = openTrees(abs, dir, remotes, changed, false, o.base); err != nil {
 			return nil, err
 		}
-		s.repo = repo
+		for _, s := range sides {
+			if s.repo, err = trees.load(ctx, s.ref, lo); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, s := range sides {
 		// A cluster the change adds or removes exists on one side only.
 		for _, p := range o.paths {
-			if repo.IsDir(filepath.ToSlash(filepath.Clean(p))) {
+			if s.repo.IsDir(filepath.ToSlash(filepath.Clean(p))) {
 				s.paths = append(s.paths, p)
 				seen[p] = true
 			}
@@ -259,24 +365,21 @@ func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.
 	}
 	var scope render.ChangeScope
 	if o.changedOnly {
-		changed, err := revisionChanges(dir, o.base, o.head)
-		if err != nil {
-			return nil, err
-		}
 		scope = fleet.NewChangeScope(sides[0].repo, sides[1].repo, changed)
 	}
 	var out revisions
 	for i, s := range sides {
 		res := &render.Result{}
 		if len(o.paths) == 0 || len(s.paths) > 0 {
-			if err := x.switchTo(s.ref); err != nil {
-				return nil, err
-			}
-			ropts, err := o.build.renderOptions(x.abs, s.paths, o.load.workers, o.kubeVersion)
+			root, materialize, err := trees.use(s.ref, s.repo)
 			if err != nil {
 				return nil, err
 			}
-			ropts.Scope = scope
+			ropts, err := o.build.renderOptions(root, s.paths, o.load.workers, o.kubeVersion)
+			if err != nil {
+				return nil, err
+			}
+			ropts.Scope, ropts.Materialize = scope, materialize
 			if i == 0 {
 				ropts.KeepBuilds = true
 			} else {
@@ -301,6 +404,20 @@ func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.
 		}
 	}
 	return &out, nil
+}
+
+// openTrees reads the revisions lazily from the object database, or
+// extracts the base revision.
+func openTrees(abs, dir string, remotes, changed []string, lazy bool, base string) (revisionTrees, error) {
+	if lazy {
+		return newLazyTrees(abs, dir, remotes, changed)
+	}
+	x, err := extractRef(abs, base)
+	if err != nil {
+		return nil, err
+	}
+	x.dir, x.remotes = dir, remotes
+	return x, nil
 }
 
 // revisionChanges lists the files that differ between two revisions, relative

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +71,10 @@ type extraction struct {
 	sub     string // DIR relative to the repository's root
 	abs     string // DIR at rev: tmp joined with sub
 	cleanup func()
+	// dir names DIR in errors; remotes are the URLs the repository is
+	// known by (for loading revisions of a diff).
+	dir     string
+	remotes []string
 }
 
 // extractRef writes the tree of ref of the repository holding abs to a
@@ -127,6 +132,11 @@ func loadTree(ctx context.Context, abs, dir string, remotes []string, o loadOpti
 	if err != nil {
 		return nil, fmt.Errorf("open repository directory %s: %w", dir, err)
 	}
+	return loadFS(ctx, root.FS(), dir, remotes, o)
+}
+
+// loadFS loads the tree fsys, DIR's content (dir names it in errors).
+func loadFS(ctx context.Context, fsys fs.FS, dir string, remotes []string, o loadOptions) (*fleet.Repo, error) {
 	sources := map[string]string{}
 	for _, s := range o.sources {
 		ref, d, ok := strings.Cut(s, "=")
@@ -146,7 +156,7 @@ func loadTree(ctx context.Context, abs, dir string, remotes []string, o loadOpti
 			return false
 		}
 	}
-	return fleet.Load(ctx, root.FS(), opts)
+	return fleet.Load(ctx, fsys, opts)
 }
 
 // remoteURLs lists the URLs this repository is known by.
