@@ -31,13 +31,6 @@ type kustFile struct {
 	rewrites, namespaced bool
 }
 
-type kustFileSpec struct {
-	Kind       string   `json:"kind"`
-	Resources  []string `json:"resources"`
-	Bases      []string `json:"bases"`
-	Components []string `json:"components"`
-}
-
 func isKustomizationFile(p string) bool {
 	switch path.Base(p) {
 	case "kustomization.yaml", "kustomization.yml", "Kustomization":
@@ -47,35 +40,41 @@ func isKustomizationFile(p string) bool {
 }
 
 func parseKustFile(file string, data []byte) *kustFile {
-	var spec kustFileSpec
-	if err := yaml.Unmarshal(data, &spec); err != nil {
+	var generic map[string]any
+	if err := yaml.Unmarshal(data, &generic); err != nil {
 		return &kustFile{file: file}
 	}
-	k := &kustFile{file: file, component: spec.Kind == "Component"}
+	kind, _ := generic["kind"].(string)
+	k := &kustFile{file: file, component: kind == "Component"}
 	dir := path.Dir(file)
-	var generic map[string]any
-	if yaml.Unmarshal(data, &generic) == nil {
-		k.refs = localRefs(dir, generic, nil)
-		if _, ok := generic["helmCharts"]; ok {
-			// kustomize's default chart home, when helmGlobals names none.
-			k.refs = append(k.refs, path.Join(dir, "charts"))
+	var lists [][]string
+	for _, field := range []string{"resources", "bases", "components"} {
+		l, ok := stringList(generic[field])
+		if !ok {
+			return &kustFile{file: file} // kustomize refuses it too
 		}
-		k.rewrites = rewritesFlux(generic)
-		ns, _ := generic["namespace"].(string)
-		k.namespaced = ns != ""
-		for _, g := range []string{"configMapGenerator", "secretGenerator"} {
-			entries, _ := generic[g].([]any)
-			for _, e := range entries {
-				if m, ok := e.(map[string]any); ok {
-					if n, ok := m["name"].(string); ok {
-						k.generated = append(k.generated, n)
-					}
+		lists = append(lists, l)
+	}
+	k.refs = localRefs(dir, generic, nil)
+	if _, ok := generic["helmCharts"]; ok {
+		// kustomize's default chart home, when helmGlobals names none.
+		k.refs = append(k.refs, path.Join(dir, "charts"))
+	}
+	k.rewrites = rewritesFlux(generic)
+	ns, _ := generic["namespace"].(string)
+	k.namespaced = ns != ""
+	for _, g := range []string{"configMapGenerator", "secretGenerator"} {
+		entries, _ := generic[g].([]any)
+		for _, e := range entries {
+			if m, ok := e.(map[string]any); ok {
+				if n, ok := m["name"].(string); ok {
+					k.generated = append(k.generated, n)
 				}
 			}
 		}
 	}
-	for _, lists := range [][]string{spec.Resources, spec.Bases, spec.Components} {
-		for _, e := range lists {
+	for _, l := range lists {
+		for _, e := range l {
 			if isRemote(e) {
 				k.remote = append(k.remote, e)
 				continue
@@ -84,6 +83,26 @@ func parseKustFile(file string, data []byte) *kustFile {
 		}
 	}
 	return k
+}
+
+// stringList reads a list of strings; a missing field is an empty list.
+func stringList(v any) ([]string, bool) {
+	if v == nil {
+		return nil, true
+	}
+	l, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(l))
+	for _, e := range l {
+		s, ok := e.(string)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+	}
+	return out, true
 }
 
 // fluxUnitKinds are the kinds whose objects are further units.

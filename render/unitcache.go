@@ -1,16 +1,13 @@
 package render
 
 import (
-	"bufio"
 	"compress/gzip"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -21,6 +18,7 @@ import (
 	"time"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/internal/valuecodec"
 )
 
 // The unit cache keeps rendered units on disk across runs
@@ -284,130 +282,39 @@ func cacheableObjects(objs []*Object) bool {
 
 const entryMagic = "fluxgate unit\n"
 
-// Value tags.
-const (
-	tagNil      = 'z'
-	tagFalse    = 'f'
-	tagTrue     = 't'
-	tagString   = 's'
-	tagInt64    = 'i'
-	tagInt      = 'j'
-	tagFloat64  = 'd'
-	tagMap      = 'm'
-	tagNilMap   = 'M'
-	tagSlice    = 'l'
-	tagNilSlice = 'L'
-)
-
-type entryWriter struct {
-	w   *bufio.Writer
-	err error
-	buf [binary.MaxVarintLen64]byte
-}
-
-func (w *entryWriter) uvarint(n uint64) {
-	w.w.Write(w.buf[:binary.PutUvarint(w.buf[:], n)])
-}
-
-func (w *entryWriter) varint(n int64) {
-	w.w.Write(w.buf[:binary.PutVarint(w.buf[:], n)])
-}
-
-func (w *entryWriter) str(s string) {
-	w.uvarint(uint64(len(s)))
-	w.w.WriteString(s)
-}
-
-func (w *entryWriter) value(v any) {
-	switch t := v.(type) {
-	case nil:
-		w.w.WriteByte(tagNil)
-	case bool:
-		if t {
-			w.w.WriteByte(tagTrue)
-		} else {
-			w.w.WriteByte(tagFalse)
-		}
-	case string:
-		w.w.WriteByte(tagString)
-		w.str(t)
-	case int64:
-		w.w.WriteByte(tagInt64)
-		w.varint(t)
-	case int:
-		w.w.WriteByte(tagInt)
-		w.varint(int64(t))
-	case float64:
-		w.w.WriteByte(tagFloat64)
-		w.uvarint(math.Float64bits(t))
-	case map[string]any:
-		if t == nil {
-			w.w.WriteByte(tagNilMap)
-			return
-		}
-		w.w.WriteByte(tagMap)
-		w.uvarint(uint64(len(t)))
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			w.str(k)
-			w.value(t[k])
-		}
-	case []any:
-		if t == nil {
-			w.w.WriteByte(tagNilSlice)
-			return
-		}
-		w.w.WriteByte(tagSlice)
-		w.uvarint(uint64(len(t)))
-		for _, e := range t {
-			w.value(e)
-		}
-	default:
-		// Not a decoded YAML or JSON value: the unit is not cached.
-		w.err = fmt.Errorf("cannot encode a %T", v)
-	}
-}
-
 func encodeEntry(e *unitEntry, slot, name string) ([]byte, error) {
 	var out strings.Builder
 	zw, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed)
-	w := &entryWriter{w: bufio.NewWriter(zw)}
-	w.w.WriteString(entryMagic)
-	w.str(slot)
-	w.str(name)
-	w.uvarint(uint64(len(e.Reads)))
+	w := valuecodec.NewWriter(zw)
+	w.Raw(entryMagic)
+	w.String(slot)
+	w.String(name)
+	w.Uvarint(uint64(len(e.Reads)))
 	for _, r := range e.Reads {
-		w.str(r)
+		w.String(r)
 	}
-	w.str(e.Overlay)
-	w.uvarint(uint64(len(e.Own)))
+	w.String(e.Overlay)
+	w.Uvarint(uint64(len(e.Own)))
 	for _, o := range e.Own {
-		w.str(o.Ref)
-		w.value(o.Object)
+		w.String(o.Ref)
+		w.Value(o.Object)
 	}
-	w.uvarint(uint64(len(e.Problems)))
+	w.Uvarint(uint64(len(e.Problems)))
 	for _, p := range e.Problems {
 		for _, s := range []string{p.Rule, string(p.Severity), p.File, p.Object, p.Message} {
-			w.str(s)
+			w.String(s)
 		}
-		w.varint(int64(p.Line))
+		w.Varint(int64(p.Line))
 	}
-	w.uvarint(uint64(len(e.Objects)))
+	w.Uvarint(uint64(len(e.Objects)))
 	for _, o := range e.Objects {
-		w.str(o.File)
-		w.varint(int64(o.Line))
-		w.str(o.Template)
-		w.value(o.Object)
+		w.String(o.File)
+		w.Varint(int64(o.Line))
+		w.String(o.Template)
+		w.Value(o.Object)
 	}
-	w.str(entryMagic)
-	if w.err != nil {
-		return nil, w.err
-	}
-	if err := w.w.Flush(); err != nil {
+	w.String(entryMagic)
+	if err := w.Flush(); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
@@ -416,172 +323,41 @@ func encodeEntry(e *unitEntry, slot, name string) ([]byte, error) {
 	return []byte(out.String()), nil
 }
 
-// Bounds that a corrupt entry cannot make the decoder exceed.
-const (
-	maxEntryString = 64 << 20
-	maxEntryCount  = 1 << 24
-	maxEntryDepth  = 256
-)
-
 var errCorruptEntry = errors.New("corrupt unit cache entry")
-
-type entryReader struct {
-	r   *bufio.Reader
-	err error
-}
-
-func (r *entryReader) fail(err error) {
-	if r.err == nil {
-		r.err = err
-	}
-}
-
-func (r *entryReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	n, err := binary.ReadUvarint(r.r)
-	r.fail(err)
-	return n
-}
-
-func (r *entryReader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	n, err := binary.ReadVarint(r.r)
-	r.fail(err)
-	return n
-}
-
-func (r *entryReader) count() int {
-	n := r.uvarint()
-	if n > maxEntryCount {
-		r.fail(errCorruptEntry)
-		return 0
-	}
-	return int(n)
-}
-
-func (r *entryReader) str() string {
-	n := r.uvarint()
-	if r.err != nil {
-		return ""
-	}
-	if n > maxEntryString {
-		r.fail(errCorruptEntry)
-		return ""
-	}
-	b := make([]byte, n)
-	_, err := io.ReadFull(r.r, b)
-	r.fail(err)
-	return string(b)
-}
-
-func (r *entryReader) value(depth int) any {
-	if r.err != nil {
-		return nil
-	}
-	if depth > maxEntryDepth {
-		r.fail(errCorruptEntry)
-		return nil
-	}
-	tag, err := r.r.ReadByte()
-	if err != nil {
-		r.fail(err)
-		return nil
-	}
-	switch tag {
-	case tagNil:
-		return nil
-	case tagFalse:
-		return false
-	case tagTrue:
-		return true
-	case tagString:
-		return r.str()
-	case tagInt64:
-		return r.varint()
-	case tagInt:
-		return int(r.varint())
-	case tagFloat64:
-		return math.Float64frombits(r.uvarint())
-	case tagNilMap:
-		return map[string]any(nil)
-	case tagMap:
-		n := r.count()
-		m := make(map[string]any, min(n, 1024))
-		for range n {
-			k := r.str()
-			m[k] = r.value(depth + 1)
-			if r.err != nil {
-				return nil
-			}
-		}
-		return m
-	case tagNilSlice:
-		return []any(nil)
-	case tagSlice:
-		n := r.count()
-		s := make([]any, 0, min(n, 1024))
-		for range n {
-			s = append(s, r.value(depth+1))
-			if r.err != nil {
-				return nil
-			}
-		}
-		return s
-	}
-	r.fail(errCorruptEntry)
-	return nil
-}
-
-func (r *entryReader) object() map[string]any {
-	v := r.value(0)
-	m, ok := v.(map[string]any)
-	if !ok && v != nil {
-		r.fail(errCorruptEntry)
-	}
-	return m
-}
 
 func decodeEntry(in io.Reader, slot, name string) (*unitEntry, error) {
 	zr, err := gzip.NewReader(in)
 	if err != nil {
 		return nil, err
 	}
-	r := &entryReader{r: bufio.NewReader(zr)}
-	magic := make([]byte, len(entryMagic))
-	if _, err := io.ReadFull(r.r, magic); err != nil || string(magic) != entryMagic {
-		return nil, errCorruptEntry
-	}
-	if r.str() != slot || r.str() != name {
+	r := valuecodec.NewReader(zr)
+	if !r.Raw(entryMagic) || r.String() != slot || r.String() != name {
 		return nil, errCorruptEntry
 	}
 	e := &unitEntry{}
-	for range r.count() {
-		e.Reads = append(e.Reads, r.str())
+	for range r.Count() {
+		e.Reads = append(e.Reads, r.String())
 	}
-	e.Overlay = r.str()
-	for range r.count() {
-		e.Own = append(e.Own, ownRecord{Ref: r.str(), Object: r.object()})
+	e.Overlay = r.String()
+	for range r.Count() {
+		e.Own = append(e.Own, ownRecord{Ref: r.String(), Object: r.Object()})
 	}
-	for range r.count() {
+	for range r.Count() {
 		var p fleet.Problem
-		p.Rule, p.Severity, p.File, p.Object, p.Message = r.str(), fleet.Severity(r.str()), r.str(), r.str(), r.str()
-		p.Line = int(r.varint())
+		p.Rule, p.Severity, p.File, p.Object, p.Message = r.String(), fleet.Severity(r.String()), r.String(), r.String(), r.String()
+		p.Line = int(r.Varint())
 		e.Problems = append(e.Problems, p)
 	}
-	for range r.count() {
-		o := &Object{File: r.str(), Line: int(r.varint()), Template: r.str()}
-		o.Object = r.object()
+	for range r.Count() {
+		o := &Object{File: r.String(), Line: int(r.Varint()), Template: r.String()}
+		o.Object = r.Object()
 		e.Objects = append(e.Objects, o)
 	}
-	if r.str() != entryMagic || r.err != nil {
+	if r.String() != entryMagic || r.Err() != nil {
 		return nil, errCorruptEntry
 	}
 	// Read to the end: gzip checks the content's CRC there.
-	if _, err := io.Copy(io.Discard, r.r); err != nil {
+	if err := r.Rest(); err != nil {
 		return nil, err
 	}
 	return e, nil
