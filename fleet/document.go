@@ -116,13 +116,18 @@ func parseDocuments(file string, data []byte) ([]*Document, *Problem) {
 			continue
 		}
 		d := &Document{File: file, Line: content.Line, Index: i, Object: obj}
-		d.APIVersion, _ = obj["apiVersion"].(string)
-		d.Kind, _ = obj["kind"].(string)
-		if md, ok := obj["metadata"].(map[string]any); ok {
-			d.Name, _ = md["name"].(string)
-			d.Namespace, _ = md["namespace"].(string)
-		}
+		d.setIdentity()
 		docs = append(docs, d)
+	}
+}
+
+// setIdentity fills APIVersion, Kind, Name and Namespace from Object.
+func (d *Document) setIdentity() {
+	d.APIVersion, _ = d.Object["apiVersion"].(string)
+	d.Kind, _ = d.Object["kind"].(string)
+	if md, ok := d.Object["metadata"].(map[string]any); ok {
+		d.Name, _ = md["name"].(string)
+		d.Namespace, _ = md["namespace"].(string)
 	}
 }
 

@@ -3,7 +3,6 @@ package fleet
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"path"
@@ -317,45 +316,6 @@ func CopyValue(v any) any {
 	}
 }
 
-// ParseCache holds the files parsed by the loads sharing it
-// (Options.Parsed), by path and content digest. It is safe for concurrent
-// use.
-type ParseCache struct {
-	mu sync.Mutex
-	m  map[parseKey]parsed
-}
-
-type parseKey struct {
-	path string
-	sum  [sha256.Size]byte
-}
-
-// NewParseCache returns an empty ParseCache.
-func NewParseCache() *ParseCache { return &ParseCache{m: map[parseKey]parsed{}} }
-
-func (c *ParseCache) get(k parseKey) (parsed, bool) {
-	if c == nil {
-		return parsed{}, false
-	}
-	c.mu.Lock()
-	p, ok := c.m[k]
-	c.mu.Unlock()
-	if !ok {
-		return parsed{}, false
-	}
-	return p.clone(), true
-}
-
-func (c *ParseCache) put(k parseKey, p parsed) {
-	if c == nil {
-		return
-	}
-	p = p.clone()
-	c.mu.Lock()
-	c.m[k] = p
-	c.mu.Unlock()
-}
-
 func (r *Repo) parseAll(ctx context.Context, files []walkedFile) error {
 	results := make([]parsed, len(files))
 	jobs := make(chan int)
@@ -373,6 +333,18 @@ func (r *Repo) parseAll(ctx context.Context, files []walkedFile) error {
 					}
 					continue
 				}
+				// A file whose content the tree names (a Git blob) is looked
+				// up before it is read; another after.
+				key := parseKey{path: f.path}
+				if keyed, ok := r.FS.(ContentKeyFS); ok && r.opts.Parsed != nil {
+					if c, err := keyed.ContentKey(f.path); err == nil {
+						key.content = c
+						if p, ok := r.opts.Parsed.get(key); ok {
+							results[i] = p
+							continue
+						}
+					}
+				}
 				data, err := fs.ReadFile(r.FS, f.path)
 				if err != nil {
 					results[i].problem = &Problem{
@@ -381,9 +353,8 @@ func (r *Repo) parseAll(ctx context.Context, files []walkedFile) error {
 					}
 					continue
 				}
-				var key parseKey
-				if r.opts.Parsed != nil {
-					key = parseKey{path: f.path, sum: sha256.Sum256(data)}
+				if r.opts.Parsed != nil && key.content == "" {
+					key.content = ContentKey(data)
 					if p, ok := r.opts.Parsed.get(key); ok {
 						results[i] = p
 						continue

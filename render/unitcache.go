@@ -91,9 +91,12 @@ type ownRecord struct {
 	Object map[string]any
 }
 
-// buildStamp identifies the fluxgate build: its module version, VCS
+// BuildStamp identifies the fluxgate build: its module version, VCS
 // revision and dependencies; for a development build also the executable's
-// size and modification time.
+// size and modification time. What a build caches on disk is read back
+// only by the same build.
+func BuildStamp() string { return buildStamp() }
+
 var buildStamp = sync.OnceValue(func() string {
 	h := sha256.New()
 	fmt.Fprintln(h, unitCacheFormat)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render"
 )
 
@@ -27,8 +28,8 @@ func addBuildFlags(cmd *cobra.Command, o *buildOptions, showSecrets bool) {
 	f.BoolVar(&o.enableHelm, "enable-helm", false, "run kustomize helmCharts generators with the helm command (Flux does not)")
 	f.BoolVar(&o.enableExec, "enable-exec", false, "run kustomize exec KRM functions (Flux does not)")
 	f.BoolVar(&o.offline, "offline", false, "render HelmReleases from the chart cache only; an uncached remote chart is a chart-unavailable finding")
-	f.StringVar(&o.cacheDir, "cache-dir", "", "cache directory; charts go to its charts/, rendered units to its units/ (default $XDG_CACHE_HOME/fluxgate)")
-	f.BoolVar(&o.noUnitCache, "no-unit-cache", false, "render every unit; neither read nor write the rendered units of the cache directory")
+	f.StringVar(&o.cacheDir, "cache-dir", "", "cache directory; charts go to its charts/, rendered units to its units/, parsed files to its parsed (default $XDG_CACHE_HOME/fluxgate)")
+	f.BoolVar(&o.noUnitCache, "no-unit-cache", false, "parse every file and render every unit; neither read nor write the parsed files and rendered units of the cache directory")
 	addSecretFlags(cmd, &o.secrets, showSecrets)
 }
 
@@ -44,14 +45,32 @@ func (o *buildOptions) renderOptions(abs string, paths []string, workers int, ku
 		AllowRemoteBases: o.allowRemoteBases, EnableHelm: o.enableHelm, EnableExec: o.enableExec,
 		Offline: o.offline, KubernetesVersion: kubernetesVersion,
 	}
-	root := o.cacheDir
-	if root != "" {
-		ropts.CacheDir = filepath.Join(root, "charts")
-	} else if d, err := os.UserCacheDir(); err == nil {
-		root = filepath.Join(d, "fluxgate")
+	if o.cacheDir != "" {
+		ropts.CacheDir = filepath.Join(o.cacheDir, "charts")
 	}
-	if root != "" && !o.noUnitCache {
+	if root := o.cacheRoot(); root != "" && !o.noUnitCache {
 		ropts.UnitCacheDir = filepath.Join(root, "units")
 	}
 	return ropts, nil
+}
+
+// cacheRoot is --cache-dir, by default the user's cache directory's
+// fluxgate, or "" when there is none.
+func (o *buildOptions) cacheRoot() string {
+	if o.cacheDir != "" {
+		return o.cacheDir
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "fluxgate")
+	}
+	return ""
+}
+
+// parseCache is the cache of parsed files the loads share: kept in the
+// cache directory across runs unless --no-unit-cache.
+func (o *buildOptions) parseCache() *fleet.ParseCache {
+	if root := o.cacheRoot(); root != "" && !o.noUnitCache {
+		return fleet.OpenParseCache(filepath.Join(root, "parsed"), render.BuildStamp())
+	}
+	return fleet.NewParseCache()
 }

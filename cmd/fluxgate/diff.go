@@ -330,7 +330,7 @@ func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.
 	}
 	defer func() { trees.close() }()
 	lo := o.load
-	lo.parsed = fleet.NewParseCache() // the head parses only the files it changes
+	lo.parsed = o.build.parseCache() // the head parses only the files it changes
 	seen := map[string]bool{}
 	for _, s := range sides {
 		if s.repo, err = trees.load(ctx, s.ref, lo); err != nil {
@@ -349,6 +349,7 @@ func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.
 			}
 		}
 	}
+	_ = lo.parsed.Save() // a cache that cannot be written costs a parse next time
 	for _, s := range sides {
 		// A cluster the change adds or removes exists on one side only.
 		for _, p := range o.paths {

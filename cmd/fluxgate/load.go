@@ -48,6 +48,7 @@ func loadRepo(ctx context.Context, dir string, o loadOptions) (string, *fleet.Re
 		cleanup()
 		return "", nil, func() {}, err
 	}
+	_ = o.parsed.Save() // a cache that cannot be written costs a parse next time
 	return abs, repo, cleanup, nil
 }
 

@@ -95,6 +95,7 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 		return err
 	}
 	ctx := cmd.Context()
+	o.load.parsed = o.build.parseCache()
 	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
 	if err != nil {
 		return err

@@ -129,6 +129,7 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 		return err
 	}
 	ctx := cmd.Context()
+	o.load.parsed = o.build.parseCache()
 	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
 	if err != nil {
 		return err

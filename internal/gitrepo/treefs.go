@@ -69,6 +69,7 @@ var (
 	_ fs.ReadFileFS  = (*treeFS)(nil)
 	_ fs.StatFS      = (*treeFS)(nil)
 	_ fs.ReadLinkFS  = (*treeFS)(nil)
+	_ fs.SubFS       = (*treeFS)(nil)
 	_ fs.ReadDirFile = (*dirFile)(nil)
 	_ io.ReadSeeker  = (*blobFile)(nil)
 	_ io.ReaderAt    = (*blobFile)(nil)
@@ -154,6 +155,36 @@ func (f *treeFS) lookup(op, name string) (node, error) {
 		cur = n
 	}
 	return cur, nil
+}
+
+// ContentKey names the content of the regular file name without reading
+// it: its blob's hash, which is what git hashes a file's content to.
+func (f *treeFS) ContentKey(name string) (string, error) {
+	f.repo.mu.Lock()
+	defer f.repo.mu.Unlock()
+	n, err := f.lookup("contentkey", name)
+	if err != nil {
+		return "", err
+	}
+	if n.mode != filemode.Regular && n.mode != filemode.Executable && n.mode != filemode.Deprecated {
+		return "", &fs.PathError{Op: "contentkey", Path: name, Err: errors.New("not a regular file")}
+	}
+	return n.hash.String(), nil
+}
+
+// Sub implements [fs.SubFS]: the tree of directory dir, sharing the trees
+// decoded so far.
+func (f *treeFS) Sub(dir string) (fs.FS, error) {
+	f.repo.mu.Lock()
+	defer f.repo.mu.Unlock()
+	n, err := f.lookup("sub", dir)
+	if err != nil {
+		return nil, err
+	}
+	if n.mode != filemode.Dir {
+		return nil, &fs.PathError{Op: "sub", Path: dir, Err: errNotDir}
+	}
+	return &treeFS{repo: f.repo, root: n.hash, modTime: f.modTime, dirs: f.dirs}, nil
 }
 
 // info describes n. The caller holds repo.mu.

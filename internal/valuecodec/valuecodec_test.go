@@ -17,7 +17,7 @@ func TestRoundTrip(t *testing.T) {
 	v := map[string]any{
 		"s": "text", "i": int64(-3), "n": 7, "f": 1.5, "whole": float64(2),
 		"t": true, "false": false, "nil": nil,
-		"list": []any{"a", int64(1), map[string]any{"k": []any{}}},
+		"list":  []any{"a", int64(1), map[string]any{"k": []any{}}},
 		"empty": []any{}, "nilList": []any(nil), "emptyMap": map[string]any{}, "nilMap": map[string]any(nil),
 	}
 	var buf bytes.Buffer
