@@ -3,6 +3,7 @@ package fleet
 import (
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -35,6 +36,9 @@ type ChangeScope struct {
 	// concurrent builds).
 	mu      sync.Mutex
 	reached [2]map[string]map[string]bool
+	// quietMemo remembers Quiet's answers by cluster, directory and
+	// whether the building spec sets a target namespace.
+	quietMemo map[string]bool
 }
 
 // closure returns the directories a kustomize build of dir reaches in
@@ -59,7 +63,7 @@ func (s *ChangeScope) closure(i int, dir string) map[string]bool {
 // to the root, as gitrepo lists them) between the revisions loaded as
 // base and head.
 func NewChangeScope(base, head *Repo, changed []string) *ChangeScope {
-	s := &ChangeScope{repos: []*Repo{base, head}, changed: changed, referenced: map[string]bool{}}
+	s := &ChangeScope{repos: []*Repo{base, head}, changed: changed, referenced: map[string]bool{}, quietMemo: map[string]bool{}}
 	for _, f := range changed {
 		if b := path.Base(f); b == ".sourceignore" || b == ".gitignore" {
 			s.all = true
@@ -279,20 +283,48 @@ func (s *ChangeScope) Quiet(cluster, dir string, spec map[string]any) bool {
 	if s.all {
 		return false
 	}
-	return s.quiet(cluster, dir, spec, map[string]bool{})
+	return s.quiet(cluster, dir, spec, &quietWalk{visiting: map[string]bool{}})
 }
 
-func (s *ChangeScope) quiet(cluster, dir string, spec map[string]any, visiting map[string]bool) bool {
+// quietWalk is the state of one Quiet question: the directories being
+// answered, and how many answers assumed one of those quiet (a cycle),
+// which are not remembered.
+type quietWalk struct {
+	visiting map[string]bool
+	cuts     int
+}
+
+func (s *ChangeScope) quiet(cluster, dir string, spec map[string]any, w *quietWalk) bool {
 	dir = path.Clean(dir)
-	if visiting[dir] {
+	if w.visiting[dir] {
+		w.cuts++
 		return true // being answered further up
 	}
-	visiting[dir] = true
-	defer delete(visiting, dir)
 	if patches, _ := nested(spec, "spec", "patches").([]any); slices.ContainsFunc(patches, mayPatchFlux) {
 		return false
 	}
 	renamespaced := str(spec, "spec", "targetNamespace") != ""
+	key := cluster + "\x00" + dir + "\x00" + strconv.FormatBool(renamespaced)
+	s.mu.Lock()
+	q, ok := s.quietMemo[key]
+	s.mu.Unlock()
+	if ok {
+		return q
+	}
+	w.visiting[dir] = true
+	cuts := w.cuts
+	q = s.quietBuild(cluster, dir, renamespaced, w)
+	delete(w.visiting, dir)
+	if w.cuts == cuts {
+		s.mu.Lock()
+		s.quietMemo[key] = q
+		s.mu.Unlock()
+	}
+	return q
+}
+
+// quietBuild answers quiet for a build of dir once its spec is checked.
+func (s *ChangeScope) quietBuild(cluster, dir string, renamespaced bool, w *quietWalk) bool {
 	for i, r := range s.repos {
 		if s.generatesReferenced(i, dir) {
 			return false
@@ -313,7 +345,7 @@ func (s *ChangeScope) quiet(cluster, dir string, spec map[string]any, visiting m
 				case s.readByFlux(d), group == GroupSource, group == GroupSourceExtensions:
 					return false
 				case group == GroupKustomize && d.Kind == "Kustomization":
-					if !s.childQuiet(i, cluster, d, renamespaced, visiting) {
+					if !s.childQuiet(i, cluster, d, renamespaced, w) {
 						return false
 					}
 				case group == GroupHelm && d.Kind == "HelmRelease":
@@ -332,7 +364,7 @@ func (s *ChangeScope) quiet(cluster, dir string, spec map[string]any, visiting m
 
 // childQuiet reports whether the Flux Kustomization d, declared by a build
 // the change does not reach, builds nothing the change reaches.
-func (s *ChangeScope) childQuiet(i int, cluster string, d *Document, renamespaced bool, visiting map[string]bool) bool {
+func (s *ChangeScope) childQuiet(i int, cluster string, d *Document, renamespaced bool, w *quietWalk) bool {
 	p := str(d.Object, "spec", "path")
 	if p == "" || hasVariable(p) || hasVariable(nested(d.Object, "spec", "sourceRef")) ||
 		sourceNamespaceUnknown(d, renamespaced, "spec", "sourceRef") {
@@ -357,7 +389,7 @@ func (s *ChangeScope) childQuiet(i int, cluster string, d *Document, renamespace
 	if s.Touches(child) {
 		return false
 	}
-	return s.Leaf(child) || s.quiet(cluster, child, d.Object, visiting)
+	return s.Leaf(child) || s.quiet(cluster, child, d.Object, w)
 }
 
 // sourceNamespaceUnknown reports whether the sourceRef at fields of d

@@ -232,14 +232,23 @@ func (r *Repo) sourceDirNear(kind, namespace, name, near string) (string, bool) 
 	return "", false
 }
 
-// commonDirs counts the leading directories two slash paths share.
+// commonDirs counts the leading directories two slash paths share: those
+// of a's directory and of b.
 func commonDirs(a, b string) int {
-	as, bs := strings.Split(path.Dir(a), "/"), strings.Split(b, "/")
+	a = path.Dir(a)
 	n := 0
-	for n < len(as) && n < len(bs) && as[n] == bs[n] && as[n] != "." {
+	for {
+		ac, arest, amore := strings.Cut(a, "/")
+		bc, brest, bmore := strings.Cut(b, "/")
+		if ac != bc || ac == "." {
+			return n
+		}
 		n++
+		if !amore || !bmore {
+			return n
+		}
+		a, b = arest, brest
 	}
-	return n
 }
 
 // ResolveSource resolves a sourceRef of the object described by from (its

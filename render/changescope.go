@@ -34,3 +34,19 @@ func (r *renderer) outOfScope(u *Unit, j job) bool {
 	u.Skipped = !u.affected && (sc.Leaf(u.Path) || sc.Quiet(j.cluster, u.Path, j.ks))
 	return u.Skipped
 }
+
+// unchangedUnit returns, for a unit the change does not reach, the same
+// unit of the render of the other revision (Options.Reuse), whose output
+// and children it has: the head of a diff takes it as it is. It returns
+// nil when there is none to take.
+func (r *renderer) unchangedUnit(u *Unit) *Unit {
+	if r.opts.Scope == nil || u.affected {
+		return nil
+	}
+	b := r.opts.Reuse.kept().unit(u.Cluster, u.ID)
+	if b == nil || b.affected || b.Skipped || b.Failed || b.Parent != u.Parent || b.File != u.File || b.Line != u.Line || b.Path != u.Path {
+		return nil
+	}
+	r.stats.reused.Add(1)
+	return b
+}

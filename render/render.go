@@ -96,7 +96,8 @@ type Options struct {
 	KeepBuilds bool
 	// Reuse is a render of another revision of the same repository made
 	// with KeepBuilds: its builds whose inputs are unchanged here are
-	// reused instead of run again.
+	// reused instead of run again. With the same Scope, a unit the change
+	// does not reach is Reuse's own *Unit, shared by both results.
 	Reuse *Result
 	// Scope, when set, limits the render to the units a change between
 	// two revisions can reach (fleet.ChangeScope): a unit that the change
@@ -483,6 +484,10 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 	res.Units = r.units
 	res.Stats = Stats{Built: r.stats.built.Load(), Reused: r.stats.reused.Load(), Cached: r.stats.cached.Load()}
 	if opts.KeepBuilds {
+		r.kept.units = make(map[string]*Unit, len(r.units))
+		for _, u := range r.units {
+			r.kept.units[u.Cluster+"|"+u.ID] = u
+		}
 		res.builds = r.kept
 	}
 	return res, nil
@@ -625,6 +630,9 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 		if r.outOfScope(u, j) || r.skipForeign(u, j, u.Path) {
 			return u, nil
 		}
+		if b := r.unchangedUnit(u); b != nil {
+			return b, r.children(b, j)
+		}
 		r.buildKustomize(ctx, u, j, ".", nil)
 		return u, r.children(u, j)
 	}
@@ -663,6 +671,9 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 	}
 	if r.outOfScope(u, j) || r.skipForeign(u, j, u.Path) {
 		return u, nil
+	}
+	if b := r.unchangedUnit(u); b != nil {
+		return b, r.children(b, j)
 	}
 	r.buildKustomize(ctx, u, j, src.Dir, j.ks)
 	if j.root {

@@ -38,6 +38,17 @@ type builds struct {
 	// generated holds the kustomization files Flux generates, by
 	// generatedKey (generate.go).
 	generated sync.Map
+	// units are the render's units by cluster and ID, for a later
+	// render's scope (unchangedUnit).
+	units map[string]*Unit
+}
+
+// unit returns the kept render's unit of cluster with the ID, or nil.
+func (b *builds) unit(cluster, id string) *Unit {
+	if b == nil {
+		return nil
+	}
+	return b.units[cluster+"|"+id]
 }
 
 // template returns a copy of the kept objects of a HelmRelease install.

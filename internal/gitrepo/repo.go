@@ -68,7 +68,7 @@ func Open(dir string) (*Repo, error) {
 	if st, ok := g.Storer.(*filesystem.Storage); ok {
 		// Keep pack files open between object reads: reading a tree's
 		// blobs one by one otherwise opens the pack again for each.
-		keep := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+		keep := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true, ExclusiveAccess: true})
 		if g, err = git.Open(keep, wt.Filesystem); err != nil {
 			return nil, fmt.Errorf("open repository at %s: %w", dir, err)
 		}
