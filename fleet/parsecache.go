@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/fluxgate/fluxgate/internal/atomicfile"
 	"github.com/fluxgate/fluxgate/internal/valuecodec"
 )
 
@@ -142,23 +143,7 @@ func (c *ParseCache) Save() error {
 	}
 	sum := sha256.Sum256(body.Bytes())
 	body.Write(sum[:])
-	if err := os.MkdirAll(filepath.Dir(c.file), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.file), ".parsed-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(body.Bytes()); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), c.file)
+	return atomicfile.Write(filepath.Dir(c.file), filepath.Base(c.file), body.Bytes())
 }
 
 // The file of a ParseCache: a magic line, the stamp, the entries (path,

@@ -12,6 +12,8 @@ import (
 
 	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/fluxgate/fluxgate/internal/atomicfile"
 )
 
 // The kustomization file Flux generates for a unit (GenerateManifest)
@@ -130,7 +132,7 @@ func (c *unitCache) putGenerated(key string, g generated) {
 		return
 	}
 	data := fmt.Appendf(nil, "%s %s\n%s\n%s\n%s", generatedFormat, key, g.kfile, generatedSum(g.kfile, g.manifest), g.manifest)
-	if writeAtomic(filepath.Join(c.dir, "generated"), key, data) == nil {
+	if atomicfile.Write(filepath.Join(c.dir, "generated"), key, data) == nil {
 		c.wrote.Store(true)
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/repo"
 	"sigs.k8s.io/yaml"
+
+	"github.com/fluxgate/fluxgate/internal/atomicfile"
 )
 
 // Size limits of source-controller (its --helm-index-max-size and
@@ -384,34 +386,10 @@ func (c chartCache) get(key string) ([]byte, bool) {
 
 func (c chartCache) put(key string, data []byte) error {
 	digest := hashString(string(data))
-	if err := writeAtomic(filepath.Join(c.dir, "blobs"), digest, data); err != nil {
+	if err := atomicfile.Write(filepath.Join(c.dir, "blobs"), digest, data); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(c.dir, "refs"), key, []byte(digest+"\n"))
-}
-
-func writeAtomic(dir, name string, data []byte) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
+	return atomicfile.Write(filepath.Join(c.dir, "refs"), key, []byte(digest+"\n"))
 }
 
 // redactURL drops the user info of a URL.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/internal/atomicfile"
 	"github.com/fluxgate/fluxgate/internal/valuecodec"
 )
 
@@ -205,7 +206,7 @@ func (c *unitCache) put(slot, name string, e *unitEntry) {
 	if err != nil {
 		return
 	}
-	if writeAtomic(filepath.Join(c.dir, slot), name, data) != nil {
+	if atomicfile.Write(filepath.Join(c.dir, slot), name, data) != nil {
 		return
 	}
 	c.wrote.Store(true)

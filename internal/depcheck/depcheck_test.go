@@ -18,8 +18,8 @@ const module = "github.com/fluxgate/fluxgate"
 // files may import. Packages under cmd/ may import anything; a package not
 // in the table may import nothing of the project until it is added here.
 var allowed = map[string][]string{
-	"fleet":                             {"internal/valuecodec"},
-	"render":                            {"fleet", "internal/valuecodec"},
+	"fleet":                             {"internal/valuecodec", "internal/atomicfile"},
+	"render":                            {"fleet", "internal/valuecodec", "internal/atomicfile"},
 	"validate":                          {"fleet", "render", "validate/catalog"},
 	"diff":                              {"fleet", "render"},
 	"imageupdate":                       {"fleet"},
@@ -38,6 +38,7 @@ var allowed = map[string][]string{
 	"internal/fleetgen":                 {},
 	"internal/depcheck":                 {},
 	"internal/valuecodec":               {},
+	"internal/atomicfile":               {},
 	"bench/fleetgen":                    {"internal/fleetgen"},
 	"bench/schemas":                     {"validate/catalog"},
 }
