@@ -251,15 +251,7 @@ type lazyTrees struct {
 }
 
 func newLazyTrees(abs, dir string, remotes, changed []string) (*lazyTrees, error) {
-	g, err := gitrepo.Open(abs)
-	if err != nil {
-		return nil, err
-	}
-	sub, err := filepath.Rel(g.Root(), abs)
-	if err != nil {
-		return nil, err
-	}
-	tmp, err := os.MkdirTemp("", "fluxgate-ref-")
+	g, sub, tmp, err := openWithTemp(abs)
 	if err != nil {
 		return nil, err
 	}

@@ -82,17 +82,9 @@ type extraction struct {
 // temporary directory (removed by the extraction's cleanup); the work tree
 // is not touched.
 func extractRef(abs, ref string) (*extraction, error) {
-	g, err := gitrepo.Open(abs)
+	g, sub, tmp, err := openWithTemp(abs)
 	if err != nil {
 		return nil, fmt.Errorf("--ref %s: %w", ref, err)
-	}
-	sub, err := filepath.Rel(g.Root(), abs)
-	if err != nil {
-		return nil, err
-	}
-	tmp, err := os.MkdirTemp("", "fluxgate-ref-")
-	if err != nil {
-		return nil, err
 	}
 	x := &extraction{git: g, rev: ref, tmp: tmp, sub: sub, abs: filepath.Join(tmp, sub), cleanup: func() { os.RemoveAll(tmp) }}
 	if err := g.Extract(ref, tmp); err != nil {
@@ -104,6 +96,21 @@ func extractRef(abs, ref string) (*extraction, error) {
 		return nil, err
 	}
 	return x, nil
+}
+
+// openWithTemp opens the repository holding abs and makes a temporary
+// directory for its files; sub is abs relative to the repository's root.
+func openWithTemp(abs string) (g *gitrepo.Repo, sub, tmp string, err error) {
+	if g, err = gitrepo.Open(abs); err != nil {
+		return nil, "", "", err
+	}
+	if sub, err = filepath.Rel(g.Root(), abs); err != nil {
+		return nil, "", "", err
+	}
+	if tmp, err = os.MkdirTemp("", "fluxgate-ref-"); err != nil {
+		return nil, "", "", err
+	}
+	return g, sub, tmp, nil
 }
 
 // switchTo turns the extraction into one of rev, writing only the files
