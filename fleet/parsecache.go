@@ -79,22 +79,19 @@ func (c *ParseCache) get(k parseKey) (parsed, bool) {
 	}
 	c.mu.Lock()
 	p, ok := c.m[k]
-	if !ok {
-		if enc, found := c.stored[k]; found {
-			p, ok = decodeParsed(k.path, enc)
-			if ok {
-				c.m[k] = p
-			}
-		}
-	}
-	if ok && c.used != nil {
+	enc, stored := c.stored[k]
+	if (ok || stored) && c.used != nil {
 		c.used[k] = true
 	}
 	c.mu.Unlock()
-	if !ok {
-		return parsed{}, false
+	if ok {
+		return p.clone(), true
 	}
-	return p.clone(), true
+	if stored {
+		// Decoding gives a copy of its own: nothing to clone.
+		return decodeParsed(k.path, enc)
+	}
+	return parsed{}, false
 }
 
 func (c *ParseCache) put(k parseKey, p parsed) {
@@ -128,15 +125,19 @@ func (c *ParseCache) Save() error {
 	w.String(c.stamp)
 	w.Uvarint(uint64(len(c.used)))
 	for k := range c.used {
-		var entry bytes.Buffer
-		ew := valuecodec.NewWriter(&entry)
-		encodeParsed(ew, c.m[k])
-		if err := ew.Flush(); err != nil {
-			return err
+		enc, ok := c.stored[k]
+		if p, parsedHere := c.m[k]; parsedHere || !ok {
+			var entry bytes.Buffer
+			ew := valuecodec.NewWriter(&entry)
+			encodeParsed(ew, p)
+			if err := ew.Flush(); err != nil {
+				return err
+			}
+			enc = entry.Bytes()
 		}
 		w.String(k.path)
 		w.String(k.content)
-		w.String(entry.String())
+		w.String(string(enc))
 	}
 	if err := w.Flush(); err != nil {
 		return err

@@ -137,12 +137,23 @@ func (w *Writer) Value(v any) {
 
 // Reader reads what a Writer wrote.
 type Reader struct {
-	r   *bufio.Reader
+	r   byteReader
 	err error
 }
 
-// NewReader returns a Reader of r.
-func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReader(r)} }
+type byteReader interface {
+	io.Reader
+	io.ByteReader
+}
+
+// NewReader returns a Reader of r, buffered unless r reads bytes one by
+// one cheaply itself (a bytes.Reader).
+func NewReader(r io.Reader) *Reader {
+	if br, ok := r.(byteReader); ok {
+		return &Reader{r: br}
+	}
+	return &Reader{r: bufio.NewReader(r)}
+}
 
 // Err is the first error met, if any.
 func (r *Reader) Err() error { return r.err }
