@@ -195,6 +195,35 @@ func (s *ChangeScope) Touches(dir string) bool {
 	return false
 }
 
+// TouchesBuild is Touches for the build of dir by the Flux Kustomization
+// spec (nil for a plain overlay): its spec.components, relative to dir,
+// are built with it.
+func (s *ChangeScope) TouchesBuild(dir string, spec map[string]any) bool {
+	if s.Touches(dir) {
+		return true
+	}
+	for _, c := range SpecComponents(dir, spec) {
+		if s.Touches(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// SpecComponents returns the directories of a Flux Kustomization's
+// spec.components (relative to the root; they are relative to dir, the
+// Kustomization's path), which kustomize-controller adds to the build.
+func SpecComponents(dir string, spec map[string]any) []string {
+	list, _ := nested(spec, "spec", "components").([]any)
+	var out []string
+	for _, c := range list {
+		if c, ok := c.(string); ok && c != "" && !isRemote(c) {
+			out = append(out, path.Join(dir, c))
+		}
+	}
+	return out
+}
+
 // TouchesTree reports whether a changed file is dir or below it (a
 // chart's directory).
 func (s *ChangeScope) TouchesTree(dir string) bool {
@@ -210,15 +239,17 @@ func (s *ChangeScope) TouchesTree(dir string) bool {
 	return false
 }
 
-// Leaf reports whether a build of dir, in both revisions, can declare no
-// Flux object (no further unit, no source) and no ConfigMap or Secret that
-// a Flux object reads: leaving it out changes nothing else.
-func (s *ChangeScope) Leaf(dir string) bool {
+// Leaf reports whether a build of dir by the Flux Kustomization spec (nil
+// for a plain overlay), its spec.components included, can declare in both
+// revisions no Flux object (no further unit, no source) and no ConfigMap or
+// Secret that a Flux object reads: leaving it out changes nothing else.
+func (s *ChangeScope) Leaf(dir string, spec map[string]any) bool {
+	dirs := buildDirs(dir, spec)
 	for i, r := range s.repos {
-		if s.generatesReferenced(i, dir) {
+		if s.generatesReferenced(i, dirs) {
 			return false
 		}
-		for f := range s.closureFiles(i, dir) {
+		for f := range s.closureFiles(i, dirs) {
 			for _, d := range r.byFile[f] {
 				if strings.Contains(d.APIVersion, ".fluxcd.io/") || s.readByFlux(d) {
 					return false
@@ -229,13 +260,32 @@ func (s *ChangeScope) Leaf(dir string) bool {
 	return true
 }
 
-// closureFiles returns the files a build of dir may read in revision i:
-// those of the directories it reaches and those its kustomization files
+// buildDirs are the directories a build of dir by spec starts from: dir
+// and its spec.components.
+func buildDirs(dir string, spec map[string]any) []string {
+	return append([]string{path.Clean(dir)}, SpecComponents(dir, spec)...)
+}
+
+// buildClosure returns the directories builds of dirs reach in revision i.
+func (s *ChangeScope) buildClosure(i int, dirs []string) map[string]bool {
+	if len(dirs) == 1 {
+		return s.closure(i, dirs[0])
+	}
+	out := map[string]bool{}
+	for _, d := range dirs {
+		for c := range s.closure(i, d) {
+			out[c] = true
+		}
+	}
+	return out
+}
+
+// closureFiles returns the files builds of dirs may read in revision i:
+// those of the directories they reach and those their kustomization files
 // name.
-func (s *ChangeScope) closureFiles(i int, dir string) map[string]bool {
-	seen := s.closure(i, dir)
+func (s *ChangeScope) closureFiles(i int, dirs []string) map[string]bool {
 	files := map[string]bool{}
-	for d := range seen {
+	for d := range s.buildClosure(i, dirs) {
 		for _, f := range s.filesByDir[i][d] {
 			files[f] = true
 		}
@@ -248,11 +298,11 @@ func (s *ChangeScope) closureFiles(i int, dir string) map[string]bool {
 	return files
 }
 
-// generatesReferenced reports whether a kustomization file a build of dir
-// reaches in revision i generates a ConfigMap or Secret a Flux object may
+// generatesReferenced reports whether a kustomization file builds of dirs
+// reach in revision i generates a ConfigMap or Secret a Flux object may
 // read.
-func (s *ChangeScope) generatesReferenced(i int, dir string) bool {
-	for d := range s.closure(i, dir) {
+func (s *ChangeScope) generatesReferenced(i int, dirs []string) bool {
+	for d := range s.buildClosure(i, dirs) {
 		if k, ok := s.repos[i].kustFiles[d]; ok && slices.ContainsFunc(k.generated, s.isReferenced) {
 			return true
 		}
@@ -304,7 +354,8 @@ func (s *ChangeScope) quiet(cluster, dir string, spec map[string]any, w *quietWa
 		return false
 	}
 	renamespaced := str(spec, "spec", "targetNamespace") != ""
-	key := cluster + "\x00" + dir + "\x00" + strconv.FormatBool(renamespaced)
+	dirs := buildDirs(dir, spec)
+	key := cluster + "\x00" + strings.Join(dirs, "\x00") + "\x00" + strconv.FormatBool(renamespaced)
 	s.mu.Lock()
 	q, ok := s.quietMemo[key]
 	s.mu.Unlock()
@@ -313,7 +364,7 @@ func (s *ChangeScope) quiet(cluster, dir string, spec map[string]any, w *quietWa
 	}
 	w.visiting[dir] = true
 	cuts := w.cuts
-	q = s.quietBuild(cluster, dir, renamespaced, w)
+	q = s.quietBuild(cluster, dirs, renamespaced, w)
 	delete(w.visiting, dir)
 	if w.cuts == cuts {
 		s.mu.Lock()
@@ -323,14 +374,15 @@ func (s *ChangeScope) quiet(cluster, dir string, spec map[string]any, w *quietWa
 	return q
 }
 
-// quietBuild answers quiet for a build of dir once its spec is checked.
-func (s *ChangeScope) quietBuild(cluster, dir string, renamespaced bool, w *quietWalk) bool {
+// quietBuild answers quiet for a build of dirs (a directory and its
+// spec.components) once the spec is checked.
+func (s *ChangeScope) quietBuild(cluster string, dirs []string, renamespaced bool, w *quietWalk) bool {
 	for i, r := range s.repos {
-		if s.generatesReferenced(i, dir) {
+		if s.generatesReferenced(i, dirs) {
 			return false
 		}
 		renamespaced := renamespaced
-		for d := range s.closure(i, dir) {
+		for d := range s.buildClosure(i, dirs) {
 			if k, ok := r.kustFiles[d]; ok {
 				if k.rewrites {
 					return false
@@ -338,7 +390,7 @@ func (s *ChangeScope) quietBuild(cluster, dir string, renamespaced bool, w *quie
 				renamespaced = renamespaced || k.namespaced
 			}
 		}
-		for f := range s.closureFiles(i, dir) {
+		for f := range s.closureFiles(i, dirs) {
 			for _, d := range r.byFile[f] {
 				group, _, _ := strings.Cut(d.APIVersion, "/")
 				switch {
@@ -386,10 +438,10 @@ func (s *ChangeScope) childQuiet(i int, cluster string, d *Document, renamespace
 		return true // refused the same way on both sides
 	}
 	child := path.Join(src.Dir, rel)
-	if s.Touches(child) {
+	if s.TouchesBuild(child, d.Object) || hasVariable(nested(d.Object, "spec", "components")) {
 		return false
 	}
-	return s.Leaf(child) || s.quiet(cluster, child, d.Object, w)
+	return s.Leaf(child, d.Object) || s.quiet(cluster, child, d.Object, w)
 }
 
 // sourceNamespaceUnknown reports whether the sourceRef at fields of d

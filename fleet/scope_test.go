@@ -76,6 +76,11 @@ func TestChangeScopeQuiet(t *testing.T) {
 			"app/kustomization.yaml": kustomizeFile("cm.yaml", "deeper.yaml"),
 			"app/deeper.yaml":        kustomization("deeper", "flux-system", "./other", "GitRepository", "flux-system"),
 		}, changed: "other/cm.yaml", want: false},
+		{name: "a child's spec.components is touched", extra: map[string]string{
+			"infra/app.yaml":                      child("./app") + "  components:\n    - ../components/extra\n",
+			"components/extra/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - cm.yaml\n",
+			"components/extra/cm.yaml":            configMap("extra"),
+		}, changed: "components/extra/cm.yaml", want: false},
 		{name: "a child building its parent's directory", extra: map[string]string{
 			"infra/app.yaml": child("./infra"),
 		}, changed: "other/cm.yaml", want: true},

@@ -24,14 +24,14 @@ func (r *renderer) outOfScope(u *Unit, j job) bool {
 		u.Skipped = !u.affected
 		return u.Skipped
 	}
-	u.affected = sc.Touches(u.Path)
+	u.affected = sc.TouchesBuild(u.Path, j.ks)
 	if j.ks != nil {
 		if refs, _, _ := unstructured.NestedSlice(j.ks, "spec", "postBuild", "substituteFrom"); len(refs) > 0 && sc.ValuesChanged() {
 			u.affected = true
 		}
 	}
 	// Left out with its descendants when none of them can differ either.
-	u.Skipped = !u.affected && (sc.Leaf(u.Path) || sc.Quiet(j.cluster, u.Path, j.ks))
+	u.Skipped = !u.affected && (sc.Leaf(u.Path, j.ks) || sc.Quiet(j.cluster, u.Path, j.ks))
 	return u.Skipped
 }
 

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/fluxgate/fluxgate/fleet"
 )
 
 // need hands paths about to be read to Options.Materialize, if set.
@@ -24,17 +26,26 @@ func (r *renderer) need(deep bool, paths ...string) error {
 	return nil
 }
 
-// needBuild hands Options.Materialize what a kustomize build of dir, in
-// the source rooted at srcDir, may read.
-func (r *renderer) needBuild(srcDir, dir string) error {
+// needBuild hands Options.Materialize what a kustomize build of dir by the
+// Flux Kustomization spec (nil for an overlay), in the source rooted at
+// srcDir, may read: the build's inputs and its spec.components'.
+func (r *renderer) needBuild(srcDir, dir string, spec map[string]any) error {
 	if r.opts.Materialize == nil {
 		return nil
 	}
-	dirs, refs := r.repo.BuildInputs(dir)
-	if err := r.need(false, append(dirs, srcDir)...); err != nil {
+	if err := r.need(false, srcDir); err != nil {
 		return err
 	}
-	return r.need(true, refs...)
+	for _, d := range append([]string{dir}, fleet.SpecComponents(dir, spec)...) {
+		dirs, refs := r.repo.BuildInputs(d)
+		if err := r.need(false, dirs...); err != nil {
+			return err
+		}
+		if err := r.need(true, refs...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // unitFS is the filesystem one kustomize build sees: the source root on disk

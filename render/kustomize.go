@@ -40,7 +40,7 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 			return
 		}
 	}
-	if err := r.needBuild(srcDir, u.Path); err != nil {
+	if err := r.needBuild(srcDir, u.Path, ks); err != nil {
 		r.fail(u, err)
 		return
 	}

@@ -128,11 +128,13 @@ type Options struct {
 // ChangeScope answers, for a change between two revisions, which builds
 // it can reach; fleet.ChangeScope implements it.
 type ChangeScope interface {
-	// Touches: a kustomize build of dir can read a changed file.
-	Touches(dir string) bool
-	// Leaf: a build of dir declares no Flux object and nothing Flux
-	// objects read, in either revision.
-	Leaf(dir string) bool
+	// TouchesBuild: a kustomize build of dir by the Flux Kustomization
+	// spec (nil for an overlay), its spec.components included, can read a
+	// changed file.
+	TouchesBuild(dir string, spec map[string]any) bool
+	// Leaf: a build of dir by spec declares no Flux object and nothing
+	// Flux objects read, in either revision.
+	Leaf(dir string, spec map[string]any) bool
 	// Quiet: a build of dir (by the Flux Kustomization spec, nil for an
 	// overlay) that the change does not reach declares no unit the change
 	// reaches, at any depth, and nothing other units look up.

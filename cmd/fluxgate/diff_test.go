@@ -285,6 +285,9 @@ func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
 				}
 				g.write("kubernetes/components/substitutions/cluster-settings.yaml", strings.TrimRight(string(data), "\n")+"\n  EXTRA_SETTING: \"1\"\n")
 			}},
+			{name: "a component a Flux Kustomization's spec.components names", edit: func(g *gitFleet) {
+				g.edit("kubernetes/components/volsync/pvc.yaml", "local-hostpath", "fast-hostpath")
+			}, seen: "fast-hostpath"},
 			{name: "one app's values", edit: func(g *gitFleet) {
 				g.edit("kubernetes/apps/default/echo/app/helmrelease.yaml", "spec:", "spec:\n  timeout: 7m")
 			}},
