@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -21,7 +24,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := startProfile(os.Getenv("FLUXGATE_CPUPROFILE"))
+	stopHeapProfile := startHeapProfile(os.Getenv("FLUXGATE_MEMPROFILE"))
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stopHeapProfile()
 	stopProfile()
 	stop()
 	os.Exit(exitCode(err))
@@ -45,6 +50,59 @@ func startProfile(path string) func() {
 		pprof.StopCPUProfile()
 		f.Close()
 	}
+}
+
+// startHeapProfile writes a heap profile to path whenever the live heap
+// reaches a new high (by a tenth), so that the file holds what was live
+// near the run's peak; by the end of a command its data is garbage, and
+// a profile written then would show none of it. An empty path profiles
+// nothing.
+func startHeapProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	// Sample finely enough that the many small objects of a fleet show
+	// (the default samples one per 512 KiB allocated).
+	runtime.MemProfileRate = 16 << 10
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var written uint64
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(sample)
+			if live := sample[0].Value.Uint64(); live > written+written/10 {
+				if err := writeHeapProfile(path); err != nil {
+					fmt.Fprintln(os.Stderr, "fluxgate: FLUXGATE_MEMPROFILE:", err)
+					return
+				}
+				written = live
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // exitCode maps an error to the process exit code: 0 clean, 1 findings at
