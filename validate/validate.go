@@ -75,6 +75,11 @@ type KindIndex interface {
 //
 // Merging the reports of all shards (report.Merge) gives the report of
 // an unsharded run, but for the CRD difference above.
+//
+// The kinds the target Kubernetes version serves itself are checked
+// against the catalog's schemas whatever CRDs define them: the API server
+// serves its own kinds first. See Checker for validating units as they
+// are rendered.
 func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Options) (*Report, error) {
 	c, err := NewChecker(repo, res.Shard, opts)
 	if err != nil {
