@@ -91,6 +91,12 @@ type Options struct {
 	// that read each object a few times, through Value, GVK, Ref and JSON
 	// (validate).
 	Compact bool
+	// Checked, when set, is called once per built unit, from the goroutine
+	// that built it, before any other unit can read the unit's objects:
+	// the caller may check them and Release those it no longer needs
+	// (validate does, so that a fleet's objects are not all held until
+	// the end). Up to Workers calls run at once.
+	Checked func(*Unit)
 	// KeepBuilds keeps the render's kustomize builds in the Result, in
 	// memory, for a later render to reuse.
 	KeepBuilds bool
@@ -157,9 +163,11 @@ type Object struct {
 	// "# Source:" path Helm prints) for HelmRelease units; empty otherwise.
 	Template string
 
-	// raw is the object as JSON once compacted (Options.Compact), with
-	// its apiVersion and Ref; Object is nil then. kind, namespace and name
-	// are parts of ref.
+	// compact is set once the object is held as JSON (Options.Compact):
+	// raw, with its apiVersion and Ref; Object is nil then. kind,
+	// namespace and name are parts of ref. Release drops raw and keeps
+	// the rest.
+	compact               bool
 	raw                   []byte
 	apiVersion, ref       string
 	kind, namespace, name string
@@ -167,18 +175,32 @@ type Object struct {
 
 // Ref names the object as Kind/namespace/name.
 func (o *Object) Ref() string {
-	if o.raw != nil {
+	if o.compact {
 		return o.ref
 	}
 	u := unstructured.Unstructured{Object: o.Object}
 	return fleet.ObjectRef(u.GetKind(), u.GetNamespace(), u.GetName())
 }
 
+// NamespacedName returns the object's namespace and name without decoding
+// it.
+func (o *Object) NamespacedName() (namespace, name string) {
+	if o.compact {
+		return o.namespace, o.name
+	}
+	u := unstructured.Unstructured{Object: o.Object}
+	return u.GetNamespace(), u.GetName()
+}
+
 // Value returns the object: Object, or, for an object a render made with
-// Options.Compact holds as JSON, a fresh decoded copy of it.
+// Options.Compact holds as JSON, a fresh decoded copy of it; nil once
+// released.
 func (o *Object) Value() map[string]any {
-	if o.raw == nil {
+	if !o.compact {
 		return o.Object
+	}
+	if o.raw == nil {
+		return nil // released
 	}
 	var m map[string]any
 	if err := kjson.Unmarshal(o.raw, &m); err != nil {
@@ -189,7 +211,7 @@ func (o *Object) Value() map[string]any {
 
 // GVK returns the object's apiVersion and kind without decoding it.
 func (o *Object) GVK() (apiVersion, kind string) {
-	if o.raw != nil {
+	if o.compact {
 		return o.apiVersion, o.kind
 	}
 	apiVersion, _ = o.Object["apiVersion"].(string)
@@ -201,16 +223,46 @@ func (o *Object) GVK() (apiVersion, kind string) {
 // writes them). The bytes of a compacted object are shared: do not modify
 // them.
 func (o *Object) JSON() ([]byte, error) {
-	if o.raw != nil {
-		return o.raw, nil
+	if !o.compact {
+		return json.Marshal(o.Object)
 	}
-	return json.Marshal(o.Object)
+	if o.raw == nil {
+		return nil, fmt.Errorf("%s was released", o.ref)
+	}
+	return o.raw, nil
+}
+
+// Release drops a compacted object's JSON (Options.Compact), keeping its
+// apiVersion, kind, namespace, name and origin: Value returns nil
+// afterwards. Objects that a later unit's lookups may read, ConfigMaps,
+// Secrets and Flux objects (substituteFrom, valuesFrom, chart sources and
+// their credentials), keep it, and so does an object that is not
+// compacted. Call it from Options.Checked only, before the unit is
+// shared.
+func (o *Object) Release() {
+	if !o.compact || fleet.IsFluxGroup(apiGroup(o.apiVersion)) ||
+		(o.apiVersion == "v1" && (o.kind == "ConfigMap" || o.kind == "Secret")) {
+		return
+	}
+	o.raw = nil
+}
+
+// Released reports whether Release dropped the object's JSON.
+func (o *Object) Released() bool { return o.compact && o.raw == nil }
+
+// apiGroup is the group of an apiVersion, "" for the core group.
+func apiGroup(apiVersion string) string {
+	group, _, ok := strings.Cut(apiVersion, "/")
+	if !ok {
+		return ""
+	}
+	return group
 }
 
 // is reports whether the object is kind/namespace/name, without decoding
 // it.
 func (o *Object) is(kind, namespace, name string) bool {
-	if o.raw != nil {
+	if o.compact {
 		return o.kind == kind && o.name == name && o.namespace == namespace
 	}
 	u := unstructured.Unstructured{Object: o.Object}
@@ -228,7 +280,7 @@ func compactObjects(objs []*Object) {
 	size := 0
 	var refs strings.Builder
 	for i, o := range objs {
-		if o.raw != nil || o.Object == nil {
+		if o.compact || o.Object == nil {
 			continue
 		}
 		b, err := json.Marshal(o.Object)
@@ -259,9 +311,31 @@ func compactObjects(objs []*Object) {
 			}
 			api, _ := o.Object["apiVersion"].(string)
 			c.apiVersion = unique.Make(api).Value()
-			c.raw, c.Object = arena[start:len(arena):len(arena)], nil
+			c.compact, c.raw, c.Object = true, arena[start:len(arena):len(arena)], nil
 		}
 		objs[i] = c
+	}
+}
+
+// repackObjects moves the JSON of a unit's compacted objects that were
+// not released into an allocation of its own: the one compactObjects
+// made for all of them is freed then, not held by the few kept.
+func repackObjects(objs []*Object) {
+	size, released := 0, false
+	for _, o := range objs {
+		size += len(o.raw)
+		released = released || o.Released()
+	}
+	if !released {
+		return
+	}
+	arena := make([]byte, 0, size)
+	for _, o := range objs {
+		if o.raw != nil {
+			start := len(arena)
+			arena = append(arena, o.raw...)
+			o.raw = arena[start:len(arena):len(arena)]
+		}
 	}
 }
 
@@ -571,9 +645,18 @@ func (r *renderer) spawn(ctx context.Context, j job) {
 			return
 		}
 		u, children := r.safeBuild(ctx, j)
-		if u != nil && r.opts.Compact {
+		if u != nil {
 			// Before the unit is shared: its children look up in it.
-			compactObjects(u.Objects)
+			if r.assign != nil {
+				u.Shard = r.assign.jobShard(j)
+			}
+			if r.opts.Compact {
+				compactObjects(u.Objects)
+			}
+			if r.opts.Checked != nil {
+				r.opts.Checked(u)
+				repackObjects(u.Objects)
+			}
 		}
 		<-r.sem
 		r.mu.Lock()
@@ -581,9 +664,6 @@ func (r *renderer) spawn(ctx context.Context, j job) {
 			r.deferred = append(r.deferred, j)
 			r.mu.Unlock()
 			return
-		}
-		if r.assign != nil {
-			u.Shard = r.assign.jobShard(j)
 		}
 		r.units = append(r.units, u)
 		if r.opts.Progress != nil {

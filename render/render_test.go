@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -136,6 +137,71 @@ func TestRenderCompact(t *testing.T) {
 						t.Errorf("%s: object %d: compacted=%v ref %q api %q kind %q, want %q %q %q", u.ID, k, o.Object == nil, o.Ref(), api, kind, want.Ref(), wantAPI, wantKind)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestRenderCheckedRelease checks Options.Checked: it sees every unit
+// once, and releasing every object there leaves the lookups of later
+// units (which read ConfigMaps, Secrets and Flux objects, kept) working:
+// the render equals one that keeps everything but the JSON of the
+// released objects, whose kind, name and origin stay.
+func TestRenderCheckedRelease(t *testing.T) {
+	for _, name := range []string{"fleet-infra", "patterns"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(fleets, name)
+			_, want := renderDirOpts(t, dir, render.Options{Workers: 2, Compact: true})
+			var mu sync.Mutex
+			seen := map[*render.Unit]int{}
+			_, got := renderDirOpts(t, dir, render.Options{Workers: 2, Compact: true, Checked: func(u *render.Unit) {
+				mu.Lock()
+				seen[u]++
+				mu.Unlock()
+				for _, o := range u.Objects {
+					o.Release()
+				}
+			}})
+			if len(got.Units) != len(want.Units) {
+				t.Fatalf("%d units, want %d", len(got.Units), len(want.Units))
+			}
+			released := 0
+			for i, u := range got.Units {
+				w := want.Units[i]
+				if seen[u] != 1 {
+					t.Errorf("%s: Checked called %d times", u.ID, seen[u])
+				}
+				if u.ID != w.ID || u.Hash != w.Hash || !cmp.Equal(u.Problems, w.Problems) || len(u.Objects) != len(w.Objects) {
+					t.Fatalf("unit %s (%d objects, problems %v), want %s (%d objects, problems %v)", u.ID, len(u.Objects), u.Problems, w.ID, len(w.Objects), w.Problems)
+				}
+				for k, o := range u.Objects {
+					wo := w.Objects[k]
+					api, kind := o.GVK()
+					wantAPI, wantKind := wo.GVK()
+					ns, n := o.NamespacedName()
+					wantNS, wantName := wo.NamespacedName()
+					if o.Ref() != wo.Ref() || api != wantAPI || kind != wantKind || ns != wantNS || n != wantName || o.File != wo.File || o.Line != wo.Line {
+						t.Errorf("%s: object %d is %s %s, want %s %s", u.ID, k, api, o.Ref(), wantAPI, wo.Ref())
+					}
+					group, _, _ := strings.Cut(api, "/")
+					lookedUp := kind == "ConfigMap" || kind == "Secret" || fleet.IsFluxGroup(group)
+					switch {
+					case o.Released():
+						released++
+						if lookedUp || o.Value() != nil {
+							t.Errorf("%s: %s released", u.ID, o.Ref())
+						}
+					case lookedUp:
+						if !cmp.Equal(o.Value(), wo.Value()) {
+							t.Errorf("%s: %s kept with another value", u.ID, o.Ref())
+						}
+					default:
+						t.Errorf("%s: %s not released", u.ID, o.Ref())
+					}
+				}
+			}
+			if released == 0 {
+				t.Error("nothing released")
 			}
 		})
 	}

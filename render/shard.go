@@ -323,8 +323,12 @@ func helmReleaseWeight(repo *fleet.Repo, d *fleet.Document) int {
 // Owns reports whether the render's shard owns the unit: its objects and
 // problems are the shard's to report. Every unit of an unsharded render
 // is owned.
-func (r *Result) Owns(u *Unit) bool {
-	return !r.Shard.Sharded() || u.Shard == r.Shard.Index
+func (r *Result) Owns(u *Unit) bool { return r.Shard.Owns(u) }
+
+// Owns reports whether the shard owns a unit its render built (see
+// Result.Owns); Unit.Shard is set by the time Options.Checked sees it.
+func (s Shard) Owns(u *Unit) bool {
+	return !s.Sharded() || u.Shard == s.Index
 }
 
 // skipForeign decides, with Options.SkipForeign, whether a unit another

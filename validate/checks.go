@@ -83,7 +83,7 @@ func (v *run) deprecated(global bool) {
 			} else {
 				msg = fmt.Sprintf("%s %s was removed in Kubernetes %s; use %s", api, kind, removed.removedIn, removed.use)
 			}
-			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(), Message: msg}, o.Value())
+			v.addFor(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(), Message: msg}, o)
 		}
 	}
 }
@@ -148,8 +148,7 @@ func (v *run) duplicates() {
 			}
 			ref := o.Ref()
 			if render.IsClusterScopedKind(api, kind, scopes) {
-				md, _ := o.Value()["metadata"].(map[string]any)
-				name, _ := md["name"].(string)
+				_, name := o.NamespacedName()
 				ref = fleet.ObjectRef(kind, "", name)
 			}
 			key := u.Cluster + "|" + group + "|" + ref
@@ -164,8 +163,8 @@ func (v *run) duplicates() {
 			if !v.res.Owns(u) {
 				continue // the shard owning u reports it
 			}
-			v.add(Finding{Rule: RuleDuplicateObject, Severity: SeverityError, File: o.File, Line: o.Line, Object: ref,
-				Message: fmt.Sprintf("%s is produced by both %s (%s:%d) and %s in %s", ref, prev.unit.ID, prev.obj.File, prev.obj.Line, u.ID, u.Cluster)}, o.Value())
+			v.addFor(Finding{Rule: RuleDuplicateObject, Severity: SeverityError, File: o.File, Line: o.Line, Object: ref,
+				Message: fmt.Sprintf("%s is produced by both %s (%s:%d) and %s in %s", ref, prev.unit.ID, prev.obj.File, prev.obj.Line, u.ID, u.Cluster)}, o)
 		}
 	}
 }
@@ -183,18 +182,17 @@ func (v *run) tenants() {
 		if home == "" {
 			home = u.Namespace
 		}
-		for _, ro := range u.Objects {
-			o := ro.Value()
-			md, _ := o["metadata"].(map[string]any)
-			ns, _ := md["namespace"].(string)
+		for _, o := range u.Objects {
+			api, kind := o.GVK()
+			ns, name := o.NamespacedName()
 			switch {
-			case o["kind"] == "Namespace" && nameOf(o) == home:
+			case kind == "Namespace" && name == home:
 				// The tenant's own namespace, created with its objects.
-			case render.IsClusterScoped(o, scopes):
-				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: ro.File, Line: ro.Line, Object: ro.Ref(),
+			case render.IsClusterScopedKind(api, kind, scopes):
+				v.addFor(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(),
 					Message: fmt.Sprintf("tenant unit %s (namespace %s) produces a cluster-scoped object", u.ID, home)}, o)
 			case ns != "" && ns != home:
-				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: ro.File, Line: ro.Line, Object: ro.Ref(),
+				v.addFor(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(),
 					Message: fmt.Sprintf("tenant unit %s (namespace %s) produces an object in namespace %s", u.ID, home, ns)}, o)
 			}
 		}
@@ -221,8 +219,8 @@ func (v *run) tenants() {
 			srcNS, _ := ref["namespace"].(string)
 			if srcNS != "" && srcNS != ns {
 				line := v.repo.FieldLine(o.File, o.Line, []string{"spec", "sourceRef", "namespace"})
-				v.add(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: line, Object: o.Ref(),
-					Message: fmt.Sprintf("tenant Kustomization (serviceAccountName %s) refers to a source in namespace %s; Flux refuses it with --no-cross-namespace-refs", sa, srcNS)}, obj)
+				v.addFor(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: line, Object: o.Ref(),
+					Message: fmt.Sprintf("tenant Kustomization (serviceAccountName %s) refers to a source in namespace %s; Flux refuses it with --no-cross-namespace-refs", sa, srcNS)}, o)
 			}
 		}
 	}
@@ -376,10 +374,4 @@ func isRemovedAPI(kinds KindIndex, apiVersion, kind string) bool {
 		}
 	}
 	return false
-}
-
-func nameOf(obj map[string]any) string {
-	md, _ := obj["metadata"].(map[string]any)
-	name, _ := md["name"].(string)
-	return name
 }

@@ -3,6 +3,7 @@ package validate
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,47 +23,40 @@ type Schemas interface {
 	Schema(apiVersion, kind string) ([]byte, bool)
 }
 
-// schemaChecker validates objects with kubeconform. The schemas an run
+// schemaChecker validates objects with kubeconform. The schemas a run
 // needs are laid out in a private directory in kubeconform's local
-// registry layout; kubeconform compiles each once and caches it.
+// registry layout, each when the first object of its kind is checked;
+// kubeconform compiles each once and caches it.
 type schemaChecker struct {
 	dir       string
 	validator validator.Validator
+	// schema gives the schema of an apiVersion/kind.
+	schema func(apiVersion, kind string) ([]byte, bool)
 	// compiled guards the first validation of each apiVersion/kind, so
-	// that a schema is compiled once even with many workers.
+	// that a schema is written and compiled once even with many workers.
 	mu       sync.Mutex
 	compiled map[string]*sync.Once
+	// failed holds the schemas that could not be written: validation
+	// cannot run as it should.
+	failed error
 }
 
-// newSchemaChecker writes the schema of every apiVersion/kind in gvks (crds
-// first, then the catalog) and starts a kubeconform validator on them,
-// followed by the extra schema locations. It returns the kinds it found no
-// schema for; kubeconform skips those too unless extra locations have them.
-func newSchemaChecker(gvks []string, crds map[string][]byte, catalog Schemas, extra []string, strict bool) (*schemaChecker, error) {
+// err returns the errors of writing schemas so far.
+func (c *schemaChecker) err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.failed
+}
+
+// newSchemaChecker starts a kubeconform validator on the schemas that
+// schema gives, followed by the extra schema locations: kubeconform
+// skips a kind neither has (IgnoreMissingSchemas).
+func newSchemaChecker(schema func(apiVersion, kind string) ([]byte, bool), extra []string, strict bool) (*schemaChecker, error) {
 	dir, err := os.MkdirTemp("", "fluxgate-schemas-")
 	if err != nil {
 		return nil, err
 	}
-	c := &schemaChecker{dir: dir, compiled: map[string]*sync.Once{}}
-	for _, gvk := range gvks {
-		apiVersion, kind := splitGVK(gvk)
-		data, ok := crds[gvk]
-		if !ok {
-			data, ok = catalog.Schema(apiVersion, kind)
-		}
-		if !ok {
-			continue
-		}
-		p := filepath.Join(dir, schemaFile(apiVersion, kind))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			c.Close()
-			return nil, err
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			c.Close()
-			return nil, err
-		}
-	}
+	c := &schemaChecker{dir: dir, schema: schema, compiled: map[string]*sync.Once{}}
 	locations := append([]string{filepath.Join(dir, "{{ .Group }}", "{{ .ResourceAPIVersion }}", "{{ .ResourceKind }}.json")}, extra...)
 	v, err := validator.New(locations, validator.Opts{Strict: strict, IgnoreMissingSchemas: true, KubernetesVersion: "master"})
 	if err != nil {
@@ -71,6 +65,20 @@ func newSchemaChecker(gvks []string, crds map[string][]byte, catalog Schemas, ex
 	}
 	c.validator = v
 	return c, nil
+}
+
+// writeSchema writes the schema of apiVersion/kind, if schema has one,
+// where kubeconform looks first.
+func (c *schemaChecker) writeSchema(apiVersion, kind string) error {
+	data, ok := c.schema(apiVersion, kind)
+	if !ok {
+		return nil
+	}
+	p := filepath.Join(c.dir, schemaFile(apiVersion, kind))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, data, 0o644)
 }
 
 // Close removes the schema directory.
@@ -155,6 +163,11 @@ func (c *schemaChecker) checkJSON(apiVersion, kind string, b []byte) schemaResul
 	var res validator.Result
 	ran := false
 	once.Do(func() {
+		if err := c.writeSchema(apiVersion, kind); err != nil {
+			c.mu.Lock()
+			c.failed = errors.Join(c.failed, fmt.Errorf("write the schema of %s: %w", key, err))
+			c.mu.Unlock()
+		}
 		res = c.validator.ValidateResource(resource.Resource{Bytes: b})
 		ran = true
 	})

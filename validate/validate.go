@@ -1,11 +1,11 @@
 package validate
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"regexp"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,14 +75,82 @@ type KindIndex interface {
 //
 // Merging the reports of all shards (report.Merge) gives the report of
 // an unsharded run, but for the CRD difference above.
+//
+// The kinds the target Kubernetes version serves itself are checked
+// against the catalog's schemas whatever CRDs define them: the API server
+// serves its own kinds first. See Checker for validating units as they
+// are rendered.
 func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Options) (*Report, error) {
+	c, err := NewChecker(repo, res.Shard, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	for _, u := range res.Units {
+		c.v.unit(u, false)
+	}
+	return c.Report(ctx, res)
+}
+
+// A Checker validates a render's units as they are built, so that a
+// render need not hold every object until the end: give Unit to
+// render.Options.Checked of a render made with Options.Compact, then call
+// Report with its result. The report is the one Validate gives.
+//
+// Unit checks what does not depend on the rest of the fleet: the schemas
+// of the kinds the target Kubernetes version serves itself, which no
+// CustomResourceDefinition can replace (the API server serves its own
+// kinds first). It then releases (render.Object.Release) the objects
+// Report needs no more; those Report still reads keep their JSON: the
+// CustomResourceDefinitions and, in owned units, custom resources and
+// the other kinds whose schema the whole render decides.
+type Checker struct {
+	v *run
+}
+
+// NewChecker returns a Checker for a render of repo made with shard
+// (render.Options.Shard; zero unsharded). Close it when done.
+func NewChecker(repo *fleet.Repo, shard render.Shard, opts Options) (*Checker, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	v := &run{repo: repo, res: res, opts: opts, skipped: map[string]int{}}
+	v := &run{repo: repo, opts: opts, shard: shard, skipped: map[string]int{}, missing: map[string]item{},
+		ignores: map[*render.Object]string{}, catalog: opts.Schemas, kinds: opts.Kinds}
+	if v.catalog == nil {
+		v.catalog = embeddedSchemas(opts.KubernetesVersion)
+	}
+	if v.kinds == nil {
+		v.kinds = embeddedKinds()
+	}
+	if versions := v.kinds.Versions(); len(versions) > 0 {
+		v.target = matchVersion(versions, opts.KubernetesVersion)
+	}
+	checker, err := newSchemaChecker(v.schema, opts.SchemaLocations, true)
+	if err != nil {
+		return nil, err
+	}
+	v.checker = checker
+	return &Checker{v: v}, nil
+}
+
+// Unit checks a built unit and releases the objects Report needs no
+// more. It is safe for concurrent use, as render.Options.Checked needs.
+func (c *Checker) Unit(u *render.Unit) { c.v.unit(u, true) }
+
+// Close removes the Checker's schema files.
+func (c *Checker) Close() { c.v.checker.Close() }
+
+// Report runs the checks that need the whole render, res, whose every
+// unit Unit saw, and returns the report.
+func (c *Checker) Report(ctx context.Context, res *render.Result) (*Report, error) {
+	v := c.v
+	if res.Shard != v.shard {
+		return nil, fmt.Errorf("validate: render of shard %v checked as shard %v", res.Shard, v.shard)
+	}
+	v.res = res
 	global := res.Shard.OwnsRepository()
 	if global {
-		for _, p := range repo.Problems {
+		for _, p := range v.repo.Problems {
 			v.add(FromProblem(p), nil)
 		}
 	}
@@ -91,7 +159,7 @@ func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Op
 			continue
 		}
 		for _, p := range u.Problems {
-			v.add(FromProblem(p), v.objectAt(u, p.Object))
+			v.addFor(FromProblem(p), objectAt(u, p.Object))
 		}
 	}
 	if err := v.schemas(ctx); err != nil {
@@ -131,19 +199,90 @@ func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Op
 }
 
 type run struct {
-	repo *fleet.Repo
-	res  *render.Result
-	opts Options
+	repo  *fleet.Repo
+	res   *render.Result // set by Report
+	opts  Options
+	shard render.Shard
+
+	catalog Schemas
+	kinds   KindIndex
+	target  string // the Kubernetes version of kinds checked against
+	checker *schemaChecker
+	// crds holds the schemas of the CustomResourceDefinitions committed
+	// and rendered, by apiVersion/kind; set by schemas before it checks
+	// the objects that need them.
+	crds map[string][]byte
 
 	mu       sync.Mutex
 	findings []Finding
 	skipped  map[string]int
+	// missing holds the first object of each apiVersion/kind without a
+	// schema.
+	missing map[string]item
+	// ignores holds the IgnoreAnnotation of the rendered objects that
+	// have one, read before the object is released.
+	ignores map[*render.Object]string
 }
 
-// add records a finding unless an ignore rule or the object's ignore
+// unit checks a unit's objects whose checks need nothing else of the
+// render, and, with release, releases those that Report needs no more.
+func (v *run) unit(u *render.Unit, release bool) {
+	owned := v.shard.Owns(u)
+	for _, o := range u.Objects {
+		v.noteIgnore(o)
+		api, kind := o.GVK()
+		native := v.native(api, kind)
+		if owned && native {
+			v.checkSchema(item{u, o})
+		}
+		if release && api+"/"+kind != crdGVK && (native || !owned) {
+			o.Release()
+		}
+	}
+}
+
+// native reports whether the target Kubernetes version serves
+// apiVersion/kind itself: its schema is the catalog's whatever CRDs the
+// fleet holds.
+func (v *run) native(apiVersion, kind string) bool {
+	group, _, _ := strings.Cut(apiVersion, "/")
+	if !strings.Contains(apiVersion, "/") {
+		group = ""
+	}
+	return v.target != "" && !fleet.IsFluxGroup(group) && v.kinds.Serves(v.target, apiVersion, kind)
+}
+
+// schema returns the schema objects of apiVersion/kind are checked
+// against: the catalog's for a kind Kubernetes serves itself, else the
+// CustomResourceDefinition's when the repository or the render has one,
+// else the catalog's.
+func (v *run) schema(apiVersion, kind string) ([]byte, bool) {
+	if !v.native(apiVersion, kind) {
+		if s, ok := v.crds[apiVersion+"/"+kind]; ok {
+			return s, true
+		}
+	}
+	return v.catalog.Schema(apiVersion, kind)
+}
+
+// add records a finding about a repository document, or about nothing in
+// particular (obj nil), unless an ignore rule or the object's ignore
 // annotation covers it.
 func (v *run) add(f Finding, obj map[string]any) {
-	if ignoredByAnnotation(obj, f.Rule) || ignoredByConfig(v.opts.Ignore, f) {
+	v.record(f, ignoreAnnotation(obj))
+}
+
+// addFor records a finding about a rendered object (nil: none), unless
+// an ignore rule or the object's ignore annotation covers it.
+func (v *run) addFor(f Finding, o *render.Object) {
+	v.mu.Lock()
+	ann := v.ignores[o]
+	v.mu.Unlock()
+	v.record(f, ann)
+}
+
+func (v *run) record(f Finding, annotation string) {
+	if ignoredByAnnotation(annotation, f.Rule) || ignoredByConfig(v.opts.Ignore, f) {
 		return
 	}
 	v.mu.Lock()
@@ -151,23 +290,46 @@ func (v *run) add(f Finding, obj map[string]any) {
 	v.mu.Unlock()
 }
 
+// noteIgnore remembers a rendered object's IgnoreAnnotation, decoding
+// only an object whose JSON holds the annotation's name.
+func (v *run) noteIgnore(o *render.Object) {
+	if o.Object == nil {
+		b, err := o.JSON()
+		if err != nil || !bytes.Contains(b, []byte(IgnoreAnnotation)) {
+			return
+		}
+	}
+	if ann := ignoreAnnotation(o.Value()); ann != "" {
+		v.mu.Lock()
+		v.ignores[o] = ann
+		v.mu.Unlock()
+	}
+}
+
 // objectAt finds the object a unit problem names, for its annotations.
-func (v *run) objectAt(u *render.Unit, ref string) map[string]any {
+func objectAt(u *render.Unit, ref string) *render.Object {
 	for _, o := range u.Objects {
 		if o.Ref() == ref {
-			return o.Value()
+			return o
 		}
 	}
 	return nil
 }
 
-func ignoredByAnnotation(obj map[string]any, rule string) bool {
-	if obj == nil {
-		return false
-	}
+// ignoreAnnotation returns an object's IgnoreAnnotation ("" without one).
+func ignoreAnnotation(obj map[string]any) string {
 	md, _ := obj["metadata"].(map[string]any)
 	ann, _ := md["annotations"].(map[string]any)
 	list, _ := ann[IgnoreAnnotation].(string)
+	return list
+}
+
+// ignoredByAnnotation reports whether an IgnoreAnnotation value lists
+// rule (or all).
+func ignoredByAnnotation(list, rule string) bool {
+	if list == "" {
+		return false
+	}
 	for _, r := range strings.Split(list, ",") {
 		if r = strings.TrimSpace(r); r == rule || r == "all" {
 			return true
@@ -196,10 +358,11 @@ func objectRef(obj map[string]any) string {
 	return fleet.ObjectRef(kind, ns, name)
 }
 
-// schemas checks every rendered object against its schema, in parallel.
+// schemas collects the CustomResourceDefinitions' schemas, checks the
+// owned objects that unit left for them, in parallel, and reports the
+// kinds without a schema.
 func (v *run) schemas(ctx context.Context) error {
 	var items []item
-	gvkSet := map[string]bool{}
 	// The CustomResourceDefinitions committed in the repository's files
 	// first, so that a shard has them whichever cluster renders them;
 	// the render's own CRDs (patched, substituted, or from a chart) win.
@@ -217,18 +380,16 @@ func (v *run) schemas(ctx context.Context) error {
 		owned := v.res.Owns(u)
 		for _, o := range u.Objects {
 			api, kind := o.GVK()
-			gvk := api + "/" + kind
-			if owned {
+			if owned && !v.native(api, kind) {
 				items = append(items, item{u, o})
-				gvkSet[gvk] = true
 			}
-			if gvk == crdGVK {
+			if api+"/"+kind == crdGVK {
 				obj := o.Value()
 				schemas, err := crdSchemas(obj)
 				if err != nil {
 					if owned {
-						v.add(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: o.File, Line: o.Line,
-							Object: objectRef(obj), Message: fmt.Sprintf("CustomResourceDefinition cannot be turned into a schema: %v", err)}, obj)
+						v.addFor(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: o.File, Line: o.Line,
+							Object: objectRef(obj), Message: fmt.Sprintf("CustomResourceDefinition cannot be turned into a schema: %v", err)}, o)
 					}
 					continue
 				}
@@ -238,23 +399,8 @@ func (v *run) schemas(ctx context.Context) error {
 			}
 		}
 	}
-	gvks := make([]string, 0, len(gvkSet))
-	for g := range gvkSet {
-		gvks = append(gvks, g)
-	}
-	sort.Strings(gvks)
-	catalog := v.opts.Schemas
-	if catalog == nil {
-		catalog = embeddedSchemas(v.opts.KubernetesVersion)
-	}
-	checker, err := newSchemaChecker(gvks, crds, catalog, v.opts.SchemaLocations, true)
-	if err != nil {
-		return err
-	}
-	defer checker.Close()
+	v.crds = crds
 
-	missing := map[string]*item{}
-	var missingMu sync.Mutex
 	jobs := make(chan item)
 	var wg sync.WaitGroup
 	for w := 0; w < v.opts.Workers; w++ {
@@ -262,32 +408,7 @@ func (v *run) schemas(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for it := range jobs {
-				r := checker.checkObject(it.obj)
-				switch {
-				case r.err != nil:
-					v.add(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: it.obj.File, Line: it.obj.Line,
-						Object: it.obj.Ref(), Message: r.err.Error()}, it.obj.Value())
-				case r.missing:
-					missingMu.Lock()
-					api, kind := it.obj.GVK()
-					g := api + "/" + kind
-					v.skipped[g]++
-					if prev, ok := missing[g]; !ok || before(it, *prev) {
-						cp := it
-						missing[g] = &cp
-					}
-					missingMu.Unlock()
-				default:
-					for _, fe := range r.errs {
-						line := v.repo.FieldLine(it.obj.File, it.obj.Line, fe.path)
-						msg := fe.msg
-						if len(fe.path) > 0 {
-							msg = "/" + strings.Join(fe.path, "/") + ": " + msg
-						}
-						v.add(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: it.obj.File, Line: line,
-							Object: it.obj.Ref(), Message: msg}, it.obj.Value())
-					}
-				}
+				v.checkSchema(it)
 			}
 		}()
 	}
@@ -306,28 +427,57 @@ loop:
 	if cerr != nil {
 		return cerr
 	}
+	if err := v.checker.err(); err != nil {
+		return err
+	}
 	sev := SeverityWarning
 	if v.opts.Strict {
 		sev = SeverityError
 	}
-	kinds := v.opts.Kinds
-	if kinds == nil {
-		kinds = embeddedKinds()
-	}
-	for g, it := range missing {
+	for g, it := range v.missing {
 		api, kind := splitGVK(g)
 		if group := strings.Split(api, "/")[0]; fleet.IsFluxGroup(group) && strings.Contains(api, "/") {
 			if len(fleet.FluxVersions(group, kind)) > 0 {
 				continue // an unserved Flux version: deprecated-api says so
 			}
 		}
-		if isRemovedAPI(kinds, api, kind) {
+		if isRemovedAPI(v.kinds, api, kind) {
 			continue // a removed Kubernetes API: deprecated-api says so
 		}
-		v.add(Finding{Rule: RuleSchemaMissing, Severity: sev, File: it.obj.File, Line: it.obj.Line, Object: it.obj.Ref(),
-			Message: SchemaMissingMessage(g, v.skipped[g])}, it.obj.Value())
+		v.addFor(Finding{Rule: RuleSchemaMissing, Severity: sev, File: it.obj.File, Line: it.obj.Line, Object: it.obj.Ref(),
+			Message: SchemaMissingMessage(g, v.skipped[g])}, it.obj)
 	}
 	return nil
+}
+
+// checkSchema checks one object against its schema; a kind without one
+// is counted, and its first object remembered.
+func (v *run) checkSchema(it item) {
+	r := v.checker.checkObject(it.obj)
+	switch {
+	case r.err != nil:
+		v.addFor(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: it.obj.File, Line: it.obj.Line,
+			Object: it.obj.Ref(), Message: r.err.Error()}, it.obj)
+	case r.missing:
+		api, kind := it.obj.GVK()
+		g := api + "/" + kind
+		v.mu.Lock()
+		v.skipped[g]++
+		if prev, ok := v.missing[g]; !ok || before(it, prev) {
+			v.missing[g] = it
+		}
+		v.mu.Unlock()
+	default:
+		for _, fe := range r.errs {
+			line := v.repo.FieldLine(it.obj.File, it.obj.Line, fe.path)
+			msg := fe.msg
+			if len(fe.path) > 0 {
+				msg = "/" + strings.Join(fe.path, "/") + ": " + msg
+			}
+			v.addFor(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: it.obj.File, Line: line,
+				Object: it.obj.Ref(), Message: msg}, it.obj)
+		}
+	}
 }
 
 // item is one rendered object and its unit.

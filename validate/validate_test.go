@@ -59,6 +59,45 @@ func runRender(t *testing.T, dir string, lopts fleet.Options, vopts validate.Opt
 	return rep
 }
 
+// runStream is runRender with a streaming Checker: the render made with
+// Options.Compact, its units checked and released as they are built. It
+// returns the render too.
+func runStream(t *testing.T, dir string) (*validate.Report, *render.Result) {
+	t.Helper()
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	ctx := context.Background()
+	repo, err := fleet.Load(ctx, root.FS(), fleet.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := validate.LoadConfig(root.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := validate.NewChecker(repo, render.Shard{}, validate.Options{Ignore: cfg.Ignore})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	res, err := render.Render(ctx, repo, render.Options{Dir: abs, Offline: true, CacheDir: t.TempDir(), Compact: true, Checked: c.Unit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.Report(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep, res
+}
+
 type located struct {
 	Rule, Severity, File string
 	Line                 int
@@ -152,7 +191,41 @@ func TestCompactRender(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("report (-maps +compact):\n%s", diff)
 			}
+			streamed, _ := runStream(t, dir)
+			if diff := cmp.Diff(want, streamed); diff != "" {
+				t.Errorf("report (-maps +streamed):\n%s", diff)
+			}
 		})
+	}
+}
+
+// TestCheckerReleases checks that a streaming Checker leaves the render
+// holding the JSON only of the objects its Report still reads: the
+// CustomResourceDefinitions, the kinds whose schema the whole render
+// decides, and what render keeps for lookups (ConfigMaps, Secrets).
+func TestCheckerReleases(t *testing.T) {
+	_, res := runStream(t, "../testdata/fleets/fleet-infra")
+	kept := map[string]bool{}
+	released := 0
+	for _, u := range res.Units {
+		for _, o := range u.Objects {
+			api, kind := o.GVK()
+			if o.Released() {
+				released++
+				continue
+			}
+			kept[api+"/"+kind] = true
+		}
+	}
+	for gvk := range kept {
+		switch {
+		case gvk == "apiextensions.k8s.io/v1/CustomResourceDefinition", gvk == "v1/ConfigMap", gvk == "v1/Secret":
+		case strings.HasPrefix(gvk, "apps/") || strings.HasPrefix(gvk, "v1/") || strings.HasPrefix(gvk, "rbac.authorization.k8s.io/"):
+			t.Errorf("%s kept: Kubernetes serves it, its schema check is done", gvk)
+		}
+	}
+	if released == 0 {
+		t.Error("no object released")
 	}
 }
 

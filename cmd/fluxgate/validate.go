@@ -147,9 +147,18 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 		return err
 	}
 	ropts.Shard = shard
-	// validate reads each object a few times; kept as JSON, a fleet's
-	// objects take a fraction of the memory.
-	ropts.Compact = true
+	checker, err := validate.NewChecker(repo, shard, validate.Options{
+		KubernetesVersion: o.kubernetesVersion, Strict: o.strict, SchemaLocations: o.schemaLocations,
+		Ignore: cfg.Ignore, Workers: o.load.workers,
+	})
+	if err != nil {
+		return err
+	}
+	defer checker.Close()
+	// Objects kept as JSON take a fraction of the memory, and the checker
+	// releases most of them as their unit is built: a fleet's objects are
+	// not all held until the end.
+	ropts.Compact, ropts.Checked = true, checker.Unit
 	res, err := render.Render(ctx, repo, ropts)
 	if err != nil {
 		return err
@@ -157,10 +166,7 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if shard.Sharded() {
 		describeShard(stderr, res)
 	}
-	rep, err := validate.Validate(ctx, repo, res, validate.Options{
-		KubernetesVersion: o.kubernetesVersion, Strict: o.strict, SchemaLocations: o.schemaLocations,
-		Ignore: cfg.Ignore, Workers: o.load.workers,
-	})
+	rep, err := checker.Report(ctx, res)
 	if err != nil {
 		return err
 	}
