@@ -195,6 +195,37 @@ func (s *ChangeScope) Touches(dir string) bool {
 	return false
 }
 
+// StaticValues reports whether every ConfigMap and Secret the Flux object
+// reads values from (a Kustomization's postBuild.substituteFrom, a
+// HelmRelease's valuesFrom) is a document of the repository, in its
+// namespace, in both revisions: its content then changes only with a
+// changed file, which ValuesChanged sees. One that only a build makes (a
+// generator, another unit's output, a remote source) may change with any
+// build, so the object's unit cannot be left out or taken from the other
+// revision.
+func (s *ChangeScope) StaticValues(obj map[string]any) bool {
+	ns := str(obj, "metadata", "namespace")
+	var refs []any
+	for _, f := range [][]string{{"spec", "postBuild", "substituteFrom"}, {"spec", "valuesFrom"}} {
+		l, _ := nested(obj, f...).([]any)
+		refs = append(refs, l...)
+	}
+	for _, e := range refs {
+		m, _ := e.(map[string]any)
+		kind, _ := m["kind"].(string)
+		name, _ := m["name"].(string)
+		if ns == "" || name == "" || hasVariable(name) {
+			return false
+		}
+		for _, r := range s.repos {
+			if len(r.Lookup(kind, ns, name)) == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // TouchesBuild is Touches for the build of dir by the Flux Kustomization
 // spec (nil for a plain overlay): its spec.components, relative to dir,
 // are built with it.
@@ -422,7 +453,7 @@ func (s *ChangeScope) childQuiet(i int, cluster string, d *Document, renamespace
 		sourceNamespaceUnknown(d, renamespaced, "spec", "sourceRef") {
 		return false
 	}
-	if refs, _ := nested(d.Object, "spec", "postBuild", "substituteFrom").([]any); len(refs) > 0 && s.ValuesChanged() {
+	if refs, _ := nested(d.Object, "spec", "postBuild", "substituteFrom").([]any); len(refs) > 0 && (s.ValuesChanged() || renamespaced || !s.StaticValues(d.Object)) {
 		return false
 	}
 	ns := str(d.Object, "spec", "sourceRef", "namespace")
@@ -463,7 +494,7 @@ func sourceNamespaceUnknown(d *Document, renamespaced bool, fields ...string) bo
 // source, or its chart's files in this repository (in either revision).
 // at locates the HelmRelease for source resolution.
 func (s *ChangeScope) HelmReleaseReached(cluster string, hr map[string]any, at *Document) bool {
-	if refs, _ := nested(hr, "spec", "valuesFrom").([]any); len(refs) > 0 && s.ValuesChanged() {
+	if refs, _ := nested(hr, "spec", "valuesFrom").([]any); len(refs) > 0 && (s.ValuesChanged() || !s.StaticValues(hr)) {
 		return true
 	}
 	if s.SourcesChanged() {

@@ -103,3 +103,38 @@ func TestChangeScopeQuiet(t *testing.T) {
 		})
 	}
 }
+
+// TestChangeScopeStaticValues: values read from ConfigMaps and Secrets
+// the repository holds as files are static; those only a build makes (a
+// generator) or in an unknown namespace are not.
+func TestChangeScopeStaticValues(t *testing.T) {
+	repo := load(t, map[string]string{
+		"settings.yaml":          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: flux-system\ndata:\n  a: b\n",
+		"gen/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nconfigMapGenerator:\n  - name: generated\n    literals: [a=b]\n",
+	}, fleet.Options{})
+	sc := fleet.NewChangeScope(repo, repo, nil)
+	obj := func(ns, name string) map[string]any {
+		md := map[string]any{"name": "app"}
+		if ns != "" {
+			md["namespace"] = ns
+		}
+		return map[string]any{"metadata": md, "spec": map[string]any{"postBuild": map[string]any{
+			"substituteFrom": []any{map[string]any{"kind": "ConfigMap", "name": name}}}}}
+	}
+	for _, tt := range []struct {
+		name string
+		obj  map[string]any
+		want bool
+	}{
+		{"a file of the repository", obj("flux-system", "settings"), true},
+		{"a generated ConfigMap", obj("flux-system", "generated"), false},
+		{"another namespace", obj("apps", "settings"), false},
+		{"no namespace", obj("", "settings"), false},
+		{"a variable name", obj("flux-system", "${name}"), false},
+		{"nothing read", map[string]any{"metadata": map[string]any{"name": "app"}}, true},
+	} {
+		if got := sc.StaticValues(tt.obj); got != tt.want {
+			t.Errorf("%s: StaticValues = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

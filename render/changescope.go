@@ -30,17 +30,21 @@ func (r *renderer) outOfScope(u *Unit, j job) bool {
 			u.affected = true
 		}
 	}
-	// Left out with its descendants when none of them can differ either.
-	u.Skipped = !u.affected && (sc.Leaf(u.Path, j.ks) || sc.Quiet(j.cluster, u.Path, j.ks))
+	// Left out with its descendants when none of them can differ either;
+	// not when its variables may come from a build's output, which any
+	// build may change.
+	u.Skipped = !u.affected && (j.ks == nil || sc.StaticValues(j.ks)) &&
+		(sc.Leaf(u.Path, j.ks) || sc.Quiet(j.cluster, u.Path, j.ks))
 	return u.Skipped
 }
 
 // unchangedUnit returns, for a unit the change does not reach, the same
 // unit of the render of the other revision (Options.Reuse), whose output
 // and children it has: the head of a diff takes it as it is. It returns
-// nil when there is none to take.
-func (r *renderer) unchangedUnit(u *Unit) *Unit {
-	if r.opts.Scope == nil || u.affected {
+// nil when there is none to take, or when the unit's variables may come
+// from another build's output.
+func (r *renderer) unchangedUnit(u *Unit, j job) *Unit {
+	if r.opts.Scope == nil || u.affected || (j.ks != nil && !r.opts.Scope.StaticValues(j.ks)) {
 		return nil
 	}
 	b := r.opts.Reuse.kept().unit(u.Cluster, u.ID)

@@ -150,6 +150,9 @@ type ChangeScope interface {
 	HelmReleaseReached(cluster string, hr map[string]any, at *fleet.Document) bool
 	// ValuesChanged: ConfigMaps, Secrets or generators changed.
 	ValuesChanged() bool
+	// StaticValues: the ConfigMaps and Secrets a Flux object reads values
+	// from are files of the repository, not outputs of builds.
+	StaticValues(obj map[string]any) bool
 }
 
 // Object is one rendered object and the source document it came from.
@@ -712,7 +715,7 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 		if r.outOfScope(u, j) || r.skipForeign(u, j, u.Path) {
 			return u, nil
 		}
-		if b := r.unchangedUnit(u); b != nil {
+		if b := r.unchangedUnit(u, j); b != nil {
 			return b, r.children(b, j)
 		}
 		r.buildKustomize(ctx, u, j, ".", nil)
@@ -754,7 +757,7 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 	if r.outOfScope(u, j) || r.skipForeign(u, j, u.Path) {
 		return u, nil
 	}
-	if b := r.unchangedUnit(u); b != nil {
+	if b := r.unchangedUnit(u, j); b != nil {
 		return b, r.children(b, j)
 	}
 	r.buildKustomize(ctx, u, j, src.Dir, j.ks)

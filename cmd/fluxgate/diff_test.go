@@ -247,6 +247,11 @@ func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
 			{name: "ignore rules", edit: func(g *gitFleet) {
 				g.write(".sourceignore", "teams/team-a/service.yaml\n")
 			}},
+			{name: "a unit whose variables another unit's build gives", edit: func(g *gitFleet) {
+				// The unit that makes the ConfigMap team-a substitutes from
+				// fails to build: team-a's variables fall back to defaults.
+				g.edit("infrastructure/configs/base/kustomization.yaml", "v1beta1", "v8beta1")
+			}, seen: "on unknown"},
 			{name: "documentation only", edit: func(g *gitFleet) {
 				g.write("README.md", "changed\n")
 			}},
