@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/fluxgate/fluxgate/internal/atomicfile"
@@ -46,7 +47,7 @@ type ParseCache struct {
 	file, stamp string
 	// stored are the entries of file, still encoded; used are the keys
 	// this run's loads looked up or parsed, for Save.
-	stored  map[parseKey][]byte
+	stored  map[parseKey]string
 	used    map[parseKey]bool
 	changed bool
 }
@@ -133,11 +134,11 @@ func (c *ParseCache) Save() error {
 			if err := ew.Flush(); err != nil {
 				return err
 			}
-			enc = entry.Bytes()
+			enc = entry.String()
 		}
 		w.String(k.path)
 		w.String(k.content)
-		w.String(string(enc))
+		w.String(enc)
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -154,7 +155,7 @@ const parsePackMagic = "fluxgate parsed files 1\n"
 var errParsePack = errors.New("not a parse cache file of this build")
 
 // readParsePack indexes a saved file's entries without decoding them.
-func readParsePack(data []byte, stamp string) (map[parseKey][]byte, error) {
+func readParsePack(data []byte, stamp string) (map[parseKey]string, error) {
 	if len(data) < sha256.Size {
 		return nil, errParsePack
 	}
@@ -167,10 +168,10 @@ func readParsePack(data []byte, stamp string) (map[parseKey][]byte, error) {
 		return nil, errParsePack
 	}
 	n := r.Count()
-	out := make(map[parseKey][]byte, n)
+	out := make(map[parseKey]string, n)
 	for range n {
 		k := parseKey{path: r.String(), content: r.String()}
-		out[k] = []byte(r.String())
+		out[k] = r.String()
 	}
 	if r.Err() != nil {
 		return nil, errParsePack
@@ -217,8 +218,8 @@ func encodeParsed(w *valuecodec.Writer, p parsed) {
 }
 
 // decodeParsed decodes an entry of file; false when it is corrupt.
-func decodeParsed(file string, enc []byte) (parsed, bool) {
-	r := valuecodec.NewReader(bytes.NewReader(enc))
+func decodeParsed(file string, enc string) (parsed, bool) {
+	r := valuecodec.NewReader(strings.NewReader(enc))
 	var p parsed
 	for range r.Count() {
 		d := &Document{File: file, Line: int(r.Varint()), Index: int(r.Varint()), Object: r.Object()}

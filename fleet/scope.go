@@ -185,7 +185,7 @@ func (s *ChangeScope) Touches(dir string) bool {
 			}
 			for _, ref := range k.refs {
 				for _, f := range s.changed {
-					if f == ref || strings.HasPrefix(f, ref+"/") {
+					if isUnder(f, ref) {
 						return true
 					}
 				}
@@ -263,7 +263,7 @@ func (s *ChangeScope) TouchesTree(dir string) bool {
 	}
 	dir = path.Clean(dir)
 	for _, f := range s.changed {
-		if dir == "." || f == dir || strings.HasPrefix(f, dir+"/") {
+		if dir == "." || isUnder(f, dir) {
 			return true
 		}
 	}
@@ -532,6 +532,11 @@ func (s *ChangeScope) HelmReleaseReached(cluster string, hr map[string]any, at *
 		}
 	}
 	return false
+}
+
+// isUnder reports whether the slash path f is dir or below it.
+func isUnder(f, dir string) bool {
+	return strings.HasPrefix(f, dir) && (len(f) == len(dir) || f[len(dir)] == '/')
 }
 
 // nested returns the value at fields of obj, or nil.

@@ -34,6 +34,9 @@ type Repo struct {
 	git    *git.Repository
 	root   string        // work-tree root; "" for a clone in memory
 	remote *remoteAccess // set by CloneBranch; nil: use the remote "origin"
+	// trees holds the trees TreeFS decoded, by hash, shared by every
+	// revision's TreeFS (two revisions share most trees); guarded by mu.
+	trees map[plumbing.Hash]*dirNode
 }
 
 // Open opens the repository containing dir. Like git, it searches dir and

@@ -52,8 +52,16 @@ func (r *Repo) TreeFS(rev string) (fs.FS, error) {
 		repo:    r,
 		root:    c.TreeHash,
 		modTime: c.Committer.When,
-		dirs:    make(map[plumbing.Hash]*dirNode),
+		dirs:    r.decodedTrees(),
 	}, nil
+}
+
+// decodedTrees returns the cache of decoded trees. The caller holds r.mu.
+func (r *Repo) decodedTrees() map[plumbing.Hash]*dirNode {
+	if r.trees == nil {
+		r.trees = make(map[plumbing.Hash]*dirNode)
+	}
+	return r.trees
 }
 
 // treeFS is the fs.FS returned by Repo.TreeFS.
