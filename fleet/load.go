@@ -138,9 +138,12 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Repo, error) {
 	return r, nil
 }
 
+// walkedFile is a file of the walk. Its size is -1 until asked of entry:
+// a file the parse cache holds is never stat'ed.
 type walkedFile struct {
-	path string
-	size int64
+	path  string
+	size  int64
+	entry fs.DirEntry
 }
 
 // walk lists the tree, applying ignore rules; it records directories,
@@ -194,10 +197,10 @@ func (r *Repo) walk() ([]walkedFile, error) {
 				return nil
 			}
 			size = info.Size()
-		} else if info, err := d.Info(); err == nil {
-			size = info.Size()
+		} else {
+			size = -1
 		}
-		all = append(all, walkedFile{path: p, size: size})
+		all = append(all, walkedFile{path: p, size: size, entry: d})
 		return nil
 	})
 	if err != nil {
@@ -262,12 +265,13 @@ type parsed struct {
 	docs    []*Document
 	problem *Problem
 	kust    *kustFile // never modified once parsed
+	size    int64     // of the file parsed
 }
 
 // clone copies the documents and the problem, so that two loads never
 // share a mutable value.
 func (p parsed) clone() parsed {
-	out := parsed{kust: p.kust}
+	out := parsed{kust: p.kust, size: p.size}
 	if p.problem != nil {
 		pr := *p.problem
 		out.problem = &pr
@@ -326,24 +330,30 @@ func (r *Repo) parseAll(ctx context.Context, files []walkedFile) error {
 			defer wg.Done()
 			for i := range jobs {
 				f := files[i]
-				if f.size > r.opts.MaxFileSize {
-					results[i].problem = &Problem{
-						Rule: RuleFileTooLarge, Severity: SeverityError, File: f.path,
-						Message: fmt.Sprintf("file is %d bytes, over the limit of %d bytes (--max-file-size)", f.size, r.opts.MaxFileSize),
-					}
-					continue
-				}
 				// A file whose content the tree names (a Git blob) is looked
-				// up before it is read; another after.
+				// up before it is read, or even stat'ed; another after.
 				key := parseKey{path: f.path}
 				if keyed, ok := r.FS.(ContentKeyFS); ok && r.opts.Parsed != nil {
 					if c, err := keyed.ContentKey(f.path); err == nil {
 						key.content = c
-						if p, ok := r.opts.Parsed.get(key); ok {
+						if p, ok := r.opts.Parsed.get(key); ok && p.size <= r.opts.MaxFileSize {
 							results[i] = p
 							continue
 						}
 					}
+				}
+				size := f.size
+				if size < 0 {
+					if info, err := f.entry.Info(); err == nil {
+						size = info.Size()
+					}
+				}
+				if size > r.opts.MaxFileSize {
+					results[i].problem = &Problem{
+						Rule: RuleFileTooLarge, Severity: SeverityError, File: f.path,
+						Message: fmt.Sprintf("file is %d bytes, over the limit of %d bytes (--max-file-size)", size, r.opts.MaxFileSize),
+					}
+					continue
 				}
 				data, err := fs.ReadFile(r.FS, f.path)
 				if err != nil {
@@ -363,6 +373,7 @@ func (r *Repo) parseAll(ctx context.Context, files []walkedFile) error {
 				if isKustomizationFile(f.path) {
 					results[i].kust = parseKustFile(f.path, data)
 				}
+				results[i].size = int64(len(data))
 				docs, problem := parseDocuments(f.path, data)
 				if problem != nil && looksTemplated(data) {
 					// A Go-templated file (Helm, Jsonnet output, CI tooling)

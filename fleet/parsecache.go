@@ -150,7 +150,7 @@ func (c *ParseCache) Save() error {
 
 // The file of a ParseCache: a magic line, the stamp, the entries (path,
 // content key, encoded parse), then the sha256 of everything before it.
-const parsePackMagic = "fluxgate parsed files 1\n"
+const parsePackMagic = "fluxgate parsed files 2\n"
 
 var errParsePack = errors.New("not a parse cache file of this build")
 
@@ -180,6 +180,7 @@ func readParsePack(data []byte, stamp string) (map[parseKey]string, error) {
 }
 
 func encodeParsed(w *valuecodec.Writer, p parsed) {
+	w.Varint(p.size)
 	w.Uvarint(uint64(len(p.docs)))
 	for _, d := range p.docs {
 		w.Varint(int64(d.Line))
@@ -220,7 +221,7 @@ func encodeParsed(w *valuecodec.Writer, p parsed) {
 // decodeParsed decodes an entry of file; false when it is corrupt.
 func decodeParsed(file string, enc string) (parsed, bool) {
 	r := valuecodec.NewReader(strings.NewReader(enc))
-	var p parsed
+	p := parsed{size: r.Varint()}
 	for range r.Count() {
 		d := &Document{File: file, Line: int(r.Varint()), Index: int(r.Varint()), Object: r.Object()}
 		if d.Object == nil {

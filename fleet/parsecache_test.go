@@ -99,6 +99,21 @@ func TestParseCacheAcrossRuns(t *testing.T) {
 		t.Errorf("a load from the saved cache read %d files, want none", n)
 	}
 
+	// A lower size limit holds for files the cache has parsed too.
+	small, err := fleet.Load(context.Background(), newKeyedFS(files), fleet.Options{Parsed: fleet.OpenParseCache(file, "build-1"), MaxFileSize: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tooLarge := 0
+	for _, p := range small.Problems {
+		if p.Rule == fleet.RuleFileTooLarge {
+			tooLarge++
+		}
+	}
+	if tooLarge == 0 {
+		t.Error("with a lower --max-file-size, no cached file is too large")
+	}
+
 	changed := merge(files, map[string]string{"apps/base/cm.yaml": configMap("changed")})
 	fsys := newKeyedFS(changed)
 	if got, want := loaded(t, fsys, fleet.OpenParseCache(file, "build-1")), loaded(t, newKeyedFS(changed), nil); !cmp.Equal(want, got) {
