@@ -55,11 +55,23 @@ func tuneGC(gogcSet, memLimitSet bool) (stop func()) {
 	limit := func(live uint64) int64 { return max(heapFloor, int64(2*live)+heapFloor/4) }
 	current := limit(0)
 	debug.SetMemoryLimit(current)
+	return watchLiveHeap(50*time.Millisecond, func(live uint64) bool {
+		if l := limit(live); l != current {
+			current = l
+			debug.SetMemoryLimit(l)
+		}
+		return true
+	})
+}
+
+// watchLiveHeap calls fn with the size of the live heap every period, from
+// a goroutine, until fn returns false or stop is called.
+func watchLiveHeap(period time.Duration, fn func(live uint64) bool) (stop func()) {
 	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
 		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		tick := time.NewTicker(50 * time.Millisecond)
+		tick := time.NewTicker(period)
 		defer tick.Stop()
 		for {
 			select {
@@ -68,9 +80,8 @@ func tuneGC(gogcSet, memLimitSet bool) (stop func()) {
 			case <-tick.C:
 			}
 			metrics.Read(sample)
-			if l := limit(sample[0].Value.Uint64()); l != current {
-				current = l
-				debug.SetMemoryLimit(l)
+			if !fn(sample[0].Value.Uint64()) {
+				return
 			}
 		}
 	}()
@@ -112,33 +123,18 @@ func startHeapProfile(path string) func() {
 	// Sample finely enough that the many small objects of a fleet show
 	// (the default samples one per 512 KiB allocated).
 	runtime.MemProfileRate = 16 << 10
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		var written uint64
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-			metrics.Read(sample)
-			if live := sample[0].Value.Uint64(); live > written+written/10 {
-				if err := writeHeapProfile(path); err != nil {
-					fmt.Fprintln(os.Stderr, "fluxgate: FLUXGATE_MEMPROFILE:", err)
-					return
-				}
-				written = live
-			}
+	var written uint64
+	return watchLiveHeap(100*time.Millisecond, func(live uint64) bool {
+		if live <= written+written/10 {
+			return true
 		}
-	}()
-	return func() {
-		close(done)
-		<-stopped
-	}
+		if err := writeHeapProfile(path); err != nil {
+			fmt.Fprintln(os.Stderr, "fluxgate: FLUXGATE_MEMPROFILE:", err)
+			return false
+		}
+		written = live
+		return true
+	})
 }
 
 func writeHeapProfile(path string) error {
