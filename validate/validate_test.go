@@ -22,9 +22,8 @@ func run(t *testing.T, dir string, lopts fleet.Options, vopts validate.Options) 
 	return runRender(t, dir, lopts, vopts, render.Options{})
 }
 
-// runRender is run with render options (Dir, Offline and CacheDir are
-// set).
-func runRender(t *testing.T, dir string, lopts fleet.Options, vopts validate.Options, ropts render.Options) *validate.Report {
+// loadDir loads dir through an os.Root, as the CLI does.
+func loadDir(t *testing.T, dir string, lopts fleet.Options) (string, *os.Root, *fleet.Repo) {
 	t.Helper()
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -35,11 +34,19 @@ func runRender(t *testing.T, dir string, lopts fleet.Options, vopts validate.Opt
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { root.Close() })
-	ctx := context.Background()
-	repo, err := fleet.Load(ctx, root.FS(), lopts)
+	repo, err := fleet.Load(context.Background(), root.FS(), lopts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return abs, root, repo
+}
+
+// runRender is run with render options (Dir, Offline and CacheDir are
+// set).
+func runRender(t *testing.T, dir string, lopts fleet.Options, vopts validate.Options, ropts render.Options) *validate.Report {
+	t.Helper()
+	abs, root, repo := loadDir(t, dir, lopts)
+	ctx := context.Background()
 	ropts.Dir, ropts.Offline, ropts.CacheDir = abs, true, t.TempDir()
 	res, err := render.Render(ctx, repo, ropts)
 	if err != nil {
@@ -64,20 +71,8 @@ func runRender(t *testing.T, dir string, lopts fleet.Options, vopts validate.Opt
 // returns the render too.
 func runStream(t *testing.T, dir string) (*validate.Report, *render.Result) {
 	t.Helper()
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := os.OpenRoot(abs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { root.Close() })
+	abs, root, repo := loadDir(t, dir, fleet.Options{})
 	ctx := context.Background()
-	repo, err := fleet.Load(ctx, root.FS(), fleet.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := validate.LoadConfig(root.FS())
 	if err != nil {
 		t.Fatal(err)
