@@ -206,12 +206,8 @@ func (r *Repo) reach(dir string, seen map[string]bool) {
 		}
 		return
 	}
-	prefix := dir + "/"
-	if dir == "." {
-		prefix = ""
-	}
-	for _, d := range r.Dirs {
-		if d != dir && strings.HasPrefix(d, prefix) && !seen[d] {
+	for _, d := range r.DirsBelow(dir) {
+		if !seen[d] {
 			// A subdirectory with its own kustomization file is one
 			// resource; one without is scanned with its parent.
 			r.reach(d, seen)
@@ -497,15 +493,35 @@ func (r *Repo) BuildInputs(dir string) (dirs, refs []string) {
 
 // FilesBelow lists the files of Tree in dir and below it, sorted.
 func (r *Repo) FilesBelow(dir string) []string {
-	r.sortedTreeOnce.Do(func() { r.sortedTree = slices.Sorted(slices.Values(r.Tree)) })
+	r.sortedOnce.Do(r.sortPaths)
+	return below(r.sortedTree, dir)
+}
+
+// DirsBelow lists the directories of Dirs below dir (not dir itself),
+// sorted.
+func (r *Repo) DirsBelow(dir string) []string {
+	r.sortedOnce.Do(r.sortPaths)
+	return below(r.sortedDirs, dir)
+}
+
+func (r *Repo) sortPaths() {
+	r.sortedTree = slices.Sorted(slices.Values(r.Tree))
+	r.sortedDirs = slices.Sorted(slices.Values(r.Dirs))
+	if len(r.sortedDirs) > 0 && r.sortedDirs[0] == "." {
+		r.sortedDirs = r.sortedDirs[1:]
+	}
+}
+
+// below returns the paths of the sorted list that are below dir.
+func below(sorted []string, dir string) []string {
 	dir = path.Clean(dir)
 	if dir == "." {
-		return r.sortedTree
+		return sorted
 	}
 	// Paths below dir sort together, between dir+"/" and dir+"0" ('/'+1).
-	lo, _ := slices.BinarySearch(r.sortedTree, dir+"/")
-	hi, _ := slices.BinarySearch(r.sortedTree, dir+"0")
-	return r.sortedTree[lo:hi]
+	lo, _ := slices.BinarySearch(sorted, dir+"/")
+	hi, _ := slices.BinarySearch(sorted, dir+"0")
+	return sorted[lo:hi]
 }
 
 // BuildSize estimates, without building it, the size of a kustomize build

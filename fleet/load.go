@@ -79,10 +79,11 @@ type Repo struct {
 	sourceDirs map[string][]sourceCandidate // "Kind/ns/name"; see resolveSources
 
 	// docsByDir counts documents per directory, for BuildSize.
-	docsByDirOnce  sync.Once
-	sortedTreeOnce sync.Once
-	sortedTree     []string // Tree, sorted (FilesBelow)
-	docsByDir      map[string]int
+	docsByDirOnce sync.Once
+	sortedOnce    sync.Once
+	sortedTree    []string // Tree, sorted (FilesBelow)
+	sortedDirs    []string // Dirs but ".", sorted (DirsBelow)
+	docsByDir     map[string]int
 	// filesByDir lists the YAML files per directory, for BuildFluxDocs.
 	filesByDirOnce sync.Once
 	filesByDir     map[string][]string

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/fluxgate/fluxgate/fleet"
@@ -74,11 +73,9 @@ func (l *LazyDir) Materialize(paths []string, deep bool) error {
 		if !deep {
 			continue
 		}
-		for _, d := range l.repo.Dirs {
-			if p == "." || strings.HasPrefix(d, p+"/") {
-				if err := l.writeDir(d); err != nil {
-					return err
-				}
+		for _, d := range l.repo.DirsBelow(p) {
+			if err := l.writeDir(d); err != nil {
+				return err
 			}
 		}
 	}
