@@ -323,11 +323,16 @@ func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.
 	defer func() { trees.close() }()
 	lo := o.load
 	lo.parsed = o.build.parseCache() // the head parses only the files it changes
-	seen := map[string]bool{}
-	for _, s := range sides {
-		if s.repo, err = trees.load(ctx, s.ref, lo); err != nil {
-			return nil, err
+	loadSides := func() (err error) {
+		for _, s := range sides {
+			if s.repo, err = trees.load(ctx, s.ref, lo); err != nil {
+				return err
+			}
 		}
+		return nil
+	}
+	if err := loadSides(); err != nil {
+		return nil, err
 	}
 	if l, ok := trees.(*lazyTrees); ok && l.hasLinks {
 		// Links are followed only in a real extraction.
@@ -335,12 +340,11 @@ func renderRevisions(ctx context.Context, dir string, o *diffOptions, stderr io.
 		if trees, err = openTrees(abs, dir, remotes, changed, false, o.base); err != nil {
 			return nil, err
 		}
-		for _, s := range sides {
-			if s.repo, err = trees.load(ctx, s.ref, lo); err != nil {
-				return nil, err
-			}
+		if err := loadSides(); err != nil {
+			return nil, err
 		}
 	}
+	seen := map[string]bool{}
 	_ = lo.parsed.Save() // a cache that cannot be written costs a parse next time
 	for _, s := range sides {
 		// A cluster the change adds or removes exists on one side only.
