@@ -17,7 +17,7 @@ test: tools
 	go vet ./...
 	go test ./... -count=1
 
-# Programs the tests start: a Gitea server for internal/forge, built once
+# Programs the tests start: a Gitea server for the forge tests, built once
 # from its Go module into ~/.cache/fluxgate-tools (FLUXGATE_TOOLS_DIR moves
 # it); does nothing when already built.
 tools:

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fluxgate/fluxgate/fleet"
-	"github.com/fluxgate/fluxgate/internal/gitrepo"
+	"github.com/fluxgate/fluxgate/gitrepo"
 )
 
 // TestLoadGitTree loads a revision straight from the object database: the

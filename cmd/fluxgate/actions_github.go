@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/fluxgate/fluxgate/gitrepo"
 	"github.com/fluxgate/fluxgate/internal/ghaction"
-	"github.com/fluxgate/fluxgate/internal/gitrepo"
 	"github.com/fluxgate/fluxgate/report"
 )
 

@@ -16,8 +16,8 @@ import (
 
 	"github.com/fluxgate/fluxgate/diff"
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/gitrepo"
 	"github.com/fluxgate/fluxgate/internal/ghaction"
-	"github.com/fluxgate/fluxgate/internal/gitrepo"
 	"github.com/fluxgate/fluxgate/render"
 	"github.com/fluxgate/fluxgate/report"
 )

@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/forge"
+	"github.com/fluxgate/fluxgate/gitrepo"
 	"github.com/fluxgate/fluxgate/imageupdate"
-	"github.com/fluxgate/fluxgate/internal/forge"
-	"github.com/fluxgate/fluxgate/internal/gitrepo"
 )
 
 // syncer turns each automation's planned edits into one commit on its push

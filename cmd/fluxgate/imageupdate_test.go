@@ -22,7 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/fluxgate/fluxgate/internal/gitrepo"
+	"github.com/fluxgate/fluxgate/gitrepo"
 	"github.com/fluxgate/fluxgate/internal/testenv"
 )
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/fluxgate/fluxgate/fleet"
-	"github.com/fluxgate/fluxgate/internal/gitrepo"
+	"github.com/fluxgate/fluxgate/gitrepo"
 )
 
 // loadOptions are the flags shared by every command that reads a repository.

@@ -6,7 +6,7 @@ import (
 	"log"
 	"os"
 
-	"github.com/fluxgate/fluxgate/internal/forge"
+	"github.com/fluxgate/fluxgate/forge"
 )
 
 // One sticky comment per pull request and environment: the first run posts

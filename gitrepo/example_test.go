@@ -3,7 +3,7 @@ package gitrepo_test
 import (
 	"fmt"
 
-	"github.com/fluxgate/fluxgate/internal/gitrepo"
+	"github.com/fluxgate/fluxgate/gitrepo"
 )
 
 func ExampleNormalizeURL() {
