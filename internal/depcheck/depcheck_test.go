@@ -27,6 +27,7 @@ var allowed = map[string][]string{
 	"report":                            {"fleet", "render", "validate", "diff"},
 	"cluster":                           {"render"},
 	"controller":                        {"render", "cluster", "gitrepo"},
+	"change":                            {"gitrepo", "forge"},
 	"validate/catalog":                  {"validate/catalog/internal/convert"},
 	"validate/catalog/gen":              {"validate/catalog/internal/convert"},
 	"validate/catalog/internal/convert": {},
