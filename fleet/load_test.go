@@ -1274,3 +1274,13 @@ func TestLoadParseCache(t *testing.T) {
 		t.Error("a document of one load changed with the other's")
 	}
 }
+
+func TestDedupeProblems(t *testing.T) {
+	a := fleet.Problem{Rule: "r", Severity: fleet.SeverityWarning, File: "a.yaml", Line: 1, Message: "m"}
+	b := a
+	b.Line = 2
+	got := fleet.DedupeProblems([]fleet.Problem{a, b, a, b, a})
+	if d := cmp.Diff([]fleet.Problem{a, b}, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}

@@ -59,3 +59,18 @@ func (p Problem) String() string {
 	}
 	return fmt.Sprintf("%s: %s: %s%s [%s]", loc, p.Severity, obj, p.Message, p.Rule)
 }
+
+// DedupeProblems drops repeated problems in place, keeping the first of
+// each in order (several automations over one path report the same setter
+// problem, say).
+func DedupeProblems(ps []Problem) []Problem {
+	seen := make(map[Problem]bool, len(ps))
+	out := ps[:0]
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}

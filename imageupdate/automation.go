@@ -3,6 +3,7 @@ package imageupdate
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -288,6 +289,59 @@ func unsupported(a *Automation) []fleet.Problem {
 	if g.Push != nil && len(g.Push.Options) > 0 {
 		out = append(out, problem(RuleAutomationInvalid, fleet.SeverityWarning, a.Doc,
 			"spec.git.push.options are not sent"))
+	}
+	return out
+}
+
+// Select returns the automations named NAMESPACE/NAME, or NAME alone in any
+// namespace, in the order asked, each once; every automation when names is
+// empty. A name that matches none is an error.
+func (s *Set) Select(names []string) ([]*Automation, error) {
+	if len(names) == 0 {
+		return s.Automations, nil
+	}
+	var out []*Automation
+	for _, n := range names {
+		found := false
+		for _, a := range s.Automations {
+			if a.Namespace+"/"+a.Name == n || (!strings.Contains(n, "/") && a.Name == n) {
+				if !slices.Contains(out, a) {
+					out = append(out, a)
+				}
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("--automation %s: no such ImageUpdateAutomation (or it is invalid)", n)
+		}
+	}
+	return out, nil
+}
+
+// AutomationPolicies returns the keys of the policies the automations use,
+// sorted, each once.
+func AutomationPolicies(automations []*Automation) []string {
+	var keys []string
+	for _, a := range automations {
+		for _, k := range a.Policies {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// SetterProblems turns setter problems into warnings of rule
+// RuleSetterInvalid.
+func SetterProblems(ps []FileProblem) []fleet.Problem {
+	out := make([]fleet.Problem, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, fleet.Problem{
+			Rule: RuleSetterInvalid, Severity: fleet.SeverityWarning,
+			File: p.Path, Line: p.Line, Message: p.Message,
+		})
 	}
 	return out
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -99,7 +97,7 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 	defer cleanup()
 
 	set, probs := imageupdate.Discover(repo)
-	automations, err := selectAutomations(set, o.automations)
+	automations, err := set.Select(o.automations)
 	if err != nil {
 		return err
 	}
@@ -110,17 +108,8 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 		}
 	}
 
-	var keys []string
-	for _, a := range automations {
-		for _, k := range a.Policies {
-			if !slices.Contains(keys, k) {
-				keys = append(keys, k)
-			}
-		}
-	}
-	slices.Sort(keys)
 	lister := registry.Lister{Client: registry.New(registry.Options{MaxConcurrentPerRegistry: o.perRegistry})}
-	resolved, evalProbs := imageupdate.Evaluate(ctx, set, lister, imageupdate.EvaluateOptions{Policies: keys})
+	resolved, evalProbs := imageupdate.Evaluate(ctx, set, lister, imageupdate.EvaluateOptions{Policies: imageupdate.AutomationPolicies(automations)})
 	probs = append(probs, evalProbs...)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -141,7 +130,7 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 				failed = append(failed, fmt.Errorf("%s (%s:%d): %w", a.Ref(), a.Doc.File, a.Doc.Line, err))
 				continue
 			}
-			probs = append(probs, setterProblems(plan.Problems)...)
+			probs = append(probs, imageupdate.SetterProblems(plan.Problems)...)
 			plans = append(plans, imageupdate.AutomationEdits{Automation: a, Edits: plan.Edits})
 			continue
 		}
@@ -154,7 +143,7 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 		plans = append(plans, res.plan)
 	}
 
-	probs = dedupeProblems(probs)
+	probs = fleet.DedupeProblems(probs)
 	errs := 0
 	for _, p := range probs {
 		fmt.Fprintln(stderr, p.String())
@@ -191,54 +180,6 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 		return &findingsError{n: errs}
 	}
 	return nil
-}
-
-// selectAutomations applies --automation; an unknown name is an error.
-func selectAutomations(set *imageupdate.Set, names []string) ([]*imageupdate.Automation, error) {
-	if len(names) == 0 {
-		return set.Automations, nil
-	}
-	var out []*imageupdate.Automation
-	for _, n := range names {
-		found := false
-		for _, a := range set.Automations {
-			if a.Namespace+"/"+a.Name == n || (!strings.Contains(n, "/") && a.Name == n) {
-				if !slices.Contains(out, a) {
-					out = append(out, a)
-				}
-				found = true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("--automation %s: no such ImageUpdateAutomation (or it is invalid)", n)
-		}
-	}
-	return out, nil
-}
-
-func setterProblems(ps []imageupdate.FileProblem) []fleet.Problem {
-	out := make([]fleet.Problem, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, fleet.Problem{
-			Rule: imageupdate.RuleSetterInvalid, Severity: fleet.SeverityWarning,
-			File: p.Path, Line: p.Line, Message: p.Message,
-		})
-	}
-	return out
-}
-
-// dedupeProblems drops repeats: several automations over one path report
-// the same setter problem.
-func dedupeProblems(ps []fleet.Problem) []fleet.Problem {
-	seen := map[fleet.Problem]bool{}
-	out := ps[:0]
-	for _, p := range ps {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 var _ imageupdate.TagLister = registry.Lister{}

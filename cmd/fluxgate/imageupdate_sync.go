@@ -104,7 +104,7 @@ func (s *syncer) run(ctx context.Context, a *imageupdate.Automation, set *imageu
 		return nil, err
 	}
 	return &syncResult{
-		problems: setterProblems(prop.plan.Problems),
+		problems: imageupdate.SetterProblems(prop.plan.Problems),
 		plan: imageupdate.AutomationEdits{
 			Automation: a, Edits: prop.plan.Edits, Branch: req.Head,
 			Pushed: published.Pushed, PullRequest: published.PullRequest,
