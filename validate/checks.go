@@ -169,63 +169,6 @@ func (v *run) duplicates() {
 	}
 }
 
-// tenants reports what a tenant unit (serviceAccountName or
-// targetNamespace) must not do: produce cluster-scoped objects or objects
-// in another namespace, or refer to a source in another namespace.
-func (v *run) tenants() {
-	scopes := v.crdScopes()
-	for _, u := range v.res.Units {
-		if !v.res.Owns(u) || u.Kind != render.KindKustomization || (u.ServiceAccountName == "" && u.TargetNamespace == "") {
-			continue
-		}
-		home := u.TargetNamespace
-		if home == "" {
-			home = u.Namespace
-		}
-		for _, o := range u.Objects {
-			api, kind := o.GVK()
-			ns, name := o.NamespacedName()
-			switch {
-			case kind == "Namespace" && name == home:
-				// The tenant's own namespace, created with its objects.
-			case render.IsClusterScopedKind(api, kind, scopes):
-				v.addFor(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(),
-					Message: fmt.Sprintf("tenant unit %s (namespace %s) produces a cluster-scoped object", u.ID, home)}, o)
-			case ns != "" && ns != home:
-				v.addFor(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(),
-					Message: fmt.Sprintf("tenant unit %s (namespace %s) produces an object in namespace %s", u.ID, home, ns)}, o)
-			}
-		}
-	}
-	// A tenant's Kustomization referring to a source in another namespace.
-	for _, u := range v.res.Units {
-		if !v.res.Owns(u) {
-			continue
-		}
-		for _, o := range u.Objects {
-			api, kind := o.GVK()
-			if kind != "Kustomization" || !strings.HasPrefix(api, fleet.GroupKustomize+"/") {
-				continue
-			}
-			obj := o.Value()
-			spec, _ := obj["spec"].(map[string]any)
-			sa, _ := spec["serviceAccountName"].(string)
-			if sa == "" {
-				continue
-			}
-			md, _ := obj["metadata"].(map[string]any)
-			ns, _ := md["namespace"].(string)
-			ref, _ := spec["sourceRef"].(map[string]any)
-			srcNS, _ := ref["namespace"].(string)
-			if srcNS != "" && srcNS != ns {
-				line := v.repo.FieldLine(o.File, o.Line, []string{"spec", "sourceRef", "namespace"})
-				v.addFor(Finding{Rule: RuleTenantEscape, Severity: SeverityError, File: o.File, Line: line, Object: o.Ref(),
-					Message: fmt.Sprintf("tenant Kustomization (serviceAccountName %s) refers to a source in namespace %s; Flux refuses it with --no-cross-namespace-refs", sa, srcNS)}, o)
-			}
-		}
-	}
-}
-
 // imagePolicies checks ImagePolicy specs as image-reflector-controller
 // does: one policy, a valid semver range, valid filterTags regex and
 // extract, known orders.

@@ -222,6 +222,9 @@ type run struct {
 	// ignores holds the IgnoreAnnotation of the rendered objects that
 	// have one, read before the object is released.
 	ignores map[*render.Object]string
+	// tenancy holds what the tenancy model reads from rendered objects,
+	// noted before they are released.
+	tenancy tenancy
 }
 
 // unit checks a unit's objects whose checks need nothing else of the
@@ -230,6 +233,7 @@ func (v *run) unit(u *render.Unit, release bool) {
 	owned := v.shard.Owns(u)
 	for _, o := range u.Objects {
 		v.noteIgnore(o)
+		v.tenancy.note(u, o)
 		api, kind := o.GVK()
 		native := v.native(api, kind)
 		if owned && native {
