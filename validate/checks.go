@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"encoding/base64"
 	"fmt"
 	"regexp"
 	"slices"
@@ -284,25 +285,63 @@ func (v *run) plaintextSecrets() {
 }
 
 func hasPlaintextData(obj map[string]any) bool {
+	return len(plaintextKeys(obj)) > 0
+}
+
+// plaintextKeys returns the data and stringData keys of a Secret that hold
+// a value, sorted (data before stringData): not ones that hold only a
+// reference that some tool resolves later (see secretReference), nor empty
+// ones. None for a SOPS document.
+func plaintextKeys(obj map[string]any) []string {
 	if _, ok := obj["sops"]; ok {
-		return false
+		return nil
 	}
+	var out []string
 	for _, f := range []string{"data", "stringData"} {
-		if m, ok := obj[f].(map[string]any); ok && len(m) > 0 {
-			return true
+		m, _ := obj[f].(map[string]any)
+		keys := make([]string, 0, len(m))
+		for k, val := range m {
+			s, isString := val.(string)
+			if !isString {
+				keys = append(keys, k) // not a string: Kubernetes refuses it, but it is in Git
+				continue
+			}
+			if f == "data" {
+				if dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s)); err == nil {
+					s = string(dec)
+				}
+			}
+			if !secretReference(s) {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = append(out, f+"."+k)
 		}
 	}
-	return false
+	return out
+}
+
+// referenceRE matches values that name a secret kept elsewhere instead of
+// holding it: 1Password references (op://vault/item/field), vals
+// references (ref+vault://..., ref+awssecrets://...) and
+// argocd-vault-plugin placeholders (<path:secret/data/app#key>).
+var referenceRE = regexp.MustCompile(`^(op://[^\s]+|ref\+[a-z0-9]+://[^\s]*|<path:[^>]+>)$`)
+
+// varsOnlyRE matches a value made only of Flux postBuild variables
+// (${VAR}, ${VAR:=default}), which substitution fills from elsewhere.
+var varsOnlyRE = regexp.MustCompile(`^(\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-=][^}]*)?\})+$`)
+
+// secretReference reports whether a Secret value holds no secret: empty,
+// a reference resolved by another tool, or only substitution variables.
+func secretReference(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == "" || referenceRE.MatchString(s) || varsOnlyRE.MatchString(s)
 }
 
 func fieldsWithData(obj map[string]any) string {
-	var fs []string
-	for _, f := range []string{"data", "stringData"} {
-		if m, ok := obj[f].(map[string]any); ok && len(m) > 0 {
-			fs = append(fs, f)
-		}
-	}
-	return strings.Join(fs, " and ")
+	return strings.Join(plaintextKeys(obj), ", ")
 }
 
 // isRemovedAPI reports whether deprecated-api reports an object's API as

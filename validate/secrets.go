@@ -156,7 +156,7 @@ func (v *run) secretFiles() {
 					}
 					sort.Strings(keys)
 					for _, k := range keys {
-						if s, ok := m[k].(string); ok && !encValueRE.MatchString(s) {
+						if s, ok := m[k].(string); ok && s != "" && !encValueRE.MatchString(s) {
 							v.add(Finding{Rule: RuleSecretNotEncrypted, Severity: SeverityError, File: f,
 								Line: v.repo.FieldLine(f, d.Line, []string{field, k}), Object: d.Ref(),
 								Message: fmt.Sprintf("%s.%s is in plaintext in a SOPS file (check encrypted_regex)", field, k)}, d.Object)
