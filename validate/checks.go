@@ -45,6 +45,9 @@ func (v *run) deprecated(global bool) {
 		return
 	}
 	target := matchVersion(versions, v.opts.KubernetesVersion)
+	if target == "" {
+		return // NewChecker refused the version
+	}
 	seen := map[string]bool{}
 	for _, u := range v.res.Units {
 		if !v.res.Owns(u) {
@@ -107,16 +110,26 @@ func alternative(kinds KindIndex, target, group, kind string) string {
 	return ""
 }
 
-// matchVersion picks the known version a requested one names ("1.36" or
-// "1.36.3"); the newest when empty or unknown.
+// matchVersion picks the known version a requested one names by its
+// minor version ("1.36", "1.36.3", "v1.36.0" all name 1.36.x); the newest
+// when want is empty, "" when no known version has that minor.
 func matchVersion(versions []string, want string) string {
-	want = strings.TrimPrefix(want, "v")
+	if want == "" {
+		return versions[0]
+	}
+	minor := func(v string) string {
+		parts := strings.SplitN(strings.TrimPrefix(v, "v"), ".", 3)
+		if len(parts) < 2 {
+			return parts[0]
+		}
+		return parts[0] + "." + parts[1]
+	}
 	for _, v := range versions {
-		if v == want || strings.HasPrefix(v, want+".") {
+		if minor(v) == minor(want) {
 			return v
 		}
 	}
-	return versions[0]
+	return ""
 }
 
 // crdScopes returns the scope of every CRD committed in the repository or

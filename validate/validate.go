@@ -92,6 +92,17 @@ func Validate(ctx context.Context, repo *fleet.Repo, res *render.Result, opts Op
 	return c.Report(ctx, res)
 }
 
+// UnknownVersionError is a Kubernetes version without embedded schemas:
+// validating against it would check no Kubernetes kind, so it is refused.
+type UnknownVersionError struct {
+	Version string
+	Known   []string // newest first
+}
+
+func (e *UnknownVersionError) Error() string {
+	return fmt.Sprintf("kubernetes version %s: no embedded schemas; known: %s", e.Version, strings.Join(e.Known, ", "))
+}
+
 // A Checker validates a render's units as they are built, so that a
 // render need not hold every object until the end: give Unit to
 // render.Options.Checked of a render made with Options.Compact, then call
@@ -116,14 +127,17 @@ func NewChecker(repo *fleet.Repo, shard render.Shard, opts Options) (*Checker, e
 	}
 	v := &run{repo: repo, opts: opts, shard: shard, skipped: map[string]int{}, missing: map[string]item{},
 		ignores: map[*render.Object]string{}, catalog: opts.Schemas, kinds: opts.Kinds}
-	if v.catalog == nil {
-		v.catalog = embeddedSchemas(opts.KubernetesVersion)
-	}
 	if v.kinds == nil {
 		v.kinds = embeddedKinds()
 	}
 	if versions := v.kinds.Versions(); len(versions) > 0 {
-		v.target = matchVersion(versions, opts.KubernetesVersion)
+		// An unknown version would check no Kubernetes kind at all.
+		if v.target = matchVersion(versions, opts.KubernetesVersion); v.target == "" {
+			return nil, &UnknownVersionError{Version: opts.KubernetesVersion, Known: versions}
+		}
+	}
+	if v.catalog == nil {
+		v.catalog = embeddedSchemas(opts.KubernetesVersion)
 	}
 	checker, err := newSchemaChecker(v.schema, opts.SchemaLocations, true)
 	if err != nil {
