@@ -11,6 +11,7 @@ import (
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/internal/fleetgen"
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/render/sops"
 )
 
 // benchFleets are the fleet sizes BenchmarkRender renders.
@@ -178,7 +179,7 @@ func TestGeneratedFleetRenders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := render.Options{Workers: 2}
 			if tt.key {
-				d, err := render.NewDecryptor(fleetgen.AgeIdentity)
+				d, err := sops.NewDecryptor(fleetgen.AgeIdentity)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render/sops"
 )
 
 // need hands paths about to be read to Options.Materialize, if set.
@@ -112,7 +113,7 @@ func (f *unitFS) ReadFile(p string) ([]byte, error) {
 		}
 	}
 	sum := sha256.Sum256(data)
-	if f.decrypt != nil && !isKustomizationName(filepath.Base(p)) && IsSOPSEncrypted(p, data) {
+	if f.decrypt != nil && !isKustomizationName(filepath.Base(p)) && sops.IsEncrypted(p, data) {
 		plain, err := f.decrypt(p, data)
 		if err != nil {
 			return nil, err

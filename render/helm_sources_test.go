@@ -20,6 +20,7 @@ import (
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/render/sops"
 )
 
 // unitOf finds a HelmRelease unit by name.
@@ -318,7 +319,7 @@ func TestHelmValuesFromSOPSSecret(t *testing.T) {
 			"  valuesFrom:\n  - kind: Secret\n    name: helm-values\n",
 	})
 	testenv.CopyTree(t, filepath.Join("testdata", "helm", "charts"), filepath.Join(dir, "charts"))
-	dec, err := render.NewDecryptor(id.String())
+	dec, err := sops.NewDecryptor(id.String())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	kjson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render/sops"
 )
 
 // Unit kinds.
@@ -61,7 +62,7 @@ type Options struct {
 	// Decryptor opens SOPS files for the Kustomizations that declare
 	// spec.decryption.provider sops, in memory. Nil: encrypted values are
 	// replaced by EncryptedPlaceholder.
-	Decryptor *Decryptor
+	Decryptor *sops.Decryptor
 	// Progress, when set, is called once per finished unit, from any
 	// goroutine, serialised.
 	Progress func(*Unit)

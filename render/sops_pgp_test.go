@@ -22,6 +22,7 @@ import (
 
 	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/render/sops"
 )
 
 // These tests never run gpg: keys are generated with go-crypto, files are
@@ -150,9 +151,9 @@ func problemText(res *render.Result) string {
 	return b.String()
 }
 
-func newDecryptor(t *testing.T, keys ...string) *render.Decryptor {
+func newDecryptor(t *testing.T, keys ...string) *sops.Decryptor {
 	t.Helper()
-	dec, err := render.NewDecryptor(keys...)
+	dec, err := sops.NewDecryptor(keys...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +328,7 @@ func TestNewDecryptorPGPKeys(t *testing.T) {
 		{name: "age text beside a PGP key", keys: []string{private + "AGE-SECRET-KEY-1NOTAKEY\n"}, wantErr: "read age identities"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := render.NewDecryptor(tc.keys...)
+			_, err := sops.NewDecryptor(tc.keys...)
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("rejected: %v", err)

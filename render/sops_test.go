@@ -13,6 +13,7 @@ import (
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/render/sops"
 )
 
 // encrypt encrypts plain with the sops library for an age recipient, as
@@ -59,7 +60,7 @@ func sopsFleet(t *testing.T, recipient string, decryption bool) string {
 	})
 }
 
-func renderWith(t *testing.T, dir string, dec *render.Decryptor) *render.Result {
+func renderWith(t *testing.T, dir string, dec *sops.Decryptor) *render.Result {
 	t.Helper()
 	_, res := renderDirOpts(t, dir, render.Options{Decryptor: dec, Paths: []string{"clusters/prod"}})
 	return res
@@ -68,7 +69,7 @@ func renderWith(t *testing.T, dir string, dec *render.Decryptor) *render.Result 
 func TestSOPSDecryption(t *testing.T) {
 	id := newIdentity(t)
 	dir := sopsFleet(t, id.Recipient().String(), true)
-	dec, err := render.NewDecryptor("# test key\n" + id.String() + "\n")
+	dec, err := sops.NewDecryptor("# test key\n" + id.String() + "\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestSOPSWithoutKeyOrConfiguration(t *testing.T) {
 		}
 	})
 	t.Run("wrong key: decryption fails on the unit", func(t *testing.T) {
-		other, err := render.NewDecryptor(newIdentity(t).String())
+		other, err := sops.NewDecryptor(newIdentity(t).String())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +131,7 @@ func TestSOPSWithoutKeyOrConfiguration(t *testing.T) {
 		}
 	})
 	t.Run("no spec.decryption: Flux refuses the encrypted Secret", func(t *testing.T) {
-		dec, err := render.NewDecryptor(id.String())
+		dec, err := sops.NewDecryptor(id.String())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,10 +149,10 @@ func TestSOPSWithoutKeyOrConfiguration(t *testing.T) {
 }
 
 func TestNewDecryptorNeedsAKey(t *testing.T) {
-	if _, err := render.NewDecryptor("# only a comment\n"); err == nil {
+	if _, err := sops.NewDecryptor("# only a comment\n"); err == nil {
 		t.Error("no identity accepted")
 	}
-	if _, err := render.NewDecryptor("AGE-SECRET-KEY-1NOTAKEY"); err == nil {
+	if _, err := sops.NewDecryptor("AGE-SECRET-KEY-1NOTAKEY"); err == nil {
 		t.Error("a malformed identity accepted")
 	}
 }

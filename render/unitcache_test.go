@@ -20,6 +20,7 @@ import (
 	"github.com/fluxgate/fluxgate/internal/fleetgen"
 	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/render/sops"
 )
 
 // unitCacheFleets are the fleets the unit cache tests render: the example
@@ -290,7 +291,7 @@ func TestUnitCacheCorruptEntries(t *testing.T) {
 func TestUnitCacheNeverHoldsSecrets(t *testing.T) {
 	id := newIdentity(t)
 	dir := sopsFleet(t, id.Recipient().String(), true)
-	dec, err := render.NewDecryptor("# test key\n" + id.String() + "\n")
+	dec, err := sops.NewDecryptor("# test key\n" + id.String() + "\n")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fluxgate/fluxgate/fleet"
-	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/render/sops"
 )
 
 // RuleSOPSRuleMissing reports .sops.yaml creation rules that do not cover a
@@ -125,7 +125,7 @@ func (v *run) secretFiles() {
 			if err != nil {
 				continue
 			}
-			encrypted = render.IsSOPSEncrypted(f, data)
+			encrypted = sops.IsEncrypted(f, data)
 			if !indexed[f] {
 				docs = parseIgnored(f, data)
 			}
@@ -289,7 +289,7 @@ func (v *run) secretGenerators(addSecret func(string)) {
 					continue // kustomize reports a missing file
 				}
 				addSecret(p)
-				if !render.IsSOPSEncrypted(p, content) {
+				if !sops.IsEncrypted(p, content) {
 					v.add(Finding{Rule: RuleSecretNotEncrypted, Severity: SeverityError, File: f, Line: line, Object: "Secret/" + g.Name,
 						Message: fmt.Sprintf("secretGenerator %q reads %s, which is not SOPS-encrypted", g.Name, p)}, nil)
 				}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/render/sops"
 	"github.com/fluxgate/fluxgate/validate"
 )
 
@@ -30,7 +31,7 @@ func addSecretFlags(cmd *cobra.Command, o *secretOptions, show bool) {
 // and the environment; nil when there are none. Like kustomize-controller,
 // which reads keys only from its decryption Secret, it does not look at
 // GNUPGHOME, a gpg keyring or agent.
-func (o secretOptions) decryptor() (*render.Decryptor, error) {
+func (o secretOptions) decryptor() (*sops.Decryptor, error) {
 	var keys, sources []string
 	for _, f := range o.keyFiles {
 		data, err := os.ReadFile(f)
@@ -52,7 +53,7 @@ func (o secretOptions) decryptor() (*render.Decryptor, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	dec, err := render.NewDecryptor(keys...)
+	dec, err := sops.NewDecryptor(keys...)
 	if err != nil {
 		return nil, fmt.Errorf("decryption keys (%s): %w", strings.Join(sources, ", "), err)
 	}

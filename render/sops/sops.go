@@ -1,4 +1,4 @@
-package render
+package sops
 
 import (
 	"bytes"
@@ -81,10 +81,10 @@ func storeFor(name string) sopsStore {
 	}
 }
 
-// IsSOPSEncrypted reports whether a file's content carries SOPS metadata,
+// IsEncrypted reports whether a file's content carries SOPS metadata,
 // in the format sops writes for its name: YAML, JSON, dotenv, INI, and
 // JSON for any other (binary) file.
-func IsSOPSEncrypted(name string, data []byte) bool {
+func IsEncrypted(name string, data []byte) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".yaml", ".yml":
 		return bytes.Contains(data, []byte("\nsops:")) || bytes.HasPrefix(data, []byte("sops:"))
