@@ -13,10 +13,11 @@ import (
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/imageupdate"
 	"github.com/fluxgate/fluxgate/internal/registry"
+	"github.com/fluxgate/fluxgate/workspace"
 )
 
 type imageUpdateOptions struct {
-	load        loadOptions
+	load        workspace.Options
 	dryRun      bool
 	outputs     []string
 	automations []string
@@ -90,7 +91,7 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 			return err
 		}
 	}
-	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
+	abs, repo, cleanup, err := workspace.Load(ctx, dir, o.load)
 	if err != nil {
 		return err
 	}

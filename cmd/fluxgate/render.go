@@ -16,6 +16,7 @@ import (
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/workspace"
 )
 
 // renderHeader starts every file fluxgate writes with --output-dir; only
@@ -23,7 +24,7 @@ import (
 const renderHeader = "# Rendered by fluxgate"
 
 type renderOptions struct {
-	load        loadOptions
+	load        workspace.Options
 	paths       []string
 	outputDir   string
 	output      string
@@ -72,18 +73,18 @@ stderr with file and line; the exit code is 1 when any is an error.`,
 	return cmd
 }
 
-func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
+func addLoadFlags(cmd *cobra.Command, o *workspace.Options) {
 	addReadFlags(cmd, o)
-	cmd.Flags().StringVar(&o.ref, "ref", "", "render this git revision (branch, tag, SHA) of DIR's repository instead of the work tree")
+	cmd.Flags().StringVar(&o.Ref, "ref", "", "render this git revision (branch, tag, SHA) of DIR's repository instead of the work tree")
 }
 
 // addReadFlags adds the load flags other than --ref (diff names its two
 // revisions itself).
-func addReadFlags(cmd *cobra.Command, o *loadOptions) {
+func addReadFlags(cmd *cobra.Command, o *workspace.Options) {
 	f := cmd.Flags()
-	f.Int64Var(&o.maxFileSize, "max-file-size", fleet.DefaultMaxFileSize, "largest YAML file read, in bytes")
-	f.StringSliceVar(&o.sources, "source", nil, "map a source to a directory: KIND/NAMESPACE/NAME=DIR (repeatable)")
-	f.IntVar(&o.workers, "workers", 0, "units rendered in parallel (default GOMAXPROCS)")
+	f.Int64Var(&o.MaxFileSize, "max-file-size", fleet.DefaultMaxFileSize, "largest YAML file read, in bytes")
+	f.StringSliceVar(&o.Sources, "source", nil, "map a source to a directory: KIND/NAMESPACE/NAME=DIR (repeatable)")
+	f.IntVar(&o.Workers, "workers", 0, "units rendered in parallel (default GOMAXPROCS)")
 }
 
 func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr io.Writer) error {
@@ -95,16 +96,16 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 		return err
 	}
 	ctx := cmd.Context()
-	o.load.parsed = o.build.parseCache()
-	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
+	o.load.Parsed = o.build.parseCache()
+	abs, repo, cleanup, err := workspace.Load(ctx, dir, o.load)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	if err := checkPaths(repo, o.paths, dir); err != nil {
+	if err := workspace.CheckPaths(repo, o.paths, dir); err != nil {
 		return err
 	}
-	ropts, err := o.build.renderOptions(abs, o.paths, o.load.workers, o.kubeVersion)
+	ropts, err := o.build.renderOptions(abs, o.paths, o.load.Workers, o.kubeVersion)
 	if err != nil {
 		return err
 	}

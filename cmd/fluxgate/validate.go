@@ -10,10 +10,11 @@ import (
 	"github.com/fluxgate/fluxgate/render"
 	"github.com/fluxgate/fluxgate/report"
 	"github.com/fluxgate/fluxgate/validate"
+	"github.com/fluxgate/fluxgate/workspace"
 )
 
 type validateOptions struct {
-	load              loadOptions
+	load              workspace.Options
 	paths             []string
 	kubernetesVersion string
 	strict            bool
@@ -129,27 +130,27 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 		return err
 	}
 	ctx := cmd.Context()
-	o.load.parsed = o.build.parseCache()
-	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
+	o.load.Parsed = o.build.parseCache()
+	abs, repo, cleanup, err := workspace.Load(ctx, dir, o.load)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	if err := checkPaths(repo, o.paths, dir); err != nil {
+	if err := workspace.CheckPaths(repo, o.paths, dir); err != nil {
 		return err
 	}
 	cfg, err := validate.LoadConfig(repo.FS)
 	if err != nil {
 		return err
 	}
-	ropts, err := o.build.renderOptions(abs, o.paths, o.load.workers, o.kubernetesVersion)
+	ropts, err := o.build.renderOptions(abs, o.paths, o.load.Workers, o.kubernetesVersion)
 	if err != nil {
 		return err
 	}
 	ropts.Shard = shard
 	checker, err := validate.NewChecker(repo, shard, validate.Options{
 		KubernetesVersion: o.kubernetesVersion, Strict: o.strict, SchemaLocations: o.schemaLocations,
-		Ignore: cfg.Ignore, Workers: o.load.workers,
+		Ignore: cfg.Ignore, Workers: o.load.Workers,
 	})
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"imageupdate":                       {"fleet"},
 	"promote":                           {"fleet", "render"},
 	"report":                            {"fleet", "render", "validate", "diff"},
+	"workspace":                         {"fleet", "render", "gitrepo"},
 	"cluster":                           {"render"},
 	"controller":                        {"render", "cluster", "gitrepo"},
 	"change":                            {"gitrepo", "forge"},
