@@ -12,12 +12,20 @@ import (
 	"github.com/fluxgate/fluxgate/gitrepo"
 )
 
-// Options are the flags shared by every command that reads a repository.
+// Options say how a repository is read: the values of the flags shared by
+// every command that reads one.
 type Options struct {
+	// MaxFileSize is the largest YAML file read, in bytes
+	// (fleet.Options.MaxFileSize).
 	MaxFileSize int64
-	Sources     []string
-	Workers     int
-	Ref         string
+	// Sources map sources to directories of the tree, each
+	// KIND/NAMESPACE/NAME=DIR.
+	Sources []string
+	// Workers bounds the files parsed in parallel (0: GOMAXPROCS).
+	Workers int
+	// Ref, when set, is the Git revision (branch, tag, SHA) read instead
+	// of the work tree.
+	Ref string
 	// Parsed, when set, is shared by the loads of several revisions.
 	Parsed *fleet.ParseCache
 }
@@ -28,7 +36,10 @@ type Options struct {
 //
 // With a ref, the tree of that revision is read from the object database and
 // written to a temporary directory (removed by the returned cleanup); the
-// work tree is not touched.
+// work tree is not touched. Load returns the directory the loaded files
+// are in (DIR's absolute path, or DIR in the temporary directory): the
+// render's Dir. The cleanup is never nil and is called once the caller
+// is done with the files; Parsed is saved to its cache directory.
 func Load(ctx context.Context, dir string, o Options) (string, *fleet.Repo, func(), error) {
 	abs, err := repoDir(dir)
 	if err != nil {

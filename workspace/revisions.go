@@ -3,7 +3,6 @@ package workspace
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,13 +18,25 @@ type Revisions struct{ Base, Head *render.Result }
 
 // RevisionOptions say which revisions a diff renders and how.
 type RevisionOptions struct {
-	Load        Options // Ref is not used: Base and Head name the revisions
-	Base, Head  string
-	Paths       []string
+	// Load reads both revisions; its Ref is not used. Its Parsed cache,
+	// when set, is shared: the head parses only the files it changes.
+	Load Options
+	// Base and Head are the revisions compared: branch, tag or SHA.
+	Base, Head string
+	// Paths are the cluster entry points rendered, relative to DIR; a
+	// path may exist in one revision only (a cluster added or removed),
+	// but not in neither. None means every entry point.
+	Paths []string
+	// ChangedOnly leaves out, in both renders, the units no file that
+	// differs between the revisions can reach.
 	ChangedOnly bool
 	// RenderOptions returns the render options of a revision whose files
-	// are under root, for the entry points paths.
+	// are under root, for the entry points paths (Scope, Materialize,
+	// KeepBuilds and Reuse are set by RenderRevisions).
 	RenderOptions func(root string, paths []string) (render.Options, error)
+	// Rendered, when set, is called with each revision's render as it
+	// finishes, base first.
+	Rendered func(ref string, res *render.Result)
 }
 
 // revisionTrees holds the files of the revisions a diff compares.
@@ -117,7 +128,7 @@ func (l *lazyTrees) close() { os.RemoveAll(l.tmp) }
 // --changed-only both renders leave out the units the change cannot reach,
 // and the files are read from the object database as the builds ask for
 // them; otherwise both revisions share one extraction.
-func RenderRevisions(ctx context.Context, dir string, o RevisionOptions, stderr io.Writer) (*Revisions, error) {
+func RenderRevisions(ctx context.Context, dir string, o RevisionOptions) (*Revisions, error) {
 	type side struct {
 		ref   string
 		repo  *fleet.Repo
@@ -131,7 +142,7 @@ func RenderRevisions(ctx context.Context, dir string, o RevisionOptions, stderr 
 	remotes := RemoteURLs(abs)
 	var changed []string
 	if o.ChangedOnly {
-		if changed, err = revisionChanges(dir, o.Base, o.Head); err != nil {
+		if changed, err = revisionChanges(abs, o.Base, o.Head); err != nil {
 			return nil, err
 		}
 	}
@@ -203,14 +214,9 @@ func RenderRevisions(ctx context.Context, dir string, o RevisionOptions, stderr 
 			if res, err = render.Render(ctx, s.repo, ropts); err != nil {
 				return nil, err
 			}
-			skipped := 0
-			for _, u := range res.Units {
-				if u.Skipped {
-					skipped++
-				}
+			if o.Rendered != nil {
+				o.Rendered(s.ref, res)
 			}
-			fmt.Fprintf(stderr, "fluxgate: %s: %d units (%d out of the change's reach), %d builds run, %d reused, %d from the unit cache\n",
-				s.ref, len(res.Units), skipped, res.Stats.Built, res.Stats.Reused, res.Stats.Cached)
 		}
 		if i == 0 {
 			out.Base = res
@@ -236,15 +242,9 @@ func openTrees(abs, dir string, remotes, changed []string, lazy bool, base strin
 }
 
 // revisionChanges lists the files that differ between two revisions, relative
-// to DIR when DIR is a subdirectory of the repository.
-func revisionChanges(dir, base, head string) ([]string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	if abs, err = filepath.EvalSymlinks(abs); err != nil {
-		return nil, err
-	}
+// to DIR (at abs, its links resolved) when DIR is a subdirectory of the
+// repository.
+func revisionChanges(abs, base, head string) ([]string, error) {
 	g, err := gitrepo.Open(abs)
 	if err != nil {
 		return nil, fmt.Errorf("--changed-only: %w", err)

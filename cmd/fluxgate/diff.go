@@ -138,7 +138,8 @@ func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.
 		RenderOptions: func(root string, paths []string) (render.Options, error) {
 			return o.build.renderOptions(root, paths, o.load.Workers, o.kubeVersion)
 		},
-	}, stderr)
+		Rendered: func(ref string, res *render.Result) { describeRevision(stderr, ref, res) },
+	})
 	if err != nil {
 		return err
 	}
@@ -210,4 +211,16 @@ func writeReportFile(p string, data []byte) error {
 		return err
 	}
 	return os.WriteFile(p, data, 0o644)
+}
+
+// describeRevision tells, on stderr, what the render of one revision did.
+func describeRevision(stderr io.Writer, ref string, res *render.Result) {
+	skipped := 0
+	for _, u := range res.Units {
+		if u.Skipped {
+			skipped++
+		}
+	}
+	fmt.Fprintf(stderr, "fluxgate: %s: %d units (%d out of the change's reach), %d builds run, %d reused, %d from the unit cache\n",
+		ref, len(res.Units), skipped, res.Stats.Built, res.Stats.Reused, res.Stats.Cached)
 }
