@@ -1,27 +1,19 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"sigs.k8s.io/yaml"
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/report"
 	"github.com/fluxgate/fluxgate/workspace"
 )
-
-// renderHeader starts every file fluxgate writes with --output-dir; only
-// files starting with it are ever overwritten.
-const renderHeader = "# Rendered by fluxgate"
 
 type renderOptions struct {
 	load        workspace.Options
@@ -137,11 +129,11 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	}
 	switch {
 	case o.outputDir != "":
-		err = writeUnits(o.outputDir, res)
+		err = report.RenderDir(o.outputDir, res)
 	case o.output == "json":
-		err = writeJSON(stdout, res)
+		err = report.RenderJSON(stdout, res)
 	default:
-		err = writeYAML(stdout, res)
+		err = report.RenderYAML(stdout, res)
 	}
 	if err != nil {
 		return err
@@ -178,106 +170,4 @@ func ownUnits(res *render.Result) *render.Result {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// unitHeader is the comment line that introduces a unit in YAML output.
-func unitHeader(u *render.Unit) string {
-	loc := u.File
-	if u.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", u.File, u.Line)
-	}
-	return fmt.Sprintf("# %s %s (%s) path=%s", u.Cluster, u.ID, loc, u.Path)
-}
-
-func writeYAML(w io.Writer, res *render.Result) error {
-	var buf bytes.Buffer
-	for _, u := range res.Units {
-		if err := encodeUnit(&buf, u); err != nil {
-			return err
-		}
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
-}
-
-func encodeUnit(buf *bytes.Buffer, u *render.Unit) error {
-	fmt.Fprintln(buf, unitHeader(u))
-	for _, o := range u.Objects {
-		b, err := yaml.Marshal(o.Object)
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", o.Ref(), err)
-		}
-		buf.WriteString("---\n")
-		buf.Write(b)
-	}
-	return nil
-}
-
-type jsonObject struct {
-	File string `json:"file"`
-	Line int    `json:"line"`
-	// Template is the chart template of a HelmRelease's object.
-	Template string         `json:"template,omitempty"`
-	Object   map[string]any `json:"object"`
-}
-
-type jsonUnit struct {
-	ID       string          `json:"id"`
-	Kind     string          `json:"kind"`
-	Cluster  string          `json:"cluster"`
-	File     string          `json:"file"`
-	Line     int             `json:"line"`
-	Path     string          `json:"path"`
-	Parent   string          `json:"parent,omitempty"`
-	Hash     string          `json:"hash"`
-	Failed   bool            `json:"failed,omitempty"`
-	Objects  []jsonObject    `json:"objects"`
-	Problems []fleet.Problem `json:"problems,omitempty"`
-}
-
-func writeJSON(w io.Writer, res *render.Result) error {
-	out := struct {
-		Clusters []string   `json:"clusters"`
-		Units    []jsonUnit `json:"units"`
-	}{Clusters: res.Clusters, Units: []jsonUnit{}}
-	for _, u := range res.Units {
-		ju := jsonUnit{ID: u.ID, Kind: u.Kind, Cluster: u.Cluster, File: u.File, Line: u.Line, Path: u.Path,
-			Parent: u.Parent, Hash: u.Hash, Failed: u.Failed, Objects: []jsonObject{}, Problems: u.Problems}
-		for _, o := range u.Objects {
-			ju.Objects = append(ju.Objects, jsonObject{File: o.File, Line: o.Line, Template: o.Template, Object: o.Object})
-		}
-		out.Units = append(out.Units, ju)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
-}
-
-// writeUnits writes one file per unit: OUT/<cluster>/<kind>-<namespace>-<name>.yaml.
-// A file that exists and was not written by fluxgate is never overwritten.
-func writeUnits(out string, res *render.Result) error {
-	for _, u := range res.Units {
-		name := strings.ToLower(u.Kind)
-		if u.Kind == render.KindOverlay {
-			name += "-" + strings.ReplaceAll(u.Path, "/", "-")
-		} else {
-			name += "-" + u.Namespace + "-" + u.Name
-		}
-		p := filepath.Join(out, filepath.FromSlash(u.Cluster), name+".yaml")
-		if old, err := os.ReadFile(p); err == nil && !bytes.HasPrefix(old, []byte(renderHeader)) {
-			return fmt.Errorf("refusing to overwrite %s: not written by fluxgate", p)
-		}
-		var buf bytes.Buffer
-		fmt.Fprintln(&buf, renderHeader)
-		if err := encodeUnit(&buf, u); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
