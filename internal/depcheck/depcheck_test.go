@@ -41,6 +41,7 @@ var allowed = map[string][]string{
 	"internal/depcheck":                 {},
 	"internal/valuecodec":               {},
 	"internal/atomicfile":               {},
+	"internal/runtimetune":              {},
 	"bench/fleetgen":                    {"internal/fleetgen"},
 	"bench/schemas":                     {"validate/catalog"},
 }

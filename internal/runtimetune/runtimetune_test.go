@@ -1,4 +1,4 @@
-package main
+package runtimetune
 
 import (
 	"runtime/debug"
@@ -28,7 +28,7 @@ func TestTuneGC(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			debug.SetMemoryLimit(limit)
 			debug.SetGCPercent(100)
-			stop := tuneGC(tt.gogc, tt.memLimit)
+			stop := TuneGC(tt.gogc, tt.memLimit)
 			gotLimit := debug.SetMemoryLimit(-1)
 			gotPercent := debug.SetGCPercent(100)
 			stop()
