@@ -15,9 +15,14 @@ import (
 func main() {
 	stopGC := runtimetune.TuneGC(os.Getenv("GOGC") != "", os.Getenv("GOMEMLIMIT") != "")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	stopProfile := runtimetune.StartProfile(os.Getenv("FLUXGATE_CPUPROFILE"))
-	stopHeapProfile := runtimetune.StartHeapProfile(os.Getenv("FLUXGATE_MEMPROFILE"))
-	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stopProfile, err := runtimetune.StartProfile(os.Getenv("FLUXGATE_CPUPROFILE"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fluxgate: FLUXGATE_CPUPROFILE:", err)
+	}
+	stopHeapProfile := runtimetune.StartHeapProfile(os.Getenv("FLUXGATE_MEMPROFILE"), func(err error) {
+		fmt.Fprintln(os.Stderr, "fluxgate: FLUXGATE_MEMPROFILE:", err)
+	})
+	err = newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stopHeapProfile()
 	stopProfile()
 	stop()

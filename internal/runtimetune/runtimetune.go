@@ -1,7 +1,6 @@
 package runtimetune
 
 import (
-	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -74,31 +73,35 @@ func watchLiveHeap(period time.Duration, fn func(live uint64) bool) (stop func()
 }
 
 // StartProfile writes a CPU profile of the run to path (for the benchmark
-// scripts and `go tool pprof`); an empty path profiles nothing.
-func StartProfile(path string) func() {
+// scripts and `go tool pprof`) until stop is called; an empty path
+// profiles nothing. When the profile cannot start, stop does nothing and
+// the error says why.
+func StartProfile(path string) (stop func(), err error) {
 	if path == "" {
-		return func() {}
+		return func() {}, nil
 	}
 	f, err := os.Create(path)
 	if err == nil {
-		err = pprof.StartCPUProfile(f)
+		if err = pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+		}
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "fluxgate: FLUXGATE_CPUPROFILE:", err)
-		return func() {}
+		return func() {}, err
 	}
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
-	}
+	}, nil
 }
 
 // StartHeapProfile writes a heap profile to path whenever the live heap
 // reaches a new high (by a tenth), so that the file holds what was live
 // near the run's peak; by the end of a command its data is garbage, and
 // a profile written then would show none of it. An empty path profiles
-// nothing.
-func StartHeapProfile(path string) func() {
+// nothing. A profile that cannot be written is handed to failed, from the
+// watching goroutine, and ends the profiling.
+func StartHeapProfile(path string, failed func(error)) (stop func()) {
 	if path == "" {
 		return func() {}
 	}
@@ -111,7 +114,7 @@ func StartHeapProfile(path string) func() {
 			return true
 		}
 		if err := writeHeapProfile(path); err != nil {
-			fmt.Fprintln(os.Stderr, "fluxgate: FLUXGATE_MEMPROFILE:", err)
+			failed(err)
 			return false
 		}
 		written = live

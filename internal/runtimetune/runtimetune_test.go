@@ -1,8 +1,12 @@
 package runtimetune
 
 import (
+	"os"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 )
 
 // TestTuneGC checks that the command's memory limit starts at heapFloor
@@ -37,4 +41,36 @@ func TestTuneGC(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProfiles checks that the profiles are written where asked and that
+// a path that cannot be written is an error, not a crash.
+func TestProfiles(t *testing.T) {
+	dir := t.TempDir()
+	cpu := filepath.Join(dir, "cpu.pprof")
+	stop, err := StartProfile(cpu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if fi, err := os.Stat(cpu); err != nil || fi.Size() == 0 {
+		t.Errorf("CPU profile: %v, %v", fi, err)
+	}
+	if _, err := StartProfile(filepath.Join(dir, "missing", "cpu.pprof")); err == nil {
+		t.Errorf("CPU profile in a missing directory: no error")
+	}
+	rate := runtime.MemProfileRate
+	t.Cleanup(func() { runtime.MemProfileRate = rate })
+	failed := make(chan error, 1)
+	stop = StartHeapProfile(filepath.Join(dir, "missing", "heap.pprof"), func(err error) { failed <- err })
+	runtime.GC() // the live heap is known after a collection
+	select {
+	case err := <-failed:
+		if err == nil {
+			t.Errorf("failed(nil)")
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("heap profile in a missing directory: no error")
+	}
+	stop()
 }
