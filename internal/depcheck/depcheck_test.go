@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"gitrepo":                           {},
 	"forge":                             {},
 	"internal/ghaction":                 {},
+	"internal/action":                   {"internal/ghaction"},
 	"internal/registry":                 {},
 	"internal/testenv":                  {},
 	"internal/fleetgen":                 {},
