@@ -26,14 +26,18 @@ const (
 // commands that take it. Inputs are one-to-one with flags; the few
 // special ones are documented where NewPlan handles them.
 type Input struct {
-	Name     string
-	Flag     string // "" for the command, the directory and the token
+	// Name is the input's name in action.yml.
+	Name string
+	// Flag is the flag it sets, without dashes; "" for the command, the
+	// directory and the token.
+	Flag string
+	// Commands are the commands that take it.
 	Commands []string
 	kind     inputKind
 }
 
 // The commands the action runs. A command this binary does not have is
-// refused (NewPlan asks the root command).
+// refused (NewPlan asks its caller).
 var (
 	allActionCommands = []string{"validate", "render", "diff", "image-update"}
 	renderingCommands = []string{"validate", "render", "diff"}
@@ -43,8 +47,8 @@ var (
 	forgeCommands = []string{"diff", "image-update"}
 )
 
-// Inputs lists every input of action.yml (TestActionInputsMatchFlags
-// keeps the two in step).
+// Inputs lists every input of action.yml (cmd/fluxgate's
+// TestActionInputsMatchFlags keeps the two, and the flags, in step).
 var Inputs = []Input{
 	{Name: "command", Commands: allActionCommands, kind: specialInput},
 	{Name: "directory", Commands: allActionCommands, kind: specialInput},
@@ -86,8 +90,9 @@ var Inputs = []Input{
 	{Name: "registry-concurrency", Flag: "registry-concurrency", Commands: []string{"image-update"}, kind: valueInput},
 }
 
-// The outputs of action.yml, all written by WriteOutputs
-// (TestActionOutputsWritten checks action.yml against this list).
+// Outputs are the outputs of action.yml, all written by WriteOutputs
+// (cmd/fluxgate's TestActionOutputsMatchYAML checks action.yml against
+// this list).
 var Outputs = []string{
 	"findings", "errors", "warnings", "sarif-file", "report-file", "changed-units", "pull-request-url",
 	"image-updates",
@@ -105,17 +110,23 @@ const (
 // Plan is the command line an action step runs and the files whose
 // contents become outputs.
 type Plan struct {
-	Command      string
-	Args         []string
-	ReportFile   string
+	// Command is the command run: validate, render, diff or image-update.
+	Command string
+	// Args is the whole command line, the command first; a directory
+	// comes last, after "--".
+	Args []string
+	// ReportFile is the JSON report the counts are read from.
+	ReportFile string
+	// SARIFFile, when set, is validate's SARIF report.
 	SARIFFile    string
 	MarkdownFile string   // diff's Markdown, appended to the job summary
 	Masks        []string // secret values to mask before anything runs
 	KeyFile      string   // decryption-key content, written to a temporary file
-	Token        string
-	// TempReport asks runAction for a JSON report in a temporary file
+	// Token is the token input, for the commands that talk to a forge.
+	Token string
+	// TempReport asks the caller for a JSON report in a temporary file
 	// (image-update without report-file): read for the outputs, then
-	// removed.
+	// removed. ReportFile is not an output then.
 	TempReport bool
 }
 
@@ -130,8 +141,9 @@ func (p *Plan) AddArg(arg string) {
 	p.Args = append(p.Args, arg)
 }
 
-// NewPlan builds the command line from the inputs. An input given for
-// a command that does not take it is a usage error, as a wrong flag is.
+// NewPlan builds the command line from the inputs; has says whether the
+// binary has a command. An input given for a command that does not take
+// it is a usage error, as a wrong flag is.
 func NewPlan(env *ghaction.Env, has func(command string) bool) (*Plan, error) {
 	command := env.Input("command")
 	if command == "" {
