@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -72,43 +69,6 @@ The exit code is 0, or with --exit-code 1 when anything changed (like git diff).
 	addBuildFlags(cmd, &o.build, true)
 	addCommentFlags(cmd, &o.comment)
 	return cmd
-}
-
-// outputSpec is one requested report: a format and a file, or stdout.
-type outputSpec struct{ format, path string }
-
-// parseOutputs reads repeatable FORMAT[=PATH] flags: each format one of
-// formats, at most one of them to stdout; no flag means def to stdout.
-func parseOutputs(specs []string, def string, formats ...string) ([]outputSpec, error) {
-	if len(specs) == 0 {
-		specs = []string{def}
-	}
-	var out []outputSpec
-	stdoutUsed := false
-	for _, s := range specs {
-		format, p, toFile := strings.Cut(s, "=")
-		if !slices.Contains(formats, format) {
-			return nil, fmt.Errorf("--output %q: unknown format %q (want %s)", s, format, strings.Join(formats, ", "))
-		}
-		if toFile && p == "" {
-			return nil, fmt.Errorf("--output %q: empty path", s)
-		}
-		if !toFile {
-			if stdoutUsed {
-				return nil, fmt.Errorf("--output %q: only one format can go to stdout; write the others to files with FORMAT=PATH", s)
-			}
-			stdoutUsed = true
-		}
-		out = append(out, outputSpec{format: format, path: p})
-	}
-	return out, nil
-}
-
-// changesError reports, for --exit-code, that the revisions differ.
-type changesError struct{ units int }
-
-func (e *changesError) Error() string {
-	return fmt.Sprintf("%d unit(s) changed", e.units)
 }
 
 func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.Writer) error {
@@ -200,17 +160,6 @@ func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.
 		return &changesError{units: len(rep.Units)}
 	}
 	return nil
-}
-
-// writeReportFile writes a report file; an existing directory is refused.
-func writeReportFile(p string, data []byte) error {
-	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-		return fmt.Errorf("--output %s: is a directory", p)
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(p, data, 0o644)
 }
 
 // describeRevision tells, on stderr, what the render of one revision did.

@@ -53,3 +53,10 @@ type findingsError struct{ n int }
 func (e *findingsError) Error() string {
 	return fmt.Sprintf("%d problem(s) at or above the failure threshold", e.n)
 }
+
+// changesError reports, for --exit-code, that the revisions differ.
+type changesError struct{ units int }
+
+func (e *changesError) Error() string {
+	return fmt.Sprintf("%d unit(s) changed", e.units)
+}

@@ -65,20 +65,6 @@ stderr with file and line; the exit code is 1 when any is an error.`,
 	return cmd
 }
 
-func addLoadFlags(cmd *cobra.Command, o *workspace.Options) {
-	addReadFlags(cmd, o)
-	cmd.Flags().StringVar(&o.Ref, "ref", "", "render this git revision (branch, tag, SHA) of DIR's repository instead of the work tree")
-}
-
-// addReadFlags adds the load flags other than --ref (diff names its two
-// revisions itself).
-func addReadFlags(cmd *cobra.Command, o *workspace.Options) {
-	f := cmd.Flags()
-	f.Int64Var(&o.MaxFileSize, "max-file-size", fleet.DefaultMaxFileSize, "largest YAML file read, in bytes")
-	f.StringSliceVar(&o.Sources, "source", nil, "map a source to a directory: KIND/NAMESPACE/NAME=DIR (repeatable)")
-	f.IntVar(&o.Workers, "workers", 0, "units rendered in parallel (default GOMAXPROCS)")
-}
-
 func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr io.Writer) error {
 	if o.output != "yaml" && o.output != "json" {
 		return fmt.Errorf("--output %q: want yaml or json", o.output)
@@ -153,18 +139,6 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 		return &findingsError{n: errs}
 	}
 	return nil
-}
-
-// ownUnits returns the render restricted to the units its shard owns.
-func ownUnits(res *render.Result) *render.Result {
-	out := *res
-	out.Units = nil
-	for _, u := range res.Units {
-		if res.Owns(u) {
-			out.Units = append(out.Units, u)
-		}
-	}
-	return &out
 }
 
 func isTerminal(w io.Writer) bool {
