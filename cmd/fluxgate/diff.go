@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -91,10 +89,9 @@ func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.
 			return err
 		}
 	}
-	lo := o.load
-	lo.Parsed = o.build.parseCache()
+	o.load.Parsed = o.build.parseCache()
 	res, err := workspace.RenderRevisions(ctx, dir, workspace.RevisionOptions{
-		Load: lo, Base: o.base, Head: o.head, Paths: o.paths, ChangedOnly: o.changedOnly,
+		Load: o.load, Base: o.base, Head: o.head, Paths: o.paths, ChangedOnly: o.changedOnly,
 		RenderOptions: func(root string, paths []string) (render.Options, error) {
 			return o.build.renderOptions(root, paths, o.load.Workers, o.kubeVersion)
 		},
@@ -103,58 +100,36 @@ func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	// Secret values only on a terminal, never in a file or a comment.
 	showSecrets := o.build.secrets.showSecrets && isTerminal(stdout) && !o.comment.enabled
+	var markdownFile string // the full report a truncated comment points to
 	for _, out := range outputs {
 		if out.path != "" {
 			showSecrets = false
 		}
+		if out.format == "markdown" && out.path != "" {
+			markdownFile = out.path
+		}
 	}
 	rep := diff.Compare(res.Base, res.Head, diff.Options{ShowSecrets: showSecrets})
 	rep.Base, rep.Head = o.base, o.head
-
-	var markdownFile string
-	for _, out := range outputs {
-		var buf bytes.Buffer
+	err = writeOutputs(outputs, stdout, func(w io.Writer, out outputSpec) error {
 		switch out.format {
 		case "text":
-			err = report.DiffText(&buf, rep, out.path == "" && isTerminal(stdout))
+			return report.DiffText(w, rep, out.path == "" && isTerminal(stdout))
 		case "json":
-			err = report.DiffJSON(&buf, rep)
-		case "markdown":
-			_, err = report.DiffMarkdown(&buf, rep, report.DiffMarkdownOptions{})
-			if out.path != "" {
-				markdownFile = out.path
-			}
+			return report.DiffJSON(w, rep)
 		}
-		if err != nil {
-			return err
-		}
-		if out.path == "" {
-			if _, err := stdout.Write(buf.Bytes()); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := writeReportFile(out.path, buf.Bytes()); err != nil {
-			return err
-		}
+		_, err := report.DiffMarkdown(w, rep, report.DiffMarkdownOptions{})
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if o.comment.enabled {
-		var buf bytes.Buffer
-		truncated, err := report.DiffMarkdown(&buf, rep, report.DiffMarkdownOptions{
-			Marker: o.comment.marker(), Limit: report.CommentLimit, FullReport: filepath.Base(markdownFile),
-		})
-		if err != nil {
+		if err := o.comment.postDiff(ctx, rep, markdownFile, stderr); err != nil {
 			return err
 		}
-		if truncated && markdownFile == "" {
-			fmt.Fprintln(stderr, "fluxgate: the diff is larger than a comment; add -o markdown=PATH to keep the full report")
-		}
-		url, err := o.comment.post(ctx, buf.String())
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "fluxgate: diff comment %s\n", url)
 	}
 	if o.exitCode && rep.HasChanges() {
 		return &changesError{units: len(rep.Units)}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -8,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fluxgate/fluxgate/report"
+	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/validate"
 )
 
@@ -42,6 +43,40 @@ func parseOutputs(specs []string, def string, formats ...string) ([]outputSpec, 
 	return out, nil
 }
 
+// writeOutputs writes each output, as write makes it, to stdout or to its
+// file, in order.
+func writeOutputs(outputs []outputSpec, stdout io.Writer, write func(w io.Writer, out outputSpec) error) error {
+	for _, out := range outputs {
+		var buf bytes.Buffer
+		if err := write(&buf, out); err != nil {
+			return err
+		}
+		if out.path == "" {
+			if _, err := stdout.Write(buf.Bytes()); err != nil {
+				return err
+			}
+		} else if err := writeReportFile(out.path, buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printProblems writes problems to stderr, those of info severity only
+// withInfo, and returns how many are errors.
+func printProblems(stderr io.Writer, problems []fleet.Problem, withInfo bool) (errs int) {
+	for _, p := range problems {
+		if p.Severity == fleet.SeverityInfo && !withInfo {
+			continue
+		}
+		fmt.Fprintln(stderr, p.String())
+		if p.Severity == fleet.SeverityError {
+			errs++
+		}
+	}
+	return errs
+}
+
 // writeReportFile writes a report file; an existing directory is refused.
 func writeReportFile(p string, data []byte) error {
 	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
@@ -61,67 +96,4 @@ func failRank(s string) (int, error) {
 		return validate.SeverityRank(s), nil
 	}
 	return 0, fmt.Errorf("--fail-on %q: want error, warning, info or none", s)
-}
-
-// emitReports writes rep in every requested format with write (to stdout
-// or the output's file), appends the job summary for the github format
-// when GITHUB_STEP_SUMMARY is set, and returns a findingsError when a
-// finding reaches threshold.
-func emitReports(outputs []outputSpec, rep *validate.Report, threshold int, stdout io.Writer, gh report.Options,
-	write func(w io.Writer, format string, opts report.Options) error) error {
-	for _, out := range outputs {
-		if err := emitReport(out, stdout, gh, write); err != nil {
-			return err
-		}
-		if out.format == "github" {
-			if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
-				if err := appendSummary(p, rep, gh); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	failing := 0
-	for _, f := range rep.Findings {
-		if validate.SeverityRank(f.Severity) >= threshold {
-			failing++
-		}
-	}
-	if failing > 0 {
-		return &findingsError{n: failing}
-	}
-	return nil
-}
-
-func emitReport(out outputSpec, stdout io.Writer, gh report.Options, write func(io.Writer, string, report.Options) error) error {
-	w := stdout
-	if out.path != "" {
-		f, err := os.Create(out.path)
-		if err != nil {
-			return fmt.Errorf("--output %s=%s: %w", out.format, out.path, err)
-		}
-		defer f.Close()
-		w = f
-	}
-	opts := gh
-	opts.Color, opts.ToolVersion = out.path == "" && isTerminal(stdout), version
-	if err := write(w, out.format, opts); err != nil {
-		return fmt.Errorf("write %s report: %w", out.format, err)
-	}
-	return nil
-}
-
-// appendSummary appends the Markdown job summary to the file GitHub
-// Actions names in GITHUB_STEP_SUMMARY.
-func appendSummary(path string, rep *validate.Report, gh report.Options) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
-	}
-	defer f.Close()
-	// Annotations are capped per step; the summary lists what they leave out.
-	if err := report.Markdown(f, rep, 500); err != nil {
-		return err
-	}
-	return report.MarkdownAnnotationNote(f, rep, gh)
 }

@@ -125,17 +125,7 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 		return err
 	}
 	problems := append(append([]fleet.Problem(nil), repoProblems...), res.Problems()...)
-	errs := 0
-	for _, p := range problems {
-		if p.Severity == fleet.SeverityInfo {
-			continue
-		}
-		fmt.Fprintln(stderr, p.String())
-		if p.Severity == fleet.SeverityError {
-			errs++
-		}
-	}
-	if errs > 0 {
+	if errs := printProblems(stderr, problems, false); errs > 0 {
 		return &findingsError{n: errs}
 	}
 	return nil
