@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/fluxgate/fluxgate/internal/action"
 	"github.com/fluxgate/fluxgate/internal/ghaction"
 	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/report"
@@ -70,7 +71,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// TestActionInputsMatchFlags checks that action.yml and actionInputs list
+// TestActionInputsMatchFlags checks that action.yml and action.Inputs list
 // the same inputs, and that each input's flag is a real flag of every
 // command it targets. A command this binary does not have yet (diff comes
 // with its own issue) is reported and skipped; once it is registered, its
@@ -78,29 +79,29 @@ func sortedKeys[V any](m map[string]V) []string {
 func TestActionInputsMatchFlags(t *testing.T) {
 	a := readActionYAML(t)
 	var table []string
-	for _, in := range actionInputs {
-		table = append(table, in.name)
+	for _, in := range action.Inputs {
+		table = append(table, in.Name)
 	}
 	sort.Strings(table)
 	if diff := cmp.Diff(sortedKeys(a.Inputs), table); diff != "" {
-		t.Errorf("action.yml inputs (-) and actionInputs (+) differ:\n%s", diff)
+		t.Errorf("action.yml inputs (-) and action.Inputs (+) differ:\n%s", diff)
 	}
 	root := newRootCmd(io.Discard, io.Discard)
-	for _, in := range actionInputs {
-		if in.flag == "" {
-			if !slices.Contains([]string{"command", "directory", "token"}, in.name) {
-				t.Errorf("input %s maps to no flag", in.name)
+	for _, in := range action.Inputs {
+		if in.Flag == "" {
+			if !slices.Contains([]string{"command", "directory", "token"}, in.Name) {
+				t.Errorf("input %s maps to no flag", in.Name)
 			}
 			continue
 		}
-		for _, c := range in.commands {
+		for _, c := range in.Commands {
 			sub, _, err := root.Find([]string{c})
 			if err != nil || sub == root {
-				t.Logf("input %s: command %s not in this binary yet; flag --%s unchecked", in.name, c, in.flag)
+				t.Logf("input %s: command %s not in this binary yet; flag --%s unchecked", in.Name, c, in.Flag)
 				continue
 			}
-			if sub.Flags().Lookup(in.flag) == nil {
-				t.Errorf("input %s: command %s has no flag --%s", in.name, c, in.flag)
+			if sub.Flags().Lookup(in.Flag) == nil {
+				t.Errorf("input %s: command %s has no flag --%s", in.Name, c, in.Flag)
 			}
 		}
 	}
@@ -119,61 +120,13 @@ func TestActionInputsMatchFlags(t *testing.T) {
 	}
 }
 
-// TestActionOutputsWritten checks that action.yml declares exactly the
-// outputs the action code writes, and that the code writes every one of
-// them for a validate, a diff and an image-update step.
-func TestActionOutputsWritten(t *testing.T) {
+// TestActionOutputsMatchYAML checks that action.yml declares exactly the
+// outputs the action code writes (internal/action tests that it writes
+// every one of them).
+func TestActionOutputsMatchYAML(t *testing.T) {
 	a := readActionYAML(t)
-	if diff := cmp.Diff(sortedKeys(a.Outputs), slices.Sorted(slices.Values(actionOutputs))); diff != "" {
-		t.Errorf("action.yml outputs (-) and actionOutputs (+) differ:\n%s", diff)
-	}
-	dir := t.TempDir()
-	t.Chdir(dir)
-	write := func(name, content string) {
-		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("v.json", `{"findings":[{},{},{}],"summary":{"errors":2,"warnings":1}}`)
-	write("v.sarif", `{}`)
-	write("d.json", `{"base":"a","head":"b","units":[{},{}]}`)
-	write("d.md", "## diff\n")
-	// Three fields changed by two automations with pull requests (one
-	// already holding the updates) and one without changes.
-	write("i.json", `{"changes":[{},{},{}],"pullRequests":[
-		{"automation":"flux-system/apps","branch":"image-updates","pushed":true,"url":"https://github.com/o/r/pull/2"},
-		{"automation":"flux-system/infra","branch":"fluxgate/image-update/flux-system/infra","pushed":false,"url":"https://github.com/o/r/pull/3"},
-		{"automation":"flux-system/tools","branch":"fluxgate/image-update/flux-system/tools","pushed":false}]}`)
-	write("dry.json", `{"changes":[]}`)
-	vars := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
-	env := &ghaction.Env{Getenv: func(k string) string { return vars[k] }}
-	ev := &ghaction.Event{PullRequest: &ghaction.PullRequest{URL: "https://github.com/o/r/pull/1"}}
-	if err := writeActionOutputs(env, &actionPlan{command: "validate", reportFile: "v.json", sarifFile: "v.sarif"}, ev); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeActionOutputs(env, &actionPlan{command: "diff", reportFile: "d.json", markdownFile: "d.md"}, ev); err != nil {
-		t.Fatal(err)
-	}
-	// image-update: its own pull requests, not the event's; the report
-	// file is an output only when the report-file input named it.
-	if err := writeActionOutputs(env, &actionPlan{command: "image-update", reportFile: "i.json", tempReport: true}, ev); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeActionOutputs(env, &actionPlan{command: "image-update", reportFile: "dry.json"}, ev); err != nil {
-		t.Fatal(err)
-	}
-	got := readOutputsFile(t, filepath.Join(dir, "out"))
-	want := map[string][]string{
-		"findings": {"3"}, "errors": {"2"}, "warnings": {"1"}, "sarif-file": {"v.sarif"},
-		"report-file": {"v.json", "d.json", "dry.json"}, "changed-units": {"2"},
-		"pull-request-url": {"https://github.com/o/r/pull/1", "https://github.com/o/r/pull/1", "https://github.com/o/r/pull/2\nhttps://github.com/o/r/pull/3"},
-		"image-updates":    {"3", "0"},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("outputs (-want +got):\n%s", diff)
-	}
-	if s, _ := os.ReadFile(filepath.Join(dir, "summary")); string(s) != "## diff\n" {
-		t.Errorf("summary = %q, want diff's Markdown", s)
+	if diff := cmp.Diff(sortedKeys(a.Outputs), slices.Sorted(slices.Values(action.Outputs))); diff != "" {
+		t.Errorf("action.yml outputs (-) and action.Outputs (+) differ:\n%s", diff)
 	}
 }
 
@@ -202,159 +155,6 @@ func readOutputsFile(t *testing.T, path string) map[string][]string {
 		out[name] = append(out[name], strings.Join(lines, "\n"))
 	}
 	return out
-}
-
-func TestActionArgs(t *testing.T) {
-	tests := []struct {
-		name           string
-		inputs         map[string]string
-		want           []string
-		wantReportFile string
-		wantTempReport bool
-		wantToken      string
-		wantErr        string
-	}{
-		{
-			name:   "validate with every kind of input",
-			inputs: map[string]string{"PATH": "clusters/a\nclusters/b\n", "FAIL-ON": "warning", "STRICT": "true", "OFFLINE": "false", "SARIF": "true", "TOKEN": "t", "DIRECTORY": "."},
-			want: []string{"validate", "--path=clusters/a", "--path=clusters/b", "--fail-on=warning", "--strict",
-				"--output=github", "--output=json=fluxgate-report.json", "--output=sarif=fluxgate.sarif"},
-			wantReportFile: "fluxgate-report.json",
-		},
-		{
-			name: "image-update with every input it takes",
-			inputs: map[string]string{
-				"COMMAND": "image-update", "DIRECTORY": "fleet", "DRY-RUN": "true",
-				"AUTOMATION": "flux-system/apps\n\nflux-system/infra\n", "BRANCH": "bot/images",
-				"GIT-URL": "https://git.example.com/org/fleet.git", "GIT-USERNAME": "bot",
-				"LABELS": "dependencies\nautomerge\n", "FORGE": "gitea", "API-URL": "https://git.example.com",
-				"REPOSITORY": "org/fleet", "REGISTRY-CONCURRENCY": "2",
-				"SOURCE": "GitRepository/flux-system/apps=apps", "WORKERS": "3", "MAX-FILE-SIZE": "1048576",
-				"OUTPUT": "json=plan.json", "REPORT-FILE": "images.json", "TOKEN": "ghs_t",
-			},
-			want: []string{"image-update",
-				"--output=json=plan.json", "--source=GitRepository/flux-system/apps=apps", "--workers=3", "--max-file-size=1048576",
-				"--forge=gitea", "--api-url=https://git.example.com", "--repository=org/fleet",
-				"--dry-run", "--automation=flux-system/apps", "--automation=flux-system/infra", "--branch=bot/images",
-				"--git-url=https://git.example.com/org/fleet.git", "--git-username=bot",
-				"--label=dependencies", "--label=automerge", "--registry-concurrency=2",
-				"--output=diff", "--output=json=images.json", "--", "fleet"},
-			wantReportFile: "images.json",
-			wantToken:      "ghs_t",
-		},
-		{
-			name:           "image-update without report-file: the report goes to a temporary file",
-			inputs:         map[string]string{"COMMAND": "image-update", "DIRECTORY": ".", "DRY-RUN": "false", "TOKEN": "ghs_t"},
-			want:           []string{"image-update", "--output=diff"},
-			wantTempReport: true,
-			wantToken:      "ghs_t",
-		},
-		{
-			name:   "the token is for diff and image-update only",
-			inputs: map[string]string{"COMMAND": "render", "TOKEN": "ghs_t"},
-			want:   []string{"render"},
-		},
-		{
-			name:    "a validate input with image-update",
-			inputs:  map[string]string{"COMMAND": "image-update", "FAIL-ON": "warning"},
-			wantErr: "input fail-on: command image-update does not take it (it is for validate)",
-		},
-		{
-			name:    "a rendering input with image-update",
-			inputs:  map[string]string{"COMMAND": "image-update", "PATH": "clusters/prod"},
-			wantErr: "input path: command image-update does not take it (it is for validate, render, diff)",
-		},
-		{
-			name:    "a diff input with image-update",
-			inputs:  map[string]string{"COMMAND": "image-update", "PR": "7"},
-			wantErr: "input pr: command image-update does not take it (it is for diff)",
-		},
-		{
-			name:    "an image-update input with diff",
-			inputs:  map[string]string{"COMMAND": "diff", "LABELS": "dependencies"},
-			wantErr: "input labels: command diff does not take it (it is for image-update)",
-		},
-		{
-			name:    "an image-update input with validate",
-			inputs:  map[string]string{"DRY-RUN": "true"},
-			wantErr: "input dry-run: command validate does not take it (it is for image-update)",
-		},
-		{
-			name:    "dry-run not a boolean",
-			inputs:  map[string]string{"COMMAND": "image-update", "DRY-RUN": "maybe"},
-			wantErr: `input dry-run: "maybe" is not a boolean`,
-		},
-		{
-			name:   "render into a directory, in a subdirectory",
-			inputs: map[string]string{"COMMAND": "render", "OUTPUT-DIR": "out", "DIRECTORY": "fleet", "SOURCE": "GitRepository/flux-system/apps=apps"},
-			want:   []string{"render", "--output-dir=out", "--source=GitRepository/flux-system/apps=apps", "--", "fleet"},
-		},
-		{
-			name:    "an input of another command",
-			inputs:  map[string]string{"COMMAND": "render", "FAIL-ON": "warning"},
-			wantErr: "input fail-on: command render does not take it (it is for validate)",
-		},
-		{
-			name:    "not a boolean",
-			inputs:  map[string]string{"STRICT": "yes"},
-			wantErr: `input strict: "yes" is not a boolean`,
-		},
-		{
-			name:    "unknown command",
-			inputs:  map[string]string{"COMMAND": "deploy"},
-			wantErr: `input command: "deploy" is not one of validate, render, diff, image-update`,
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			env := &ghaction.Env{Getenv: func(k string) string {
-				v, ok := tc.inputs[strings.TrimPrefix(k, "INPUT_")]
-				if !ok || !strings.HasPrefix(k, "INPUT_") {
-					return ""
-				}
-				return v
-			}}
-			p, err := actionArgs(env, newRootCmd(io.Discard, io.Discard))
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, p.args); diff != "" {
-				t.Errorf("args (-want +got):\n%s", diff)
-			}
-			if p.reportFile != tc.wantReportFile || p.tempReport != tc.wantTempReport || p.token != tc.wantToken {
-				t.Errorf("report file %q (temporary %v), token %q; want %q (%v), %q",
-					p.reportFile, p.tempReport, p.token, tc.wantReportFile, tc.wantTempReport, tc.wantToken)
-			}
-		})
-	}
-}
-
-// TestActionPlanAddArg checks that the flags runAction adds (the key file,
-// the temporary report) stay before the "--" that ends the flags.
-func TestActionPlanAddArg(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want []string
-	}{
-		{name: "no directory", args: []string{"image-update", "--output=diff"}, want: []string{"image-update", "--output=diff", "--x"}},
-		{name: "a directory", args: []string{"validate", "--strict", "--", "fleet"}, want: []string{"validate", "--strict", "--x", "--", "fleet"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			p := &actionPlan{args: slices.Clone(tc.args)}
-			p.addArg("--x")
-			if diff := cmp.Diff(tc.want, p.args); diff != "" {
-				t.Errorf("args (-want +got):\n%s", diff)
-			}
-		})
-	}
 }
 
 func TestActionOutsideActions(t *testing.T) {

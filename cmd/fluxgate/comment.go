@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"path/filepath"
 	"regexp"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fluxgate/fluxgate/diff"
 	"github.com/fluxgate/fluxgate/internal/ghaction"
+	"github.com/fluxgate/fluxgate/report"
 )
 
 // commentOptions are the flags of a command that posts one sticky pull
@@ -64,4 +69,25 @@ func (o *commentOptions) post(ctx context.Context, body string) (string, error) 
 		return "", err
 	}
 	return fmt.Sprintf("%s (%s)", c.URL, c.Outcome), nil
+}
+
+// postDiff posts the diff report as the comment, pointing to the full
+// report in markdownFile when it does not fit; "" when there is none.
+func (o *commentOptions) postDiff(ctx context.Context, rep *diff.Report, markdownFile string, stderr io.Writer) error {
+	var buf bytes.Buffer
+	truncated, err := report.DiffMarkdown(&buf, rep, report.DiffMarkdownOptions{
+		Marker: o.marker(), Limit: report.CommentLimit, FullReport: filepath.Base(markdownFile),
+	})
+	if err != nil {
+		return err
+	}
+	if truncated && markdownFile == "" {
+		fmt.Fprintln(stderr, "fluxgate: the diff is larger than a comment; add -o markdown=PATH to keep the full report")
+	}
+	url, err := o.post(ctx, buf.String())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "fluxgate: diff comment %s\n", url)
+	return nil
 }

@@ -83,3 +83,11 @@ func (o *forgeOptions) open() (forge.Forge, error) {
 	}
 	return forge.NewGitHub(opts)
 }
+
+// gitToken is the token for cloning and pushing over HTTPS.
+func gitToken(forgeToken string) string {
+	if t := os.Getenv("FLUXGATE_GIT_TOKEN"); t != "" {
+		return t
+	}
+	return forgeToken
+}

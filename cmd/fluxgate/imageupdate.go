@@ -1,22 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/imageupdate"
 	"github.com/fluxgate/fluxgate/internal/registry"
+	"github.com/fluxgate/fluxgate/workspace"
 )
 
 type imageUpdateOptions struct {
-	load        loadOptions
+	load        workspace.Options
 	dryRun      bool
 	outputs     []string
 	automations []string
@@ -90,7 +89,7 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 			return err
 		}
 	}
-	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
+	abs, repo, cleanup, err := workspace.Load(ctx, dir, o.load)
 	if err != nil {
 		return err
 	}
@@ -117,61 +116,20 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 
 	// One automation that cannot run does not stop the others: its
 	// failure is reported and the run ends with an error.
-	var plans []imageupdate.AutomationEdits
-	var failed []error
-	for _, a := range automations {
-		if a.Spec.Suspend {
-			fmt.Fprintf(stderr, "%s: suspended, skipped\n", a.Ref())
-			continue
-		}
-		if o.dryRun {
-			plan, err := imageupdate.PlanSetters(repo.FS, a.UpdatePath, set.PoliciesFor(a, resolved))
-			if err != nil {
-				failed = append(failed, fmt.Errorf("%s (%s:%d): %w", a.Ref(), a.Doc.File, a.Doc.Line, err))
-				continue
-			}
-			probs = append(probs, imageupdate.SetterProblems(plan.Problems)...)
-			plans = append(plans, imageupdate.AutomationEdits{Automation: a, Edits: plan.Edits})
-			continue
-		}
-		res, err := sync.run(ctx, a, set, resolved)
-		if err != nil {
-			failed = append(failed, err)
-			continue
-		}
-		probs = append(probs, res.problems...)
-		plans = append(plans, res.plan)
-	}
-
-	probs = fleet.DedupeProblems(probs)
-	errs := 0
-	for _, p := range probs {
-		fmt.Fprintln(stderr, p.String())
-		if p.Severity == fleet.SeverityError {
-			errs++
-		}
-	}
+	plans, planProbs, failed := planAutomations(ctx, automations, set, resolved, repo.FS, sync, stderr)
+	probs = append(probs, planProbs...)
+	errs := printProblems(stderr, fleet.DedupeProblems(probs), true)
 	if len(automations) == 0 {
 		fmt.Fprintf(stderr, "no ImageUpdateAutomation to run in %s\n", dir)
 	}
-	for _, out := range outputs {
-		var buf bytes.Buffer
-		switch out.format {
-		case "diff":
-			err = imageupdate.WriteUnifiedDiff(&buf, plans)
-		case "json":
-			err = imageupdate.WriteJSON(&buf, plans)
+	err = writeOutputs(outputs, stdout, func(w io.Writer, out outputSpec) error {
+		if out.format == "json" {
+			return imageupdate.WriteJSON(w, plans)
 		}
-		if err != nil {
-			return err
-		}
-		if out.path == "" {
-			if _, err := stdout.Write(buf.Bytes()); err != nil {
-				return err
-			}
-		} else if err := writeReportFile(out.path, buf.Bytes()); err != nil {
-			return err
-		}
+		return imageupdate.WriteUnifiedDiff(w, plans)
+	})
+	if err != nil {
+		return err
 	}
 	if len(failed) > 0 {
 		return errors.Join(failed...)
@@ -183,11 +141,3 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 }
 
 var _ imageupdate.TagLister = registry.Lister{}
-
-// gitToken is the token for cloning and pushing over HTTPS.
-func gitToken(forgeToken string) string {
-	if t := os.Getenv("FLUXGATE_GIT_TOKEN"); t != "" {
-		return t
-	}
-	return forgeToken
-}

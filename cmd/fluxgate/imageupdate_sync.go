@@ -12,6 +12,7 @@ import (
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/gitrepo"
 	"github.com/fluxgate/fluxgate/imageupdate"
+	"github.com/fluxgate/fluxgate/workspace"
 )
 
 // syncer publishes each automation's planned edits as one commit on its
@@ -41,7 +42,7 @@ func newSyncer(abs string, o *imageUpdateOptions, stderr io.Writer) (*syncer, er
 	if t := gitToken(fo.token); t != "" {
 		opts = append(opts, change.WithAuth(&gitrepo.BasicAuth{Username: o.gitUser, Password: t}))
 	}
-	return &syncer{o: o, remotes: remoteURLs(abs), pub: change.NewPublisher(f, opts...), stderr: stderr}, nil
+	return &syncer{o: o, remotes: workspace.RemoteURLs(abs), pub: change.NewPublisher(f, opts...), stderr: stderr}, nil
 }
 
 // cloneURL is the HTTPS URL of automation a's repository.

@@ -1,29 +1,22 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"sigs.k8s.io/yaml"
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/report"
+	"github.com/fluxgate/fluxgate/workspace"
 )
 
-// renderHeader starts every file fluxgate writes with --output-dir; only
-// files starting with it are ever overwritten.
-const renderHeader = "# Rendered by fluxgate"
-
 type renderOptions struct {
-	load        loadOptions
+	load        workspace.Options
 	paths       []string
 	outputDir   string
 	output      string
@@ -72,20 +65,6 @@ stderr with file and line; the exit code is 1 when any is an error.`,
 	return cmd
 }
 
-func addLoadFlags(cmd *cobra.Command, o *loadOptions) {
-	addReadFlags(cmd, o)
-	cmd.Flags().StringVar(&o.ref, "ref", "", "render this git revision (branch, tag, SHA) of DIR's repository instead of the work tree")
-}
-
-// addReadFlags adds the load flags other than --ref (diff names its two
-// revisions itself).
-func addReadFlags(cmd *cobra.Command, o *loadOptions) {
-	f := cmd.Flags()
-	f.Int64Var(&o.maxFileSize, "max-file-size", fleet.DefaultMaxFileSize, "largest YAML file read, in bytes")
-	f.StringSliceVar(&o.sources, "source", nil, "map a source to a directory: KIND/NAMESPACE/NAME=DIR (repeatable)")
-	f.IntVar(&o.workers, "workers", 0, "units rendered in parallel (default GOMAXPROCS)")
-}
-
 func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr io.Writer) error {
 	if o.output != "yaml" && o.output != "json" {
 		return fmt.Errorf("--output %q: want yaml or json", o.output)
@@ -95,16 +74,16 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 		return err
 	}
 	ctx := cmd.Context()
-	o.load.parsed = o.build.parseCache()
-	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
+	o.load.Parsed = o.build.parseCache()
+	abs, repo, cleanup, err := workspace.Load(ctx, dir, o.load)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	if err := checkPaths(repo, o.paths, dir); err != nil {
+	if err := workspace.CheckPaths(repo, o.paths, dir); err != nil {
 		return err
 	}
-	ropts, err := o.build.renderOptions(abs, o.paths, o.load.workers, o.kubeVersion)
+	ropts, err := o.build.renderOptions(abs, o.paths, o.load.Workers, o.kubeVersion)
 	if err != nil {
 		return err
 	}
@@ -136,147 +115,23 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	}
 	switch {
 	case o.outputDir != "":
-		err = writeUnits(o.outputDir, res)
+		err = report.RenderDir(o.outputDir, res)
 	case o.output == "json":
-		err = writeJSON(stdout, res)
+		err = report.RenderJSON(stdout, res)
 	default:
-		err = writeYAML(stdout, res)
+		err = report.RenderYAML(stdout, res)
 	}
 	if err != nil {
 		return err
 	}
 	problems := append(append([]fleet.Problem(nil), repoProblems...), res.Problems()...)
-	errs := 0
-	for _, p := range problems {
-		if p.Severity == fleet.SeverityInfo {
-			continue
-		}
-		fmt.Fprintln(stderr, p.String())
-		if p.Severity == fleet.SeverityError {
-			errs++
-		}
-	}
-	if errs > 0 {
+	if errs := printProblems(stderr, problems, false); errs > 0 {
 		return &findingsError{n: errs}
 	}
 	return nil
 }
 
-// ownUnits returns the render restricted to the units its shard owns.
-func ownUnits(res *render.Result) *render.Result {
-	out := *res
-	out.Units = nil
-	for _, u := range res.Units {
-		if res.Owns(u) {
-			out.Units = append(out.Units, u)
-		}
-	}
-	return &out
-}
-
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// unitHeader is the comment line that introduces a unit in YAML output.
-func unitHeader(u *render.Unit) string {
-	loc := u.File
-	if u.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", u.File, u.Line)
-	}
-	return fmt.Sprintf("# %s %s (%s) path=%s", u.Cluster, u.ID, loc, u.Path)
-}
-
-func writeYAML(w io.Writer, res *render.Result) error {
-	var buf bytes.Buffer
-	for _, u := range res.Units {
-		if err := encodeUnit(&buf, u); err != nil {
-			return err
-		}
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
-}
-
-func encodeUnit(buf *bytes.Buffer, u *render.Unit) error {
-	fmt.Fprintln(buf, unitHeader(u))
-	for _, o := range u.Objects {
-		b, err := yaml.Marshal(o.Object)
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", o.Ref(), err)
-		}
-		buf.WriteString("---\n")
-		buf.Write(b)
-	}
-	return nil
-}
-
-type jsonObject struct {
-	File string `json:"file"`
-	Line int    `json:"line"`
-	// Template is the chart template of a HelmRelease's object.
-	Template string         `json:"template,omitempty"`
-	Object   map[string]any `json:"object"`
-}
-
-type jsonUnit struct {
-	ID       string          `json:"id"`
-	Kind     string          `json:"kind"`
-	Cluster  string          `json:"cluster"`
-	File     string          `json:"file"`
-	Line     int             `json:"line"`
-	Path     string          `json:"path"`
-	Parent   string          `json:"parent,omitempty"`
-	Hash     string          `json:"hash"`
-	Failed   bool            `json:"failed,omitempty"`
-	Objects  []jsonObject    `json:"objects"`
-	Problems []fleet.Problem `json:"problems,omitempty"`
-}
-
-func writeJSON(w io.Writer, res *render.Result) error {
-	out := struct {
-		Clusters []string   `json:"clusters"`
-		Units    []jsonUnit `json:"units"`
-	}{Clusters: res.Clusters, Units: []jsonUnit{}}
-	for _, u := range res.Units {
-		ju := jsonUnit{ID: u.ID, Kind: u.Kind, Cluster: u.Cluster, File: u.File, Line: u.Line, Path: u.Path,
-			Parent: u.Parent, Hash: u.Hash, Failed: u.Failed, Objects: []jsonObject{}, Problems: u.Problems}
-		for _, o := range u.Objects {
-			ju.Objects = append(ju.Objects, jsonObject{File: o.File, Line: o.Line, Template: o.Template, Object: o.Object})
-		}
-		out.Units = append(out.Units, ju)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
-}
-
-// writeUnits writes one file per unit: OUT/<cluster>/<kind>-<namespace>-<name>.yaml.
-// A file that exists and was not written by fluxgate is never overwritten.
-func writeUnits(out string, res *render.Result) error {
-	for _, u := range res.Units {
-		name := strings.ToLower(u.Kind)
-		if u.Kind == render.KindOverlay {
-			name += "-" + strings.ReplaceAll(u.Path, "/", "-")
-		} else {
-			name += "-" + u.Namespace + "-" + u.Name
-		}
-		p := filepath.Join(out, filepath.FromSlash(u.Cluster), name+".yaml")
-		if old, err := os.ReadFile(p); err == nil && !bytes.HasPrefix(old, []byte(renderHeader)) {
-			return fmt.Errorf("refusing to overwrite %s: not written by fluxgate", p)
-		}
-		var buf bytes.Buffer
-		fmt.Fprintln(&buf, renderHeader)
-		if err := encodeUnit(&buf, u); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fluxgate/fluxgate/report"
 )
 
 const fleets = "../../testdata/fleets"
@@ -160,7 +162,7 @@ func TestRenderCommandOutputDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(string(data), renderHeader) {
+	if !strings.HasPrefix(string(data), report.RenderHeader) {
 		t.Errorf("%s lacks the header", p)
 	}
 	// A re-run overwrites its own files ...

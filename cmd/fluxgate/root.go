@@ -26,3 +26,11 @@ and reports what is wrong with file and line before a cluster pulls it.`,
 	root.AddCommand(newActionCmd(stdout, stderr, func() *cobra.Command { return newRootCmd(stdout, stderr) }))
 	return root
 }
+
+// dirArg is the repository directory argument, "." when omitted.
+func dirArg(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "."
+}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/workspace"
 )
 
 // TestNoSecretValueInAnyOutput renders and validates the example fleet
@@ -87,7 +88,7 @@ func TestNoSecretValueInAnyOutput(t *testing.T) {
 	if err != nil || dec == nil {
 		t.Fatalf("decryptor from SOPS_AGE_KEY_FILE: %v", err)
 	}
-	abs, repo, cleanup, err := loadRepo(context.Background(), dir, loadOptions{})
+	abs, repo, cleanup, err := workspace.Load(context.Background(), dir, workspace.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,19 +1,18 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fluxgate/fluxgate/render"
 	"github.com/fluxgate/fluxgate/report"
 	"github.com/fluxgate/fluxgate/validate"
+	"github.com/fluxgate/fluxgate/workspace"
 )
 
 type validateOptions struct {
-	load              loadOptions
+	load              workspace.Options
 	paths             []string
 	kubernetesVersion string
 	strict            bool
@@ -77,44 +76,6 @@ fluxgate could not run.`,
 	return cmd
 }
 
-// describeShard tells, on stderr, what a shard renders and owns.
-func describeShard(stderr io.Writer, res *render.Result) {
-	a := res.Assignment
-	owned := 0
-	for _, u := range res.Units {
-		if res.Owns(u) {
-			owned++
-		}
-	}
-	if a.ByCluster {
-		fmt.Fprintf(stderr, "shard %s: %d of %d clusters, %d units\n", res.Shard, len(res.Clusters), len(a.Items), owned)
-		return
-	}
-	fmt.Fprintf(stderr, "shard %s: %d of %d units (fewer clusters than shards: split by unit)\n", res.Shard, owned, len(res.Units))
-}
-
-// parseShardFlag reads --shard i/n; empty means unsharded.
-func parseShardFlag(s string) (render.Shard, error) {
-	if s == "" {
-		return render.Shard{}, nil
-	}
-	sh, err := render.ParseShard(s)
-	if err != nil {
-		return render.Shard{}, fmt.Errorf("--%w", err)
-	}
-	return sh, nil
-}
-
-func failRank(s string) (int, error) {
-	switch s {
-	case "none":
-		return 99, nil
-	case validate.SeverityError, validate.SeverityWarning, validate.SeverityInfo:
-		return validate.SeverityRank(s), nil
-	}
-	return 0, fmt.Errorf("--fail-on %q: want error, warning, info or none", s)
-}
-
 func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, stderr io.Writer) error {
 	outputs, err := parseOutputs(o.outputs, "text", report.Formats()...)
 	if err != nil {
@@ -129,27 +90,27 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 		return err
 	}
 	ctx := cmd.Context()
-	o.load.parsed = o.build.parseCache()
-	abs, repo, cleanup, err := loadRepo(ctx, dir, o.load)
+	o.load.Parsed = o.build.parseCache()
+	abs, repo, cleanup, err := workspace.Load(ctx, dir, o.load)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	if err := checkPaths(repo, o.paths, dir); err != nil {
+	if err := workspace.CheckPaths(repo, o.paths, dir); err != nil {
 		return err
 	}
 	cfg, err := validate.LoadConfig(repo.FS)
 	if err != nil {
 		return err
 	}
-	ropts, err := o.build.renderOptions(abs, o.paths, o.load.workers, o.kubernetesVersion)
+	ropts, err := o.build.renderOptions(abs, o.paths, o.load.Workers, o.kubernetesVersion)
 	if err != nil {
 		return err
 	}
 	ropts.Shard = shard
 	checker, err := validate.NewChecker(repo, shard, validate.Options{
 		KubernetesVersion: o.kubernetesVersion, Strict: o.strict, SchemaLocations: o.schemaLocations,
-		Ignore: cfg.Ignore, Workers: o.load.workers,
+		Ignore: cfg.Ignore, Workers: o.load.Workers,
 	})
 	if err != nil {
 		return err
@@ -179,67 +140,4 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 		}
 		return rw.Write(w, rep)
 	})
-}
-
-// emitReports writes rep in every requested format with write (to stdout
-// or the output's file), appends the job summary for the github format
-// when GITHUB_STEP_SUMMARY is set, and returns a findingsError when a
-// finding reaches threshold.
-func emitReports(outputs []outputSpec, rep *validate.Report, threshold int, stdout io.Writer, gh report.Options,
-	write func(w io.Writer, format string, opts report.Options) error) error {
-	for _, out := range outputs {
-		if err := emitReport(out, stdout, gh, write); err != nil {
-			return err
-		}
-		if out.format == "github" {
-			if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
-				if err := appendSummary(p, rep, gh); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	failing := 0
-	for _, f := range rep.Findings {
-		if validate.SeverityRank(f.Severity) >= threshold {
-			failing++
-		}
-	}
-	if failing > 0 {
-		return &findingsError{n: failing}
-	}
-	return nil
-}
-
-func emitReport(out outputSpec, stdout io.Writer, gh report.Options, write func(io.Writer, string, report.Options) error) error {
-	w := stdout
-	if out.path != "" {
-		f, err := os.Create(out.path)
-		if err != nil {
-			return fmt.Errorf("--output %s=%s: %w", out.format, out.path, err)
-		}
-		defer f.Close()
-		w = f
-	}
-	opts := gh
-	opts.Color, opts.ToolVersion = out.path == "" && isTerminal(stdout), version
-	if err := write(w, out.format, opts); err != nil {
-		return fmt.Errorf("write %s report: %w", out.format, err)
-	}
-	return nil
-}
-
-// appendSummary appends the Markdown job summary to the file GitHub
-// Actions names in GITHUB_STEP_SUMMARY.
-func appendSummary(path string, rep *validate.Report, gh report.Options) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
-	}
-	defer f.Close()
-	// Annotations are capped per step; the summary lists what they leave out.
-	if err := report.Markdown(f, rep, 500); err != nil {
-		return err
-	}
-	return report.MarkdownAnnotationNote(f, rep, gh)
 }

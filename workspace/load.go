@@ -1,4 +1,4 @@
-package main
+package workspace
 
 import (
 	"context"
@@ -12,33 +12,44 @@ import (
 	"github.com/fluxgate/fluxgate/gitrepo"
 )
 
-// loadOptions are the flags shared by every command that reads a repository.
-type loadOptions struct {
-	maxFileSize int64
-	sources     []string
-	workers     int
-	ref         string
-	// parsed, when set, is shared by the loads of several revisions.
-	parsed *fleet.ParseCache
+// Options say how a repository is read: the values of the flags shared by
+// every command that reads one.
+type Options struct {
+	// MaxFileSize is the largest YAML file read, in bytes
+	// (fleet.Options.MaxFileSize).
+	MaxFileSize int64
+	// Sources map sources to directories of the tree, each
+	// KIND/NAMESPACE/NAME=DIR.
+	Sources []string
+	// Workers bounds the files parsed in parallel (0: GOMAXPROCS).
+	Workers int
+	// Ref, when set, is the Git revision (branch, tag, SHA) read instead
+	// of the work tree.
+	Ref string
+	// Parsed, when set, is shared by the loads of several revisions.
+	Parsed *fleet.ParseCache
 }
 
-// loadRepo opens DIR (default ".") confined to its root and loads it. The
+// Load opens DIR (default ".") confined to its root and loads it. The
 // repository's own remotes come from its git config and, in GitHub Actions,
 // from GITHUB_REPOSITORY.
 //
 // With a ref, the tree of that revision is read from the object database and
 // written to a temporary directory (removed by the returned cleanup); the
-// work tree is not touched.
-func loadRepo(ctx context.Context, dir string, o loadOptions) (string, *fleet.Repo, func(), error) {
+// work tree is not touched. Load returns the directory the loaded files
+// are in (DIR's absolute path, or DIR in the temporary directory): the
+// render's Dir. The cleanup is never nil and is called once the caller
+// is done with the files; Parsed is saved to its cache directory.
+func Load(ctx context.Context, dir string, o Options) (string, *fleet.Repo, func(), error) {
 	abs, err := repoDir(dir)
 	if err != nil {
 		return "", nil, func() {}, err
 	}
-	remotes := remoteURLs(abs)
+	remotes := RemoteURLs(abs)
 	cleanup := func() {}
-	if o.ref != "" {
+	if o.Ref != "" {
 		var x *extraction
-		if x, err = extractRef(abs, o.ref); err != nil {
+		if x, err = extractRef(abs, o.Ref); err != nil {
 			return "", nil, cleanup, err
 		}
 		abs, cleanup = x.abs, x.cleanup
@@ -48,7 +59,7 @@ func loadRepo(ctx context.Context, dir string, o loadOptions) (string, *fleet.Re
 		cleanup()
 		return "", nil, func() {}, err
 	}
-	_ = o.parsed.Save() // a cache that cannot be written costs a parse next time
+	_ = o.Parsed.Save() // a cache that cannot be written costs a parse next time
 	return abs, repo, cleanup, nil
 }
 
@@ -135,7 +146,7 @@ func (x *extraction) check() error {
 
 // loadTree loads the tree at abs, confined to it; dir names it in errors,
 // remotes are the URLs the repository is known by.
-func loadTree(ctx context.Context, abs, dir string, remotes []string, o loadOptions) (*fleet.Repo, error) {
+func loadTree(ctx context.Context, abs, dir string, remotes []string, o Options) (*fleet.Repo, error) {
 	root, err := os.OpenRoot(abs)
 	if err != nil {
 		return nil, fmt.Errorf("open repository directory %s: %w", dir, err)
@@ -144,16 +155,16 @@ func loadTree(ctx context.Context, abs, dir string, remotes []string, o loadOpti
 }
 
 // loadFS loads the tree fsys, DIR's content (dir names it in errors).
-func loadFS(ctx context.Context, fsys fs.FS, dir string, remotes []string, o loadOptions) (*fleet.Repo, error) {
+func loadFS(ctx context.Context, fsys fs.FS, dir string, remotes []string, o Options) (*fleet.Repo, error) {
 	sources := map[string]string{}
-	for _, s := range o.sources {
+	for _, s := range o.Sources {
 		ref, d, ok := strings.Cut(s, "=")
 		if !ok || strings.Count(ref, "/") != 2 {
 			return nil, fmt.Errorf("--source %q: want KIND/NAMESPACE/NAME=DIR", s)
 		}
 		sources[ref] = filepath.ToSlash(d)
 	}
-	opts := fleet.Options{MaxFileSize: o.maxFileSize, Sources: sources, Workers: o.workers, Parsed: o.parsed}
+	opts := fleet.Options{MaxFileSize: o.MaxFileSize, Sources: sources, Workers: o.Workers, Parsed: o.Parsed}
 	if len(remotes) > 0 {
 		opts.IsLocalURL = func(u string) bool {
 			for _, r := range remotes {
@@ -167,8 +178,8 @@ func loadFS(ctx context.Context, fsys fs.FS, dir string, remotes []string, o loa
 	return fleet.Load(ctx, fsys, opts)
 }
 
-// remoteURLs lists the URLs this repository is known by.
-func remoteURLs(dir string) []string {
+// RemoteURLs lists the URLs this repository is known by.
+func RemoteURLs(dir string) []string {
 	var out []string
 	if gh := os.Getenv("GITHUB_REPOSITORY"); gh != "" {
 		server := os.Getenv("GITHUB_SERVER_URL")
@@ -185,16 +196,8 @@ func remoteURLs(dir string) []string {
 	return out
 }
 
-// dirArg is the repository directory argument, "." when omitted.
-func dirArg(args []string) string {
-	if len(args) == 1 {
-		return args[0]
-	}
-	return "."
-}
-
-// checkPaths refuses a --path that is not a directory of the repository.
-func checkPaths(repo *fleet.Repo, paths []string, dir string) error {
+// CheckPaths refuses a --path that is not a directory of the repository.
+func CheckPaths(repo *fleet.Repo, paths []string, dir string) error {
 	for _, p := range paths {
 		if !repo.IsDir(filepath.ToSlash(filepath.Clean(p))) {
 			return fmt.Errorf("--path %s: not a directory of %s", p, dir)

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/fluxgate/fluxgate/report"
+	"github.com/fluxgate/fluxgate/validate"
+)
+
+// emitReports writes rep in every requested format with write (to stdout
+// or the output's file), appends the job summary for the github format
+// when GITHUB_STEP_SUMMARY is set, and returns a findingsError when a
+// finding reaches threshold.
+func emitReports(outputs []outputSpec, rep *validate.Report, threshold int, stdout io.Writer, gh report.Options,
+	write func(w io.Writer, format string, opts report.Options) error) error {
+	for _, out := range outputs {
+		if err := emitReport(out, stdout, gh, write); err != nil {
+			return err
+		}
+		if out.format == "github" {
+			if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
+				if err := appendSummary(p, rep, gh); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	failing := 0
+	for _, f := range rep.Findings {
+		if validate.SeverityRank(f.Severity) >= threshold {
+			failing++
+		}
+	}
+	if failing > 0 {
+		return &findingsError{n: failing}
+	}
+	return nil
+}
+
+func emitReport(out outputSpec, stdout io.Writer, gh report.Options, write func(io.Writer, string, report.Options) error) error {
+	w := stdout
+	if out.path != "" {
+		f, err := os.Create(out.path)
+		if err != nil {
+			return fmt.Errorf("--output %s=%s: %w", out.format, out.path, err)
+		}
+		defer f.Close()
+		w = f
+	}
+	opts := gh
+	opts.Color, opts.ToolVersion = out.path == "" && isTerminal(stdout), version
+	if err := write(w, out.format, opts); err != nil {
+		return fmt.Errorf("write %s report: %w", out.format, err)
+	}
+	return nil
+}
+
+// appendSummary appends the Markdown job summary to the file GitHub
+// Actions names in GITHUB_STEP_SUMMARY.
+func appendSummary(path string, rep *validate.Report, gh report.Options) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
+	}
+	defer f.Close()
+	// Annotations are capped per step; the summary lists what they leave out.
+	if err := report.Markdown(f, rep, 500); err != nil {
+		return err
+	}
+	return report.MarkdownAnnotationNote(f, rep, gh)
+}

@@ -1,0 +1,164 @@
+package action
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fluxgate/fluxgate/internal/ghaction"
+)
+
+func TestActionArgs(t *testing.T) {
+	tests := []struct {
+		name           string
+		inputs         map[string]string
+		want           []string
+		wantReportFile string
+		wantTempReport bool
+		wantToken      string
+		wantErr        string
+	}{
+		{
+			name:   "validate with every kind of input",
+			inputs: map[string]string{"PATH": "clusters/a\nclusters/b\n", "FAIL-ON": "warning", "STRICT": "true", "OFFLINE": "false", "SARIF": "true", "TOKEN": "t", "DIRECTORY": "."},
+			want: []string{"validate", "--path=clusters/a", "--path=clusters/b", "--fail-on=warning", "--strict",
+				"--output=github", "--output=json=fluxgate-report.json", "--output=sarif=fluxgate.sarif"},
+			wantReportFile: "fluxgate-report.json",
+		},
+		{
+			name: "image-update with every input it takes",
+			inputs: map[string]string{
+				"COMMAND": "image-update", "DIRECTORY": "fleet", "DRY-RUN": "true",
+				"AUTOMATION": "flux-system/apps\n\nflux-system/infra\n", "BRANCH": "bot/images",
+				"GIT-URL": "https://git.example.com/org/fleet.git", "GIT-USERNAME": "bot",
+				"LABELS": "dependencies\nautomerge\n", "FORGE": "gitea", "API-URL": "https://git.example.com",
+				"REPOSITORY": "org/fleet", "REGISTRY-CONCURRENCY": "2",
+				"SOURCE": "GitRepository/flux-system/apps=apps", "WORKERS": "3", "MAX-FILE-SIZE": "1048576",
+				"OUTPUT": "json=plan.json", "REPORT-FILE": "images.json", "TOKEN": "ghs_t",
+			},
+			want: []string{"image-update",
+				"--output=json=plan.json", "--source=GitRepository/flux-system/apps=apps", "--workers=3", "--max-file-size=1048576",
+				"--forge=gitea", "--api-url=https://git.example.com", "--repository=org/fleet",
+				"--dry-run", "--automation=flux-system/apps", "--automation=flux-system/infra", "--branch=bot/images",
+				"--git-url=https://git.example.com/org/fleet.git", "--git-username=bot",
+				"--label=dependencies", "--label=automerge", "--registry-concurrency=2",
+				"--output=diff", "--output=json=images.json", "--", "fleet"},
+			wantReportFile: "images.json",
+			wantToken:      "ghs_t",
+		},
+		{
+			name:           "image-update without report-file: the report goes to a temporary file",
+			inputs:         map[string]string{"COMMAND": "image-update", "DIRECTORY": ".", "DRY-RUN": "false", "TOKEN": "ghs_t"},
+			want:           []string{"image-update", "--output=diff"},
+			wantTempReport: true,
+			wantToken:      "ghs_t",
+		},
+		{
+			name:   "the token is for diff and image-update only",
+			inputs: map[string]string{"COMMAND": "render", "TOKEN": "ghs_t"},
+			want:   []string{"render"},
+		},
+		{
+			name:    "a validate input with image-update",
+			inputs:  map[string]string{"COMMAND": "image-update", "FAIL-ON": "warning"},
+			wantErr: "input fail-on: command image-update does not take it (it is for validate)",
+		},
+		{
+			name:    "a rendering input with image-update",
+			inputs:  map[string]string{"COMMAND": "image-update", "PATH": "clusters/prod"},
+			wantErr: "input path: command image-update does not take it (it is for validate, render, diff)",
+		},
+		{
+			name:    "a diff input with image-update",
+			inputs:  map[string]string{"COMMAND": "image-update", "PR": "7"},
+			wantErr: "input pr: command image-update does not take it (it is for diff)",
+		},
+		{
+			name:    "an image-update input with diff",
+			inputs:  map[string]string{"COMMAND": "diff", "LABELS": "dependencies"},
+			wantErr: "input labels: command diff does not take it (it is for image-update)",
+		},
+		{
+			name:    "an image-update input with validate",
+			inputs:  map[string]string{"DRY-RUN": "true"},
+			wantErr: "input dry-run: command validate does not take it (it is for image-update)",
+		},
+		{
+			name:    "dry-run not a boolean",
+			inputs:  map[string]string{"COMMAND": "image-update", "DRY-RUN": "maybe"},
+			wantErr: `input dry-run: "maybe" is not a boolean`,
+		},
+		{
+			name:   "render into a directory, in a subdirectory",
+			inputs: map[string]string{"COMMAND": "render", "OUTPUT-DIR": "out", "DIRECTORY": "fleet", "SOURCE": "GitRepository/flux-system/apps=apps"},
+			want:   []string{"render", "--output-dir=out", "--source=GitRepository/flux-system/apps=apps", "--", "fleet"},
+		},
+		{
+			name:    "an input of another command",
+			inputs:  map[string]string{"COMMAND": "render", "FAIL-ON": "warning"},
+			wantErr: "input fail-on: command render does not take it (it is for validate)",
+		},
+		{
+			name:    "not a boolean",
+			inputs:  map[string]string{"STRICT": "yes"},
+			wantErr: `input strict: "yes" is not a boolean`,
+		},
+		{
+			name:    "unknown command",
+			inputs:  map[string]string{"COMMAND": "deploy"},
+			wantErr: `input command: "deploy" is not one of validate, render, diff, image-update`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := &ghaction.Env{Getenv: func(k string) string {
+				v, ok := tc.inputs[strings.TrimPrefix(k, "INPUT_")]
+				if !ok || !strings.HasPrefix(k, "INPUT_") {
+					return ""
+				}
+				return v
+			}}
+			p, err := NewPlan(env, func(string) bool { return true })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, p.Args); diff != "" {
+				t.Errorf("args (-want +got):\n%s", diff)
+			}
+			if p.ReportFile != tc.wantReportFile || p.TempReport != tc.wantTempReport || p.Token != tc.wantToken {
+				t.Errorf("report file %q (temporary %v), token %q; want %q (%v), %q",
+					p.ReportFile, p.TempReport, p.Token, tc.wantReportFile, tc.wantTempReport, tc.wantToken)
+			}
+		})
+	}
+}
+
+// TestActionPlanAddArg checks that the flags runAction adds (the key file,
+// the temporary report) stay before the "--" that ends the flags.
+func TestActionPlanAddArg(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{name: "no directory", args: []string{"image-update", "--output=diff"}, want: []string{"image-update", "--output=diff", "--x"}},
+		{name: "a directory", args: []string{"validate", "--strict", "--", "fleet"}, want: []string{"validate", "--strict", "--x", "--", "fleet"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Plan{Args: slices.Clone(tc.args)}
+			p.AddArg("--x")
+			if diff := cmp.Diff(tc.want, p.Args); diff != "" {
+				t.Errorf("args (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
