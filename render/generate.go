@@ -1,19 +1,16 @@
 package render
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 
 	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/fluxgate/fluxgate/internal/atomicfile"
+	"github.com/fluxgate/fluxgate/render/cache"
 )
 
 // The kustomization file Flux generates for a unit (GenerateManifest)
@@ -24,9 +21,6 @@ import (
 // result is kept by a digest of those inputs: in memory for the render
 // and the next one (Options.KeepBuilds, Options.Reuse), and in the unit
 // cache across runs.
-
-// generatedFormat changes whenever the key or the file format changes.
-const generatedFormat = "fluxgate-generated-1"
 
 // generated is one generated kustomization file: its content and its
 // path relative to the render's root.
@@ -57,7 +51,10 @@ func (r *renderer) generate(srcDir, dir string, spec map[string]any) ([]byte, st
 		g, ok = r.opts.Reuse.kept().manifest(key)
 	}
 	if !ok {
-		g, ok = r.ucache.generated(key)
+		var kfile string
+		var manifest []byte
+		kfile, manifest, ok = r.ucache.Generated(key)
+		g = generated{manifest: manifest, kfile: kfile}
 	}
 	if !ok {
 		abs := filepath.Join(r.opts.Dir, filepath.FromSlash(dir))
@@ -67,7 +64,7 @@ func (r *renderer) generate(srcDir, dir string, spec map[string]any) ([]byte, st
 			return nil, "", err
 		}
 		g = generated{manifest: manifest, kfile: r.rel(kfile)}
-		r.ucache.putGenerated(key, g)
+		r.ucache.PutGenerated(key, g.kfile, g.manifest)
 	}
 	r.kept.generated.Store(key, g)
 	return g.manifest, filepath.Join(r.opts.Dir, filepath.FromSlash(g.kfile)), nil
@@ -79,7 +76,7 @@ func (r *renderer) generate(srcDir, dir string, spec map[string]any) ([]byte, st
 func (r *renderer) generatedKey(srcDir, dir string, spec map[string]any) string {
 	h := sha256.New()
 	b, _ := json.Marshal(spec)
-	for _, s := range []string{generatedFormat, buildStamp(), srcDir, dir, string(b)} {
+	for _, s := range []string{cache.GeneratedFormat, cache.BuildStamp(), srcDir, dir, string(b)} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -99,49 +96,5 @@ func (r *renderer) generatedKey(srcDir, dir string, spec map[string]any) string 
 		h.Write([]byte(r.fileSum(f)))
 		h.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// A generated kustomization file in the cache is <dir>/generated/<key>:
-// a line with the format and the key, a line with the file's path, a line
-// with the sha256 of both (generatedSum), then the content. Anything else (a
-// truncated or garbled file) is a miss.
-
-// generated reads a generated kustomization file from the cache.
-func (c *unitCache) generated(key string) (generated, bool) {
-	if c == nil {
-		return generated{}, false
-	}
-	data, err := os.ReadFile(filepath.Join(c.dir, "generated", key))
-	if err != nil {
-		return generated{}, false
-	}
-	lines := bytes.SplitN(data, []byte{'\n'}, 4)
-	if len(lines) != 4 || string(lines[0]) != generatedFormat+" "+key || len(lines[1]) == 0 {
-		return generated{}, false
-	}
-	if string(lines[2]) != generatedSum(string(lines[1]), lines[3]) {
-		return generated{}, false
-	}
-	return generated{manifest: lines[3], kfile: string(lines[1])}, true
-}
-
-// putGenerated writes a generated kustomization file to the cache.
-func (c *unitCache) putGenerated(key string, g generated) {
-	if c == nil {
-		return
-	}
-	data := fmt.Appendf(nil, "%s %s\n%s\n%s\n%s", generatedFormat, key, g.kfile, generatedSum(g.kfile, g.manifest), g.manifest)
-	if atomicfile.Write(filepath.Join(c.dir, "generated"), key, data) == nil {
-		c.wrote.Store(true)
-	}
-}
-
-// generatedSum is the digest of a cached generated kustomization file.
-func generatedSum(kfile string, manifest []byte) string {
-	h := sha256.New()
-	h.Write([]byte(kfile))
-	h.Write([]byte{0})
-	h.Write(manifest)
 	return hex.EncodeToString(h.Sum(nil))
 }

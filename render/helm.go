@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render/cache"
 )
 
 // DefaultKubernetesVersion is the Kubernetes version Helm charts see when
@@ -107,7 +108,7 @@ func (r *renderer) buildHelmRelease(ctx context.Context, u *Unit, j job) {
 	if objs != nil {
 		r.stats.reused.Add(1)
 	} else if e := r.cachedTemplate(slot, u.Hash); e != nil {
-		objs = e.Objects
+		objs = fromCached(e.Objects)
 		r.stats.cached.Add(1)
 	} else {
 		var err error
@@ -118,7 +119,7 @@ func (r *renderer) buildHelmRelease(ctx context.Context, u *Unit, j job) {
 			return
 		}
 		if slot != "" && cacheableObjects(objs) {
-			r.ucache.put(slot, entryName(slot, u.Hash), &unitEntry{Objects: objs})
+			r.ucache.Put(slot, cache.EntryName(slot, u.Hash), &cache.Entry{Objects: toCached(objs)})
 		}
 	}
 	if r.opts.KeepBuilds {
@@ -131,11 +132,11 @@ func (r *renderer) buildHelmRelease(ctx context.Context, u *Unit, j job) {
 }
 
 // cachedTemplate returns the unit cache's entry of a release, or nil.
-func (r *renderer) cachedTemplate(slot, hash string) *unitEntry {
+func (r *renderer) cachedTemplate(slot, hash string) *cache.Entry {
 	if slot == "" {
 		return nil
 	}
-	e, err := r.ucache.get(slot, entryName(slot, hash))
+	e, err := r.ucache.Get(slot, cache.EntryName(slot, hash))
 	if err != nil || len(e.Reads) > 0 || len(e.Own) > 0 || len(e.Problems) > 0 {
 		return nil
 	}

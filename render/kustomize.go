@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render/cache"
 )
 
 const originBuildMetadata = "originAnnotations"
@@ -171,8 +172,8 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 	reads := ufs.reads(r.opts.Dir)
 	u.Hash = hashInputs(spec, reads, vars)
 	if slot != "" && !u.Failed && len(u.Sensitive) == 0 && len(ufs.decryptedFiles()) == 0 && own.cacheable() && cacheableObjects(u.Objects) && readsInside(reads) {
-		r.ucache.put(slot, entryName(slot, u.Hash), &unitEntry{Reads: reads, Overlay: r.rel(kfile), Own: own.records,
-			Problems: u.Problems[afterVars:], Objects: u.Objects})
+		r.ucache.Put(slot, cache.EntryName(slot, u.Hash), &cache.Entry{Reads: reads, Overlay: r.rel(kfile), Own: own.records,
+			Problems: u.Problems[afterVars:], Objects: toCached(u.Objects)})
 	}
 }
 
@@ -181,8 +182,8 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 // whose input hash, with the variables resolved again now, names it. The
 // variables' problems are found again; the rest comes from the entry.
 func (r *renderer) fromUnitCache(u *Unit, j job, spec, ks map[string]any, slot, overlay string) bool {
-	for _, name := range r.ucache.candidates(slot) {
-		e, err := r.ucache.get(slot, name)
+	for _, name := range r.ucache.Candidates(slot) {
+		e, err := r.ucache.Get(slot, name)
 		if err != nil || e.Overlay != overlay || !r.readsUnchanged(e.Reads, overlay) {
 			continue
 		}
@@ -205,12 +206,12 @@ func (r *renderer) fromUnitCache(u *Unit, j job, spec, ks map[string]any, slot, 
 			continue
 		}
 		hash := hashInputs(spec, e.Reads, vars)
-		if entryName(slot, hash) != name {
+		if cache.EntryName(slot, hash) != name {
 			continue
 		}
 		u.Problems = append(u.Problems, varProblems...)
 		u.Problems = append(u.Problems, e.Problems...)
-		u.Objects = e.Objects
+		u.Objects = fromCached(e.Objects)
 		u.Hash = hash
 		return true
 	}
@@ -252,12 +253,12 @@ func readsInside(reads []string) bool {
 // build output and records them for the unit cache.
 type ownLookups struct {
 	output  func(kind, namespace, name string) map[string]any
-	records []ownRecord
+	records []cache.OwnRecord
 }
 
 func (o *ownLookups) lookup(kind, namespace, name string) map[string]any {
 	obj := o.output(kind, namespace, name)
-	rec := ownRecord{Ref: fleet.ObjectRef(kind, namespace, name)}
+	rec := cache.OwnRecord{Ref: fleet.ObjectRef(kind, namespace, name)}
 	if obj != nil {
 		rec.Object = fleet.CopyValue(obj).(map[string]any)
 	}

@@ -20,6 +20,7 @@ import (
 	kjson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render/cache"
 	"github.com/fluxgate/fluxgate/render/sops"
 )
 
@@ -510,11 +511,8 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 	}
 	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: newChartFetcher(), kept: &builds{}}
 	if opts.UnitCacheDir != "" {
-		r.ucache = &unitCache{dir: opts.UnitCacheDir, max: opts.UnitCacheMaxBytes}
-		if r.ucache.max <= 0 {
-			r.ucache.max = DefaultUnitCacheMaxBytes
-		}
-		defer r.ucache.trim()
+		r.ucache = cache.Open(opts.UnitCacheDir, opts.UnitCacheMaxBytes)
+		defer r.ucache.Trim()
 	}
 	for f, reason := range repo.Unsafe {
 		r.unsafe[filepath.Join(opts.Dir, filepath.FromSlash(f))] = reason
@@ -600,7 +598,7 @@ type renderer struct {
 
 	stats stats
 	// ucache is the on-disk unit cache (Options.UnitCacheDir), or nil.
-	ucache *unitCache
+	ucache *cache.Dir
 	// sums caches file digests for reuse checks (relative path → sha256).
 	sums sync.Map
 }

@@ -2,45 +2,23 @@ package render
 
 import (
 	"context"
-	"fmt"
 	"path"
 	"path/filepath"
-	"sort"
+
 	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render/cache"
 )
 
-// Shard is one part of a partition of a render's units across Count
-// runners; Index is 1-based. The zero value is an unsharded run.
-type Shard struct {
-	Index, Count int
-}
+// Shard is one part of a partition of a render's units (cache.Shard).
+type Shard = cache.Shard
 
 // ParseShard reads "i/n" with 1 ≤ i ≤ n.
-func ParseShard(s string) (Shard, error) {
-	a, b, ok := strings.Cut(s, "/")
-	i, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
-		return Shard{}, fmt.Errorf("shard %q: want i/n with 1 ≤ i ≤ n, e.g. 2/4", s)
-	}
-	return Shard{Index: i, Count: n}, nil
-}
-
-// String formats the shard as "i/n".
-func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
-
-// Sharded reports whether the run is one shard of several (or of one).
-func (s Shard) Sharded() bool { return s.Count > 0 }
-
-// OwnsRepository reports whether the shard reports the findings that
-// belong to the repository rather than to a unit (load problems, dependsOn
-// cycles, rules over the repository's files): shard 1, or an unsharded run.
-func (s Shard) OwnsRepository() bool { return s.Count == 0 || s.Index == 1 }
+func ParseShard(s string) (Shard, error) { return cache.ParseShard(s) }
 
 // Assignment is a partition of a repository's units into shards. It is
 // computed from the loaded tree alone, before anything is built, so every
@@ -67,26 +45,19 @@ func (s Shard) OwnsRepository() bool { return s.Count == 0 || s.Index == 1 }
 // declares) belongs to its parent's shard. A shard's render still builds
 // every unit (see Options.Shard).
 //
-// Either way, items go, heaviest first (ties by key), to the lightest
-// shard (ties to the lowest index).
+// Either way, cache.Assign gives items, heaviest first (ties by key), to
+// the lightest shard (ties to the lowest index).
 type Assignment struct {
 	Count int
 	// ByCluster is set when the items are clusters rather than units.
 	ByCluster bool
 	// Items in assignment order: weight descending, then key.
-	Items []ShardItem
+	Items []cache.Item
 	// Weights sums the weight of the items of each shard (index 0 is
 	// shard 1).
 	Weights []int
 
 	byKey map[string]int
-}
-
-// ShardItem is one assigned item: a cluster's path, or a unit's origin.
-type ShardItem struct {
-	Key    string
-	Weight int
-	Shard  int
 }
 
 // RemoteChartWeight is the static weight of a HelmRelease whose chart is
@@ -113,32 +84,18 @@ func Partition(repo *fleet.Repo, paths []string, n int) *Assignment {
 		}
 	}
 	r := &renderer{repo: repo}
-	var items []ShardItem
+	var items []cache.Item
 	byCluster := len(clusters) >= n
 	if byCluster {
 		for _, c := range clusters {
-			items = append(items, ShardItem{Key: c, Weight: clusterWeight(r, c)})
+			items = append(items, cache.Item{Key: c, Weight: clusterWeight(r, c)})
 		}
 	} else {
 		items = unitItems(r, clusters)
 	}
-	sort.Slice(items, func(i, j int) bool {
-		if items[i].Weight != items[j].Weight {
-			return items[i].Weight > items[j].Weight
-		}
-		return items[i].Key < items[j].Key
-	})
-	a := &Assignment{Count: n, ByCluster: byCluster, Items: items, Weights: make([]int, n), byKey: make(map[string]int, len(items))}
-	for i := range a.Items {
-		lightest := 0
-		for s := 1; s < n; s++ {
-			if a.Weights[s] < a.Weights[lightest] {
-				lightest = s
-			}
-		}
-		a.Items[i].Shard = lightest + 1
-		a.Weights[lightest] += a.Items[i].Weight
-		a.byKey[a.Items[i].Key] = lightest + 1
+	a := &Assignment{Count: n, ByCluster: byCluster, Items: items, Weights: cache.Assign(items, n), byKey: make(map[string]int, len(items))}
+	for _, it := range a.Items {
+		a.byKey[it.Key] = it.Shard
 	}
 	return a
 }
@@ -152,13 +109,13 @@ func cleanCluster(c string) string {
 // unitItems lists the items of a partition by unit: every Flux
 // Kustomization and HelmRelease document, and the clusters built as plain
 // overlays.
-func unitItems(r *renderer, clusters []string) []ShardItem {
-	var items []ShardItem
+func unitItems(r *renderer, clusters []string) []cache.Item {
+	var items []cache.Item
 	seen := map[string]bool{}
 	add := func(key string, w int) {
 		if !seen[key] {
 			seen[key] = true
-			items = append(items, ShardItem{Key: key, Weight: w})
+			items = append(items, cache.Item{Key: key, Weight: w})
 		}
 	}
 	for _, fo := range r.repo.Flux {
@@ -323,13 +280,7 @@ func helmReleaseWeight(repo *fleet.Repo, d *fleet.Document) int {
 // Owns reports whether the render's shard owns the unit: its objects and
 // problems are the shard's to report. Every unit of an unsharded render
 // is owned.
-func (r *Result) Owns(u *Unit) bool { return r.Shard.Owns(u) }
-
-// Owns reports whether the shard owns a unit its render built (see
-// Result.Owns); Unit.Shard is set by the time Options.Checked sees it.
-func (s Shard) Owns(u *Unit) bool {
-	return !s.Sharded() || u.Shard == s.Index
-}
+func (r *Result) Owns(u *Unit) bool { return r.Shard.Owns(u.Shard) }
 
 // skipForeign decides, with Options.SkipForeign, whether a unit another
 // shard owns need not be built: a HelmRelease (dir empty), or a kustomize

@@ -10,35 +10,6 @@ import (
 	"github.com/fluxgate/fluxgate/render"
 )
 
-func TestParseShard(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    render.Shard
-		wantErr bool
-	}{
-		{in: "1/1", want: render.Shard{Index: 1, Count: 1}},
-		{in: "3/4", want: render.Shard{Index: 3, Count: 4}},
-		{in: "0/4", wantErr: true},
-		{in: "5/4", wantErr: true},
-		{in: "1/0", wantErr: true},
-		{in: "-1/2", wantErr: true},
-		{in: "2", wantErr: true},
-		{in: "a/b", wantErr: true},
-		{in: "", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := render.ParseShard(tt.in)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("ParseShard(%q) error %v, want error %v", tt.in, err, tt.wantErr)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("ParseShard(%q) (-want +got):\n%s", tt.in, diff)
-			}
-		})
-	}
-}
-
 // shardFleets are fleets with Kustomizations, HelmReleases and plain
 // overlays, of one to three clusters: with 1 to 4 shards, both partitions
 // (by cluster and by unit) are used.

@@ -244,7 +244,7 @@ type run struct {
 // unit checks a unit's objects whose checks need nothing else of the
 // render, and, with release, releases those that Report needs no more.
 func (v *run) unit(u *render.Unit, release bool) {
-	owned := v.shard.Owns(u)
+	owned := v.shard.Owns(u.Shard)
 	for _, o := range u.Objects {
 		v.noteIgnore(o)
 		v.tenancy.note(u, o)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/render/cache"
 )
 
 // buildOptions are the flags that shape how units are built, shared by
@@ -70,7 +71,7 @@ func (o *buildOptions) cacheRoot() string {
 // cache directory across runs unless --no-unit-cache.
 func (o *buildOptions) parseCache() *fleet.ParseCache {
 	if root := o.cacheRoot(); root != "" && !o.noUnitCache {
-		return fleet.OpenParseCache(filepath.Join(root, "parsed"), render.BuildStamp())
+		return fleet.OpenParseCache(filepath.Join(root, "parsed"), cache.BuildStamp())
 	}
 	return fleet.NewParseCache()
 }
