@@ -69,9 +69,20 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	if o.output != "yaml" && o.output != "json" {
 		return fmt.Errorf("--output %q: want yaml or json", o.output)
 	}
+	if o.outputDir != "" && o.output != "yaml" {
+		return fmt.Errorf("--output %q: --output-dir writes YAML files; give one of the two", o.output)
+	}
 	shard, err := parseShardFlag(o.shard)
 	if err != nil {
 		return err
+	}
+	if err := checkRenderFlags(o.load, &o.build, o.kubeVersion); err != nil {
+		return err
+	}
+	if o.outputDir != "" {
+		if err := checkWritableDir("output-dir", o.outputDir); err != nil {
+			return err
+		}
 	}
 	ctx := cmd.Context()
 	o.load.Parsed = o.build.parseCache()
@@ -81,6 +92,10 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	}
 	defer cleanup()
 	if err := workspace.CheckPaths(repo, o.paths, dir); err != nil {
+		return err
+	}
+	sources, err := workspace.CheckSources(o.load.Sources, dir, repo)
+	if err != nil {
 		return err
 	}
 	ropts, err := o.build.renderOptions(abs, o.paths, o.load.Workers, o.kubeVersion)
@@ -100,6 +115,9 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	}
 	res, err := render.Render(ctx, repo, ropts)
 	if err != nil {
+		return err
+	}
+	if err := sources.CheckRendered(res); err != nil {
 		return err
 	}
 	repoProblems := repo.Problems

@@ -89,6 +89,12 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err != nil {
 		return err
 	}
+	if err := checkRenderFlags(o.load, &o.build, o.kubernetesVersion); err != nil {
+		return err
+	}
+	if err := checkSchemaLocations(o.schemaLocations, o.build.offline); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	o.load.Parsed = o.build.parseCache()
 	abs, repo, cleanup, err := workspace.Load(ctx, dir, o.load)
@@ -97,6 +103,10 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	}
 	defer cleanup()
 	if err := workspace.CheckPaths(repo, o.paths, dir); err != nil {
+		return err
+	}
+	sources, err := workspace.CheckSources(o.load.Sources, dir, repo)
+	if err != nil {
 		return err
 	}
 	cfg, err := validate.LoadConfig(repo.FS)
@@ -122,6 +132,9 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	ropts.Compact, ropts.Checked = true, checker.Unit
 	res, err := render.Render(ctx, repo, ropts)
 	if err != nil {
+		return err
+	}
+	if err := sources.CheckRendered(res); err != nil {
 		return err
 	}
 	if shard.Sharded() {
