@@ -33,7 +33,10 @@ func newRenderCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `render follows the Flux graph from each cluster entry point (or the --path
 given): every Flux Kustomization is built the way kustomize-controller builds
 it, including the Kustomizations its output declares. Problems are printed to
-stderr with file and line; the exit code is 1 when any is an error.`,
+stderr with file and line; the exit code is 1 when any is an error, 2 when
+nothing was found to render. A directory with neither a Flux Kustomization
+nor a kustomization.yaml renders as plain manifests: one unit per directory
+holding Kubernetes objects, each object as written.`,
 		Example: `  # Everything Flux would apply to the production cluster
   fluxgate render --path clusters/production
 
@@ -146,7 +149,7 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	if errs := printProblems(stderr, problems, false); errs > 0 {
 		return &findingsError{n: errs}
 	}
-	return nil
+	return nothingRendered("rendered", dir, repo, res)
 }
 
 func isTerminal(w io.Writer) bool {

@@ -43,8 +43,14 @@ and every shard renders the whole fleet, checking only its units. Shard 1
 also reports repository-wide findings. 'fluxgate report merge' combines the
 shards' reports into one, equal to an unsharded run's but for those CRDs.
 
+A directory with neither a Flux Kustomization nor a kustomization.yaml is
+checked as plain manifests, file by file, as kubeconform does: every YAML
+document with apiVersion and kind is an object (Helm charts and templated
+files are left out).
+
 Exit codes: 0 when no finding reaches --fail-on, 1 when one does, 2 when
-fluxgate could not run.`,
+fluxgate could not run or checked nothing (no unit, no object, or only
+objects of kinds without a schema).`,
 		Example: `  # The PR check: every cluster, text on the terminal
   fluxgate validate
 
@@ -146,11 +152,15 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	}
 	redactFindings(rep, res)
 	gh := githubReportOptions(ctx, dir, outputs, stderr)
-	return emitReports(outputs, rep, threshold, stdout, gh, func(w io.Writer, format string, opts report.Options) error {
+	err = emitReports(outputs, rep, threshold, stdout, gh, func(w io.Writer, format string, opts report.Options) error {
 		rw, err := report.New(format, opts)
 		if err != nil {
 			return err
 		}
 		return rw.Write(w, rep)
 	})
+	if err != nil {
+		return err
+	}
+	return nothingChecked(dir, repo, res, rep)
 }
