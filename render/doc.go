@@ -11,6 +11,10 @@
 // (so a parent's patches and substitutions apply to them), become units in
 // turn.
 //
+// A repository with neither a Flux Kustomization nor a kustomization file
+// renders as plain manifests (KindManifests, plain.go): one unit per
+// directory, its Kubernetes documents as written, nothing built.
+//
 // Nothing is written to the repository: the generated kustomization file is
 // laid over the tree in memory. Every object carries the file and line of the
 // document it came from (kustomize origin annotations, used internally and

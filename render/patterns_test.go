@@ -219,6 +219,23 @@ var patternFixtures = []patternFixture{
 				[]string{"spec", "values", "ingress", "hosts", "0", "host"}, "podinfo.production.example.org"},
 		},
 	},
+	{
+		// No Flux Kustomization, no kustomization.yaml: plain manifests,
+		// one unit per directory, the Helm chart and templates left out.
+		name:     "plain-manifests",
+		clusters: []string{"deploy", "jobs"},
+		units: map[string][]string{
+			"deploy": {"Manifests/deploy"},
+			"jobs":   {"Manifests/jobs"},
+		},
+		values: []patternValue{
+			{"deploy", "Manifests/deploy", "Deployment/shop/web", []string{"spec", "replicas"}, "3"},
+			{"deploy", "Manifests/deploy", "PrometheusRule/shop/web",
+				[]string{"spec", "groups", "0", "rules", "0", "annotations", "summary"}, "{{ $labels.pod }} restarted {{ $value }} times in 15 minutes"},
+			{"jobs", "Manifests/jobs", "CronJob/shop/db-backup",
+				[]string{"spec", "jobTemplate", "spec", "template", "spec", "containers", "0", "imagePullPolcy"}, "IfNotPresent"},
+		},
+	},
 }
 
 func TestPatterns(t *testing.T) {

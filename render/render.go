@@ -497,6 +497,9 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 	if len(clusters) == 0 {
 		clusters = repo.EntryPoints()
 	}
+	if len(clusters) == 0 && PlainManifests(repo) {
+		return renderPlain(ctx, repo, opts)
+	}
 	if repo.HasIgnored && opts.Materialize == nil {
 		// Flux builds from an artifact without the ignored files; so do we.
 		tmp, err := os.MkdirTemp("", "fluxgate-artifact-")

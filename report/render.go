@@ -96,14 +96,17 @@ func RenderJSON(w io.Writer, res *render.Result) error {
 	return enc.Encode(out)
 }
 
-// RenderDir writes one file per unit: OUT/<cluster>/<kind>-<namespace>-<name>.yaml.
+// RenderDir writes one file per unit: OUT/<cluster>/<kind>-<namespace>-<name>.yaml
+// (overlays: overlay-<path>.yaml; plain manifests: OUT/<dir>/manifests.yaml).
 // A file that exists and was not written by fluxgate is never overwritten.
 func RenderDir(out string, res *render.Result) error {
 	for _, u := range res.Units {
 		name := strings.ToLower(u.Kind)
-		if u.Kind == render.KindOverlay {
+		switch u.Kind {
+		case render.KindManifests: // the cluster is the directory
+		case render.KindOverlay:
 			name += "-" + strings.ReplaceAll(u.Path, "/", "-")
-		} else {
+		default:
 			name += "-" + u.Namespace + "-" + u.Name
 		}
 		p := filepath.Join(out, filepath.FromSlash(u.Cluster), name+".yaml")

@@ -1,13 +1,37 @@
 package validate_test
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/validate"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/patterns")
+
+// goldenPatterns are the pattern fleets whose every finding is kept in
+// testdata/patterns/<name>.findings (go test -run Pattern -update
+// rewrites them): fleets that hold findings on purpose.
+var goldenPatterns = map[string]bool{
+	"plain-manifests": true,
+}
+
+// findingLines formats findings one a line, as the golden files hold them.
+func findingLines(rep *validate.Report) string {
+	var b strings.Builder
+	for _, f := range rep.Findings {
+		fmt.Fprintf(&b, "%s:%d %s %s %s: %s\n", f.File, f.Line, f.Severity, f.Rule, f.Object, f.Message)
+	}
+	fmt.Fprintf(&b, "units %d, objects %d, skipped %v\n", rep.Summary.Units, rep.Summary.Objects, rep.Summary.SkippedKinds)
+	return b.String()
+}
 
 // knownFalse lists the rules seen raising false errors on real
 // repositories; a pattern fleet (valid by construction, written as real
@@ -40,6 +64,26 @@ func TestPatternFleetsNoFalseErrors(t *testing.T) {
 				if f.Severity == validate.SeverityError && knownFalse[f.Rule] {
 					t.Errorf("false error: %s:%d %s [%s] %s", f.File, f.Line, f.Object, f.Rule, f.Message)
 				}
+			}
+			if !goldenPatterns[e.Name()] {
+				return
+			}
+			golden := filepath.Join("testdata", "patterns", e.Name()+".findings")
+			got := findingLines(rep)
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (go test -run Pattern -update writes it)", err)
+			}
+			if d := cmp.Diff(string(want), got); d != "" {
+				t.Errorf("findings (-%s +got):\n%s", golden, d)
 			}
 		})
 	}

@@ -14,6 +14,12 @@
 // RevisionOptions.ChangedOnly are read straight from the object database
 // and written to disk only as the builds ask for files.
 //
+// Options.Check refuses option values that cannot be right before
+// anything is read; CheckSources refuses a --source whose directory is
+// not in the tree and, once rendered (PendingSources.CheckRendered), one
+// that no source object in the files or the render matches.
+//
 // Errors name the command-line flags the options come from (--ref,
-// --source, --path, --changed-only), as the commands report them.
+// --source, --path, --changed-only, --max-file-size, --workers), as the
+// commands report them.
 package workspace

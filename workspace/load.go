@@ -156,13 +156,13 @@ func loadTree(ctx context.Context, abs, dir string, remotes []string, o Options)
 
 // loadFS loads the tree fsys, DIR's content (dir names it in errors).
 func loadFS(ctx context.Context, fsys fs.FS, dir string, remotes []string, o Options) (*fleet.Repo, error) {
+	mappings, err := parseSources(o.Sources)
+	if err != nil {
+		return nil, err
+	}
 	sources := map[string]string{}
-	for _, s := range o.Sources {
-		ref, d, ok := strings.Cut(s, "=")
-		if !ok || strings.Count(ref, "/") != 2 {
-			return nil, fmt.Errorf("--source %q: want KIND/NAMESPACE/NAME=DIR", s)
-		}
-		sources[ref] = filepath.ToSlash(d)
+	for _, m := range mappings {
+		sources[m.ref()] = m.dir
 	}
 	opts := fleet.Options{MaxFileSize: o.MaxFileSize, Sources: sources, Workers: o.Workers, Parsed: o.Parsed}
 	if len(remotes) > 0 {

@@ -189,6 +189,10 @@ func RenderRevisions(ctx context.Context, dir string, o RevisionOptions) (*Revis
 			return nil, fmt.Errorf("--path %s: not a directory of %s at %s or %s", p, dir, o.Base, o.Head)
 		}
 	}
+	pending, err := CheckSources(lo.Sources, dir, sides[0].repo, sides[1].repo)
+	if err != nil {
+		return nil, err
+	}
 	var scope render.ChangeScope
 	if o.ChangedOnly {
 		scope = fleet.NewChangeScope(sides[0].repo, sides[1].repo, changed)
@@ -223,6 +227,9 @@ func RenderRevisions(ctx context.Context, dir string, o RevisionOptions) (*Revis
 		} else {
 			out.Head = res
 		}
+	}
+	if err := pending.CheckRendered(out.Base, out.Head); err != nil {
+		return nil, err
 	}
 	return &out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render"
 	"github.com/fluxgate/fluxgate/render/cache"
+	"github.com/fluxgate/fluxgate/render/sops"
 )
 
 // buildOptions are the flags that shape how units are built, shared by
@@ -21,6 +22,11 @@ type buildOptions struct {
 	cacheDir         string
 	noUnitCache      bool
 	secrets          secretOptions
+
+	// dec is the decryptor of the keys the flags and the environment
+	// give, read by check.
+	dec     *sops.Decryptor
+	checked bool
 }
 
 func addBuildFlags(cmd *cobra.Command, o *buildOptions, showSecrets bool) {
@@ -34,15 +40,34 @@ func addBuildFlags(cmd *cobra.Command, o *buildOptions, showSecrets bool) {
 	addSecretFlags(cmd, &o.secrets, showSecrets)
 }
 
+// check refuses build flag values that cannot be right, before anything
+// is read: a --cache-dir fluxgate cannot write to, decryption keys that
+// cannot be read or are not keys.
+func (o *buildOptions) check() error {
+	if o.checked {
+		return nil
+	}
+	if o.cacheDir != "" {
+		if err := checkWritableDir("cache-dir", o.cacheDir); err != nil {
+			return err
+		}
+	}
+	dec, err := o.secrets.decryptor()
+	if err != nil {
+		return err
+	}
+	o.dec, o.checked = dec, true
+	return nil
+}
+
 // renderOptions turns the flags into render options for the repository at
 // abs.
 func (o *buildOptions) renderOptions(abs string, paths []string, workers int, kubernetesVersion string) (render.Options, error) {
-	dec, err := o.secrets.decryptor()
-	if err != nil {
+	if err := o.check(); err != nil {
 		return render.Options{}, err
 	}
 	ropts := render.Options{
-		Dir: abs, Paths: paths, Workers: workers, Decryptor: dec,
+		Dir: abs, Paths: paths, Workers: workers, Decryptor: o.dec,
 		AllowRemoteBases: o.allowRemoteBases, EnableHelm: o.enableHelm, EnableExec: o.enableExec,
 		Offline: o.offline, KubernetesVersion: kubernetesVersion,
 	}

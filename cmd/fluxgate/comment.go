@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -38,6 +39,18 @@ var commentIDPattern = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 // marker is the hidden line that identifies the comment.
 func (o *commentOptions) marker() string {
 	return "<!-- fluxgate:diff:" + o.id + " -->"
+}
+
+// check refuses, before anything is read, comment flag values that
+// cannot be right, with --comment or without.
+func (o *commentOptions) check() error {
+	if !commentIDPattern.MatchString(o.id) {
+		return fmt.Errorf("--comment-id %q: use letters, digits, '.', '_', '-' and '/'", o.id)
+	}
+	if o.pr < 0 {
+		return &flagError{"pr", strconv.Itoa(o.pr), "want a pull request number"}
+	}
+	return o.forge.check()
 }
 
 // resolve fills what the flags leave out from the Actions environment and

@@ -74,6 +74,12 @@ func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	if err := checkRenderFlags(o.load, &o.build, o.kubeVersion); err != nil {
+		return err
+	}
+	if err := o.comment.check(); err != nil {
+		return err
+	}
 	event, err := ghaction.FromProcess().Event()
 	if err != nil {
 		return err

@@ -34,6 +34,15 @@ func addForgeFlags(cmd *cobra.Command, o *forgeOptions, repositoryUsage string) 
 	f.StringVar(&o.repository, "repository", "", repositoryUsage)
 }
 
+// check refuses, before anything is read, a --forge or --api-url that
+// cannot be right, whether or not the run talks to the forge.
+func (o *forgeOptions) check() error {
+	if o.name != "" && o.name != "github" && o.name != "gitea" {
+		return &flagError{"forge", o.name, "want github or gitea"}
+	}
+	return checkHTTPURL("api-url", o.apiURL)
+}
+
 // resolve fills what the flags leave out from the Actions environment.
 func (o *forgeOptions) resolve(what string) error {
 	if o.name == "" {

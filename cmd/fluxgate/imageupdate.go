@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -89,11 +92,21 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 			return err
 		}
 	}
+	if err := o.check(); err != nil {
+		return err
+	}
 	abs, repo, cleanup, err := workspace.Load(ctx, dir, o.load)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
+	sources, err := workspace.CheckSources(o.load.Sources, dir, repo)
+	if err != nil {
+		return err
+	}
+	if err := sources.Err(); err != nil {
+		return err
+	}
 
 	set, probs := imageupdate.Discover(repo)
 	automations, err := set.Select(o.automations)
@@ -138,6 +151,29 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 		return &findingsError{n: errs}
 	}
 	return nil
+}
+
+// check refuses, before anything is read, flag values that cannot be
+// right.
+func (o *imageUpdateOptions) check() error {
+	if err := o.load.Check(); err != nil {
+		return err
+	}
+	if o.perRegistry < 1 {
+		return &flagError{"registry-concurrency", strconv.Itoa(o.perRegistry), "want at least 1 request in flight"}
+	}
+	for _, a := range o.automations {
+		if parts := strings.Split(a, "/"); len(parts) > 2 || slices.Contains(parts, "") {
+			return &flagError{"automation", a, "want NAMESPACE/NAME or NAME"}
+		}
+	}
+	if err := checkHTTPURL("git-url", o.gitURL); err != nil {
+		return err
+	}
+	if err := checkBranch(o.branch); err != nil {
+		return err
+	}
+	return o.forge.check()
 }
 
 var _ imageupdate.TagLister = registry.Lister{}

@@ -20,3 +20,16 @@ func addReadFlags(cmd *cobra.Command, o *workspace.Options) {
 	f.StringSliceVar(&o.Sources, "source", nil, "map a source to a directory: KIND/NAMESPACE/NAME=DIR (repeatable)")
 	f.IntVar(&o.Workers, "workers", 0, "units rendered in parallel (default GOMAXPROCS)")
 }
+
+// checkRenderFlags checks, before anything is read, the flags every
+// command that renders shares: the load flags, the build flags and
+// --kubernetes-version.
+func checkRenderFlags(load workspace.Options, build *buildOptions, kubernetesVersion string) error {
+	if err := load.Check(); err != nil {
+		return err
+	}
+	if err := checkKubernetesVersion(kubernetesVersion); err != nil {
+		return err
+	}
+	return build.check()
+}

@@ -32,6 +32,11 @@ func parseOutputs(specs []string, def string, formats ...string) ([]outputSpec, 
 		if toFile && p == "" {
 			return nil, fmt.Errorf("--output %q: empty path", s)
 		}
+		if toFile {
+			if err := checkOutputFile(s, p); err != nil {
+				return nil, err
+			}
+		}
 		if !toFile {
 			if stdoutUsed {
 				return nil, fmt.Errorf("--output %q: only one format can go to stdout; write the others to files with FORMAT=PATH", s)

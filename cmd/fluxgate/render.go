@@ -33,7 +33,10 @@ func newRenderCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `render follows the Flux graph from each cluster entry point (or the --path
 given): every Flux Kustomization is built the way kustomize-controller builds
 it, including the Kustomizations its output declares. Problems are printed to
-stderr with file and line; the exit code is 1 when any is an error.`,
+stderr with file and line; the exit code is 1 when any is an error, 2 when
+nothing was found to render. A directory with neither a Flux Kustomization
+nor a kustomization.yaml renders as plain manifests: one unit per directory
+holding Kubernetes objects, each object as written.`,
 		Example: `  # Everything Flux would apply to the production cluster
   fluxgate render --path clusters/production
 
@@ -69,9 +72,20 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	if o.output != "yaml" && o.output != "json" {
 		return fmt.Errorf("--output %q: want yaml or json", o.output)
 	}
+	if o.outputDir != "" && o.output != "yaml" {
+		return fmt.Errorf("--output %q: --output-dir writes YAML files; give one of the two", o.output)
+	}
 	shard, err := parseShardFlag(o.shard)
 	if err != nil {
 		return err
+	}
+	if err := checkRenderFlags(o.load, &o.build, o.kubeVersion); err != nil {
+		return err
+	}
+	if o.outputDir != "" {
+		if err := checkWritableDir("output-dir", o.outputDir); err != nil {
+			return err
+		}
 	}
 	ctx := cmd.Context()
 	o.load.Parsed = o.build.parseCache()
@@ -81,6 +95,10 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	}
 	defer cleanup()
 	if err := workspace.CheckPaths(repo, o.paths, dir); err != nil {
+		return err
+	}
+	sources, err := workspace.CheckSources(o.load.Sources, dir, repo)
+	if err != nil {
 		return err
 	}
 	ropts, err := o.build.renderOptions(abs, o.paths, o.load.Workers, o.kubeVersion)
@@ -100,6 +118,9 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	}
 	res, err := render.Render(ctx, repo, ropts)
 	if err != nil {
+		return err
+	}
+	if err := sources.CheckRendered(res); err != nil {
 		return err
 	}
 	repoProblems := repo.Problems
@@ -128,7 +149,7 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 	if errs := printProblems(stderr, problems, false); errs > 0 {
 		return &findingsError{n: errs}
 	}
-	return nil
+	return nothingRendered("rendered", dir, repo, res)
 }
 
 func isTerminal(w io.Writer) bool {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,8 +24,11 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	cmd := newRootCmd(&out, &errb)
 	if len(args) > 0 && (args[0] == "render" || args[0] == "validate") {
 		// Tests never reach the network: remote charts come from the
-		// (empty) cache of each test.
-		args = append(args, "--offline", "--cache-dir", t.TempDir())
+		// (empty) cache of each test, unless the test names its own.
+		args = append(args, "--offline")
+		if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--cache-dir") }) {
+			args = append(args, "--cache-dir", t.TempDir())
+		}
 	}
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(context.Background())

@@ -67,6 +67,9 @@ func runReportMerge(cmd *cobra.Command, files []string, o *reportMergeOptions, s
 	if err != nil {
 		return err
 	}
+	if fi, err := os.Stat(o.dir); err != nil || !fi.IsDir() {
+		return &flagError{"dir", o.dir, "not a directory"}
+	}
 	var inputs []report.Input
 	for _, p := range files {
 		data, err := os.ReadFile(p)

@@ -43,8 +43,14 @@ and every shard renders the whole fleet, checking only its units. Shard 1
 also reports repository-wide findings. 'fluxgate report merge' combines the
 shards' reports into one, equal to an unsharded run's but for those CRDs.
 
+A directory with neither a Flux Kustomization nor a kustomization.yaml is
+checked as plain manifests, file by file, as kubeconform does: every YAML
+document with apiVersion and kind is an object (Helm charts and templated
+files are left out).
+
 Exit codes: 0 when no finding reaches --fail-on, 1 when one does, 2 when
-fluxgate could not run.`,
+fluxgate could not run or checked nothing (no unit, no object, or only
+objects of kinds without a schema).`,
 		Example: `  # The PR check: every cluster, text on the terminal
   fluxgate validate
 
@@ -89,6 +95,12 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err != nil {
 		return err
 	}
+	if err := checkRenderFlags(o.load, &o.build, o.kubernetesVersion); err != nil {
+		return err
+	}
+	if err := checkSchemaLocations(o.schemaLocations, o.build.offline); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	o.load.Parsed = o.build.parseCache()
 	abs, repo, cleanup, err := workspace.Load(ctx, dir, o.load)
@@ -97,6 +109,10 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	}
 	defer cleanup()
 	if err := workspace.CheckPaths(repo, o.paths, dir); err != nil {
+		return err
+	}
+	sources, err := workspace.CheckSources(o.load.Sources, dir, repo)
+	if err != nil {
 		return err
 	}
 	cfg, err := validate.LoadConfig(repo.FS)
@@ -124,6 +140,9 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err != nil {
 		return err
 	}
+	if err := sources.CheckRendered(res); err != nil {
+		return err
+	}
 	if shard.Sharded() {
 		describeShard(stderr, res)
 	}
@@ -133,11 +152,15 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	}
 	redactFindings(rep, res)
 	gh := githubReportOptions(ctx, dir, outputs, stderr)
-	return emitReports(outputs, rep, threshold, stdout, gh, func(w io.Writer, format string, opts report.Options) error {
+	err = emitReports(outputs, rep, threshold, stdout, gh, func(w io.Writer, format string, opts report.Options) error {
 		rw, err := report.New(format, opts)
 		if err != nil {
 			return err
 		}
 		return rw.Write(w, rep)
 	})
+	if err != nil {
+		return err
+	}
+	return nothingChecked(dir, repo, res, rep)
 }

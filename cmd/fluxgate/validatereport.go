@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/fluxgate/fluxgate/report"
 	"github.com/fluxgate/fluxgate/validate"
@@ -42,6 +43,9 @@ func emitReports(outputs []outputSpec, rep *validate.Report, threshold int, stdo
 func emitReport(out outputSpec, stdout io.Writer, gh report.Options, write func(io.Writer, string, report.Options) error) error {
 	w := stdout
 	if out.path != "" {
+		if err := os.MkdirAll(filepath.Dir(out.path), 0o755); err != nil {
+			return fmt.Errorf("--output %s=%s: %w", out.format, out.path, err)
+		}
 		f, err := os.Create(out.path)
 		if err != nil {
 			return fmt.Errorf("--output %s=%s: %w", out.format, out.path, err)
