@@ -2,28 +2,22 @@ package render
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
-	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/releaseutil"
 	"helm.sh/helm/v3/pkg/strvals"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render/cache"
+	"github.com/fluxgate/fluxgate/render/helm"
 )
 
 // DefaultKubernetesVersion is the Kubernetes version Helm charts see when
@@ -36,29 +30,16 @@ const (
 	helmNamespaceLabel = "helm.toolkit.fluxcd.io/namespace"
 )
 
-// errChartUnavailable marks a chart that cannot be fetched; it becomes a
-// chart-unavailable problem rather than render-failed.
-var errChartUnavailable = errors.New("chart unavailable")
-
 // fetchProblem turns a chart fetch error into chart-unavailable (a
 // warning: Flux would fetch it) or render-failed.
 func (r *renderer) fetchProblem(u *Unit, prefix string, err error) *fleet.Problem {
-	if errors.Is(err, errChartUnavailable) {
-		msg := strings.Replace(err.Error(), errChartUnavailable.Error()+": ", "", 1)
+	if errors.Is(err, helm.ErrUnavailable) {
+		msg := strings.Replace(err.Error(), helm.ErrUnavailable.Error()+": ", "", 1)
 		p := r.problem(u, fleet.RuleChartUnavailable, fleet.SeverityWarning, prefix+": "+msg)
 		return &p
 	}
 	p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, prefix+": "+err.Error())
 	return &p
-}
-
-// helmChart is a loaded chart and a digest of its content.
-type helmChart struct {
-	chart *chart.Chart
-	// path is the chart directory in the repository for local charts,
-	// or repoURL/chart@version for fetched ones.
-	path   string
-	digest string
 }
 
 // buildHelmRelease renders a HelmRelease the way helm-controller installs
@@ -86,11 +67,11 @@ func (r *renderer) buildHelmRelease(ctx context.Context, u *Unit, j job) {
 		u.Hash = hashInputs(j.hr, nil, nil)
 		return
 	}
-	u.Path = ch.path
+	u.Path = ch.Path
 	vals, probs := r.helmValues(u, j, &hr)
 	u.Problems = append(u.Problems, probs...)
 	vb, _ := json.Marshal(vals)
-	u.Hash = hashInputs(j.hr, []string{"chart:" + ch.digest, "values:" + string(vb)}, nil)
+	u.Hash = hashInputs(j.hr, []string{"chart:" + ch.Digest, "values:" + string(vb)}, nil)
 
 	key := u.Hash + "|" + r.opts.KubernetesVersion
 	// The unit cache's slot: the release's output depends on its input
@@ -112,10 +93,10 @@ func (r *renderer) buildHelmRelease(ctx context.Context, u *Unit, j job) {
 		r.stats.cached.Add(1)
 	} else {
 		var err error
-		objs, err = r.helmTemplate(ctx, &hr, ch.chart, vals)
+		objs, err = r.helmTemplate(ctx, &hr, ch.Chart, vals)
 		r.stats.built.Add(1)
 		if err != nil {
-			r.fail(u, fmt.Errorf("render HelmRelease %s (%s:%d) chart %s: %w", u.ID, u.File, u.Line, ch.path, err))
+			r.fail(u, fmt.Errorf("render HelmRelease %s (%s:%d) chart %s: %w", u.ID, u.File, u.Line, ch.Path, err))
 			return
 		}
 		if slot != "" && cacheableObjects(objs) {
@@ -153,22 +134,6 @@ func decodeHelmRelease(obj map[string]any, hr *helmv2.HelmRelease) error {
 	return json.Unmarshal(b, hr)
 }
 
-// releaseName is helm-controller's release name: spec.releaseName, else
-// <targetNamespace>-<name> or <name>, shortened past 53 characters to a
-// 40-character prefix, a dash and 12 hex digits of its SHA-256.
-func releaseName(hr *helmv2.HelmRelease) string {
-	return shortenReleaseName(hr.GetReleaseName())
-}
-
-func shortenReleaseName(name string) string {
-	const maxLength, hashLength = 53, 12
-	if len(name) <= maxLength {
-		return name
-	}
-	sum := fmt.Sprintf("%x", sha256.Sum256([]byte(name)))
-	return name[:maxLength-(hashLength+1)] + "-" + sum[:hashLength]
-}
-
 // chartSpec is where a chart comes from: a HelmRelease's
 // spec.chart.spec or a HelmChart's spec.
 type chartSpec struct {
@@ -179,7 +144,7 @@ type chartSpec struct {
 }
 
 // helmChart finds and loads the HelmRelease's chart.
-func (r *renderer) helmChart(ctx context.Context, u *Unit, j job, hr *helmv2.HelmRelease) (*helmChart, *fleet.Problem) {
+func (r *renderer) helmChart(ctx context.Context, u *Unit, j job, hr *helmv2.HelmRelease) (*helm.Chart, *fleet.Problem) {
 	switch {
 	case hr.Spec.Chart != nil:
 		s := hr.Spec.Chart.Spec
@@ -234,7 +199,7 @@ func (r *renderer) helmChart(ctx context.Context, u *Unit, j job, hr *helmv2.Hel
 				p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("chartRef %s: %v", what, err))
 				return nil, &p
 			}
-			ch, err := r.ociRepositoryChart(ctx, oci, access)
+			ch, err := r.charts.OCIRepositoryChart(ctx, oci, access)
 			if err != nil {
 				return nil, r.fetchProblem(u, "chartRef "+what, err)
 			}
@@ -252,7 +217,7 @@ func (r *renderer) helmChart(ctx context.Context, u *Unit, j job, hr *helmv2.Hel
 // from a chart repository (HelmRepository, HTTP or OCI), or from a
 // directory of a source that maps to the tree (GitRepository, Bucket),
 // with its missing dependencies fetched.
-func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, s chartSpec) (*helmChart, *fleet.Problem) {
+func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, s chartSpec) (*helm.Chart, *fleet.Problem) {
 	if s.kind == "HelmRepository" {
 		what := fleet.ObjectRef(s.kind, s.namespace, s.name)
 		repo := r.lookupAny(j, s.kind, s.namespace, s.name)
@@ -269,16 +234,16 @@ func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, s chartS
 		}
 		url, _, _ := unstructured.NestedString(repo, "spec", "url")
 		typ, _, _ := unstructured.NestedString(repo, "spec", "type")
-		var ch *helmChart
+		var ch *helm.Chart
 		if typ == "oci" || strings.HasPrefix(url, "oci://") {
-			ch, err = r.ociChart(ctx, strings.TrimSuffix(url, "/")+"/"+s.chart, s.version, access)
+			ch, err = r.charts.OCIChart(ctx, strings.TrimSuffix(url, "/")+"/"+s.chart, s.version, access)
 		} else {
-			ch, err = r.remoteChart(ctx, chartRepo{url: url, access: access}, s.chart, s.version)
+			ch, err = r.charts.RepositoryChart(ctx, url, access, s.chart, s.version)
 		}
 		if err != nil {
 			return nil, r.fetchProblem(u, prefix, err)
 		}
-		if err := applyValuesFiles(ch.chart, s.valuesFiles, s.ignoreMissingValuesFile); err != nil {
+		if err := helm.ApplyValuesFiles(ch.Chart, s.valuesFiles, s.ignoreMissingValuesFile); err != nil {
 			p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, err.Error())
 			return nil, &p
 		}
@@ -299,30 +264,27 @@ func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, s chartS
 			fmt.Sprintf("chart %q does not exist in source %s (%s)", s.chart, fleet.ObjectRef(s.kind, s.namespace, s.name), dir))
 		return nil, &p
 	}
-	c, err := r.loadLocalChart(dir)
+	c, err := r.chartTree().LoadChart(dir)
 	if err != nil {
 		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, err.Error())
 		return nil, &p
 	}
 	// source-controller reads the values files of a chart in a source
 	// from the source's root.
-	if err := r.applySourceValuesFiles(c, src.Dir, s.valuesFiles, s.ignoreMissingValuesFile); err != nil {
+	if err := r.chartTree().ApplySourceValuesFiles(c, src.Dir, s.valuesFiles, s.ignoreMissingValuesFile); err != nil {
 		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("chart %s: %v", dir, err))
 		return nil, &p
 	}
-	h := sha256.New()
-	for _, f := range c.Raw {
-		fmt.Fprintf(h, "%s\x00%d\x00", f.Name, len(f.Data))
-		h.Write(f.Data)
-	}
-	deps, err := r.buildDependencies(ctx, j, c, src.Dir, dir, s.namespace)
+	deps, err := r.charts.BuildDependencies(ctx, r.chartTree(), c, src.Dir, dir, func(nURL string) (*helm.Access, error) {
+		if repo := r.helmRepositoryFor(j, s.namespace, nURL); repo != nil {
+			return r.sourceAccess(j, "HelmRepository", repo)
+		}
+		return nil, nil
+	})
 	if err != nil {
 		return nil, r.fetchProblem(u, fmt.Sprintf("chart %s: dependencies", dir), err)
 	}
-	for _, d := range deps {
-		fmt.Fprintf(h, "dependency\x00%s\x00", d)
-	}
-	return &helmChart{chart: c, path: dir, digest: hex.EncodeToString(h.Sum(nil))}, nil
+	return &helm.Chart{Chart: c, Path: dir, Digest: helm.Digest(c, deps)}, nil
 }
 
 func displayVersion(v string) string {
@@ -386,14 +348,14 @@ func (r *renderer) helmValues(u *Unit, j job, hr *helmv2.HelmRelease) (map[strin
 				fmt.Sprintf("valuesFrom %s key %q is not valid YAML: %v", what, key, err)))
 			continue
 		}
-		result = mergeMaps(result, v)
+		result = helm.MergeMaps(result, v)
 	}
 	if hr.Spec.Values != nil && len(hr.Spec.Values.Raw) > 0 {
 		var v map[string]any
 		if err := json.Unmarshal(hr.Spec.Values.Raw, &v); err != nil {
 			problems = append(problems, r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("spec.values: %v", err)))
 		} else {
-			result = mergeMaps(result, v)
+			result = helm.MergeMaps(result, v)
 		}
 	}
 	return result, problems
@@ -410,93 +372,21 @@ func replacePathValue(values map[string]any, targetPath, value string) error {
 	return strvals.ParseInto(targetPath+"="+value, values)
 }
 
-// mergeMaps merges b into a copy of a, recursively for maps; b wins.
-func mergeMaps(a, b map[string]any) map[string]any {
-	out := make(map[string]any, len(a))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		if bm, ok := v.(map[string]any); ok {
-			if am, ok := out[k].(map[string]any); ok {
-				out[k] = mergeMaps(am, bm)
-				continue
-			}
-		}
-		out[k] = v
-	}
-	return out
-}
-
 // helmTemplate runs a client-only dry-run install and returns the release's
 // objects: manifests (CRDs first when the CRD policy installs them) then
-// hooks.
+// hooks, labelled and namespaced as helm-controller applies them.
 func (r *renderer) helmTemplate(ctx context.Context, hr *helmv2.HelmRelease, c *chart.Chart, vals map[string]any) ([]*Object, error) {
 	kv := r.opts.KubernetesVersion
 	if kv == "" {
 		kv = DefaultKubernetesVersion
 	}
-	kubeVersion, err := chartutil.ParseKubeVersion(kv)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes version %q: %w", kv, err)
-	}
-	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
-	install.DryRun = true
-	install.ClientOnly = true
-	install.Replace = true
-	install.ReleaseName = releaseName(hr)
-	install.Namespace = hr.GetReleaseNamespace()
-	install.KubeVersion = kubeVersion
-	install.DisableOpenAPIValidation = true
-	policy := helmv2.Create
-	if hr.Spec.Install != nil && hr.Spec.Install.CRDs != "" {
-		policy = hr.Spec.Install.CRDs
-	}
-	// The chart's crds/ are applied apart from the release, as
-	// helm-controller does: never post-rendered nor labelled.
-	install.IncludeCRDs = false
-	var templates *templateRecorder
-	if pr := postRenderers(hr); pr != nil {
-		templates = &templateRecorder{next: pr}
-		install.PostRenderer = templates
-	}
-	rel, err := install.RunWithContext(ctx, c, vals)
+	rel, err := helm.Template(ctx, hr, c, vals, helm.TemplateOptions{KubeVersion: kv, Kustomize: postRenderBuild})
 	if err != nil {
 		return nil, err
 	}
-	releaseNS := install.Namespace
-	var objs []*Object
-	if policy != helmv2.Skip {
-		for _, crd := range c.CRDObjects() {
-			o, err := manifestObjects(string(crd.File.Data), crd.Filename)
-			if err != nil {
-				return nil, err
-			}
-			objs = append(objs, o...)
-		}
-	}
+	objs := docObjects(nil, rel.CRDs)
 	crds := len(objs)
-	m := releaseutil.SplitManifests(rel.Manifest)
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
-	for _, k := range keys {
-		o, err := manifestObjects(m[k], "")
-		if err != nil {
-			return nil, err
-		}
-		if templates != nil {
-			// Post-renderers drop the "# Source:" comments.
-			for _, x := range o {
-				if x.Template == "" {
-					x.Template = templates.template(x.Object)
-				}
-			}
-		}
-		objs = append(objs, o...)
-	}
+	objs = docObjects(objs, rel.Manifests)
 	for _, o := range objs[crds:] {
 		// helm-controller's post-renderer labels every object of the release.
 		u := unstructured.Unstructured{Object: o.Object}
@@ -519,59 +409,48 @@ func (r *renderer) helmTemplate(ctx context.Context, hr *helmv2.HelmRelease, c *
 			setCommonMetadata(&u, meta)
 		}
 	}
-	for _, h := range rel.Hooks {
-		o, err := manifestObjects(h.Manifest, h.Path)
-		if err != nil {
-			return nil, err
-		}
-		objs = append(objs, o...)
-	}
+	objs = docObjects(objs, rel.Hooks)
 	// Helm applies namespaced objects without a namespace in the release
 	// namespace.
 	scopes := CRDScopes(objs)
 	for _, o := range objs {
 		u := unstructured.Unstructured{Object: o.Object}
 		if u.GetNamespace() == "" && !IsClusterScoped(o.Object, scopes) {
-			u.SetNamespace(releaseNS)
+			u.SetNamespace(rel.Namespace)
 		}
 	}
 	return objs, nil
 }
 
-// manifestObjects parses one rendered manifest (possibly several
-// documents) into objects, with the template named by its "# Source:"
-// comment (or source when given).
-func manifestObjects(manifest, source string) ([]*Object, error) {
-	var out []*Object
-	for _, doc := range strings.Split("\n"+manifest, "\n---") {
-		tmpl := source
-		for _, line := range strings.Split(doc, "\n") {
-			if rest, ok := strings.CutPrefix(line, "# Source: "); ok && tmpl == "" {
-				tmpl = strings.TrimSpace(rest)
-			}
-		}
-		var obj map[string]any
-		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
-			return nil, fmt.Errorf("parse rendered %s: %w", tmpl, err)
-		}
-		if len(obj) == 0 {
-			continue
-		}
-		out = append(out, &Object{Object: obj, Template: tmpl})
+// docObjects appends the objects of docs to objs.
+func docObjects(objs []*Object, docs []helm.Doc) []*Object {
+	for _, d := range docs {
+		objs = append(objs, &Object{Object: d.Object, Template: d.Template})
 	}
-	return out, nil
+	return objs
 }
 
-// cacheDir is the chart cache directory.
-func (r *renderer) cacheDir() (string, error) {
-	if r.opts.CacheDir != "" {
-		return r.opts.CacheDir, nil
-	}
-	d, err := os.UserCacheDir()
+// postRenderBuild is the kustomize build of a HelmRelease's kustomize
+// post-renderer: the same build as a Kustomization's, plugins off.
+func postRenderBuild(fsys filesys.FileSystem, dir string) ([]byte, error) {
+	m, err := kustomizeBuild(newUnitFS(fsys, dir+"/.none", nil), dir, false, false)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return filepath.Join(d, "fluxgate", "charts"), nil
+	return m.AsYaml()
+}
+
+// chartTree is the repository as local charts are read from it.
+func (r *renderer) chartTree() helm.Tree {
+	return helm.Tree{Root: r.opts.Dir, Need: r.need}
+}
+
+// HelmCredentialsEnv returns the prefix of the environment variables that
+// hold the credentials of the chart source namespace/name:
+// FLUXGATE_HELM_<NAMESPACE>_<NAME>, followed by _USERNAME, _PASSWORD,
+// _CA_FILE, _CERT_FILE or _KEY_FILE.
+func HelmCredentialsEnv(namespace, name string) string {
+	return helm.CredentialsEnv(namespace, name)
 }
 
 func stringMap(m map[string]string) map[string]any {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render/cache"
+	"github.com/fluxgate/fluxgate/render/helm"
 	"github.com/fluxgate/fluxgate/render/sops"
 )
 
@@ -512,7 +513,7 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 		}
 		opts.Dir = tmp
 	}
-	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: newChartFetcher(), kept: &builds{}}
+	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: helm.NewFetcher(opts.CacheDir, opts.Offline), kept: &builds{}}
 	if opts.UnitCacheDir != "" {
 		r.ucache = cache.Open(opts.UnitCacheDir, opts.UnitCacheMaxBytes)
 		defer r.ucache.Trim()
@@ -589,7 +590,7 @@ type renderer struct {
 	// final is set for the second pass, when lookups see every unit.
 	final bool
 	// charts fetches remote Helm charts for HelmRelease units.
-	charts *chartFetcher
+	charts *helm.Fetcher
 	// kept holds the builds kept for a later render (Options.KeepBuilds).
 	kept *builds
 	// assign is the partition of Options.Shard; skippedForeign the units

@@ -1,4 +1,4 @@
-package render
+package helm
 
 import (
 	"bytes"
@@ -37,17 +37,55 @@ const (
 // Flux would recover from, but a chart Flux refuses.
 var errTooLarge = errors.New("too large")
 
-// chartFetcher fetches chart repository indexes and chart archives, each
-// once per render, through the on-disk cache.
-type chartFetcher struct {
-	client *http.Client
-	mu     sync.Mutex
+// ErrUnavailable marks a chart that cannot be fetched (offline and not
+// cached, a registry that refuses or does not answer): Flux would fetch
+// it, so it is a warning, not a broken release.
+var ErrUnavailable = errors.New("chart unavailable")
+
+// Chart is a loaded chart and a digest of its content.
+type Chart struct {
+	Chart *chart.Chart
+	// Path is the chart directory in the repository for local charts,
+	// or repoURL/chart@version (oci://ref:tag) for fetched ones.
+	Path   string
+	Digest string
+}
+
+// Fetcher fetches chart repository indexes, OCI tags and chart archives,
+// each once per Fetcher (one render), through a content-addressed cache
+// on disk. It is safe for concurrent use.
+type Fetcher struct {
+	client   *http.Client
+	offline  bool
+	cacheDir func() (string, error)
+	mu       sync.Mutex
 	// indexes holds each repository's index (or OCI tags), fetched once
 	// per render.
 	indexes map[string]*indexEntry
 	// blobs holds each chart archive by cache key, fetched once per render
 	// even when several releases ask for it at once.
 	blobs map[string]*blobEntry
+}
+
+// NewFetcher returns a Fetcher caching under cacheDir (empty:
+// $XDG_CACHE_HOME/fluxgate/charts). Offline, it reads the cache only.
+func NewFetcher(cacheDir string, offline bool) *Fetcher {
+	return &Fetcher{
+		client:  &http.Client{Timeout: 2 * time.Minute},
+		offline: offline,
+		cacheDir: func() (string, error) {
+			if cacheDir != "" {
+				return cacheDir, nil
+			}
+			d, err := os.UserCacheDir()
+			if err != nil {
+				return "", err
+			}
+			return filepath.Join(d, "fluxgate", "charts"), nil
+		},
+		indexes: map[string]*indexEntry{},
+		blobs:   map[string]*blobEntry{},
+	}
 }
 
 type indexEntry struct {
@@ -63,12 +101,8 @@ type blobEntry struct {
 	err  error
 }
 
-func newChartFetcher() *chartFetcher {
-	return &chartFetcher{client: &http.Client{Timeout: 2 * time.Minute}, indexes: map[string]*indexEntry{}, blobs: map[string]*blobEntry{}}
-}
-
 // index returns the in-process entry of a repository.
-func (f *chartFetcher) index(key string) *indexEntry {
+func (f *Fetcher) index(key string) *indexEntry {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e := f.indexes[key]
@@ -81,7 +115,7 @@ func (f *chartFetcher) index(key string) *indexEntry {
 
 // blob returns the chart archive of key, from the cache or by calling
 // fetch, once per render.
-func (f *chartFetcher) blob(cache chartCache, key string, fetch func() ([]byte, error)) ([]byte, error) {
+func (f *Fetcher) blob(cache chartCache, key string, fetch func() ([]byte, error)) ([]byte, error) {
 	f.mu.Lock()
 	e := f.blobs[key]
 	if e == nil {
@@ -107,7 +141,7 @@ func (f *chartFetcher) blob(cache chartCache, key string, fetch func() ([]byte, 
 type chartRepo struct {
 	url string
 	// access holds the credentials and TLS settings; nil is anonymous.
-	access *repoAccess
+	access *Access
 }
 
 // id tells repositories of one URL reached differently apart in the
@@ -119,18 +153,20 @@ func (c chartRepo) id() string {
 	return c.url + "\x00" + c.access.what
 }
 
-// remoteChart resolves chartName at version (a semver constraint) in the
-// HTTP chart repository and loads it, from the cache when it holds it.
-func (r *renderer) remoteChart(ctx context.Context, cr chartRepo, chartName, version string) (*helmChart, error) {
+// RepositoryChart resolves chartName at version (a semver constraint) in
+// the HTTP chart repository at url, reached with access (nil:
+// anonymously), and loads it, from the cache when it holds it.
+func (f *Fetcher) RepositoryChart(ctx context.Context, url string, access *Access, chartName, version string) (*Chart, error) {
+	cr := chartRepo{url: url, access: access}
 	if cr.url == "" {
 		return nil, errors.New("the HelmRepository has no spec.url")
 	}
-	dir, err := r.cacheDir()
+	dir, err := f.cacheDir()
 	if err != nil {
-		return nil, fmt.Errorf("%w: no chart cache directory: %v", errChartUnavailable, err)
+		return nil, fmt.Errorf("%w: no chart cache directory: %v", ErrUnavailable, err)
 	}
 	cache := chartCache{dir: dir}
-	idx, err := r.chartIndex(ctx, cache, cr)
+	idx, err := f.chartIndex(ctx, cache, cr)
 	if err != nil {
 		return nil, err
 	}
@@ -139,9 +175,9 @@ func (r *renderer) remoteChart(ctx context.Context, cr chartRepo, chartName, ver
 		return nil, err
 	}
 	what := chartName + " " + cv.Version
-	data, err := r.charts.blob(cache, cacheKey(cr.url, chartName, cv.Version), func() ([]byte, error) {
-		if r.opts.Offline {
-			return nil, fmt.Errorf("%w: version %s is not in the chart cache (offline)", errChartUnavailable, cv.Version)
+	data, err := f.blob(cache, cacheKey(cr.url, chartName, cv.Version), func() ([]byte, error) {
+		if f.offline {
+			return nil, fmt.Errorf("%w: version %s is not in the chart cache (offline)", ErrUnavailable, cv.Version)
 		}
 		if len(cv.URLs) == 0 {
 			return nil, fmt.Errorf("version %s has no download URL in the index of %s", cv.Version, redactURL(cr.url))
@@ -150,12 +186,12 @@ func (r *renderer) remoteChart(ctx context.Context, cr chartRepo, chartName, ver
 		if err != nil {
 			return nil, fmt.Errorf("version %s: %w", cv.Version, err)
 		}
-		data, _, err := r.charts.get(ctx, cr, u, nil, maxChartSize)
+		data, _, err := f.get(ctx, cr, u, nil, maxChartSize)
 		if err != nil {
 			if errors.Is(err, errTooLarge) {
 				return nil, fmt.Errorf("chart %s: %s exceeds the maximum chart size of %d bytes (source-controller --helm-chart-max-size)", what, redactURL(u), maxChartSize)
 			}
-			return nil, fmt.Errorf("%w: download %s: %v", errChartUnavailable, redactURL(u), err)
+			return nil, fmt.Errorf("%w: download %s: %v", ErrUnavailable, redactURL(u), err)
 		}
 		sum := sha256.Sum256(data)
 		if cv.Digest != "" && !strings.EqualFold(cv.Digest, hex.EncodeToString(sum[:])) {
@@ -174,7 +210,7 @@ func (r *renderer) remoteChart(ctx context.Context, cr chartRepo, chartName, ver
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
-	return &helmChart{chart: c, path: redactURL(cr.url) + "/" + chartName + "@" + cv.Version, digest: hex.EncodeToString(sum[:])}, nil
+	return &Chart{Chart: c, Path: redactURL(cr.url) + "/" + chartName + "@" + cv.Version, Digest: hex.EncodeToString(sum[:])}, nil
 }
 
 // loadChartArchive loads a packaged chart, refusing one over
@@ -200,16 +236,16 @@ type indexValidators struct {
 // chartIndex returns the repository's index: fetched once per render and
 // stored in the cache (a conditional request revalidates the cached copy
 // of an earlier run), or the cached one when offline.
-func (r *renderer) chartIndex(ctx context.Context, cache chartCache, cr chartRepo) (*repo.IndexFile, error) {
-	e := r.charts.index(cr.id())
+func (f *Fetcher) chartIndex(ctx context.Context, cache chartCache, cr chartRepo) (*repo.IndexFile, error) {
+	e := f.index(cr.id())
 	e.once.Do(func() {
 		ikey := "index-" + hashString(strings.TrimSuffix(cr.url, "/"))
 		vkey := "index-validators-" + hashString(strings.TrimSuffix(cr.url, "/"))
 		cached, haveCached := cache.get(ikey)
 		var data []byte
-		if r.opts.Offline {
+		if f.offline {
 			if !haveCached {
-				e.err = fmt.Errorf("%w: the index of %s is not in the chart cache (offline)", errChartUnavailable, redactURL(cr.url))
+				e.err = fmt.Errorf("%w: the index of %s is not in the chart cache (offline)", ErrUnavailable, redactURL(cr.url))
 				return
 			}
 			data = cached
@@ -224,7 +260,7 @@ func (r *renderer) chartIndex(ctx context.Context, cache chartCache, cr chartRep
 				}
 			}
 			iu := strings.TrimSuffix(cr.url, "/") + "/index.yaml"
-			d, header, err := r.charts.get(ctx, cr, iu, sent, maxIndexSize)
+			d, header, err := f.get(ctx, cr, iu, sent, maxIndexSize)
 			switch {
 			case errors.Is(err, errNotModified):
 				data = cached
@@ -232,7 +268,7 @@ func (r *renderer) chartIndex(ctx context.Context, cache chartCache, cr chartRep
 				e.err = fmt.Errorf("the index of %s exceeds the maximum index size of %d bytes (source-controller --helm-index-max-size)", redactURL(cr.url), maxIndexSize)
 				return
 			case err != nil:
-				e.err = fmt.Errorf("%w: fetch %s: %v", errChartUnavailable, redactURL(iu), err)
+				e.err = fmt.Errorf("%w: fetch %s: %v", ErrUnavailable, redactURL(iu), err)
 				return
 			default:
 				data = d
@@ -311,7 +347,7 @@ var errNotModified = errors.New("not modified")
 // would send them (same host, or passCredentials) and its TLS settings,
 // reading at most limit bytes. With validators the request is
 // conditional and a 304 is errNotModified.
-func (f *chartFetcher) get(ctx context.Context, cr chartRepo, url string, validators *indexValidators, limit int64) ([]byte, http.Header, error) {
+func (f *Fetcher) get(ctx context.Context, cr chartRepo, url string, validators *indexValidators, limit int64) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, nil, err

@@ -1,4 +1,4 @@
-package render
+package helm
 
 import (
 	"context"
@@ -16,7 +16,6 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
 
@@ -24,17 +23,35 @@ import (
 // it loads from a source.
 const maxChartFileSize = 5 << 20
 
-// loadLocalChart loads the chart at dir (relative to the repository root,
-// a directory or a packaged chart) as source-controller's secure loader
+// Tree is the repository local charts are read from.
+type Tree struct {
+	// Root is the directory holding the repository's files.
+	Root string
+	// Need, when set, is handed the repository paths a load reads before
+	// it reads them (deep: with everything under them), for trees whose
+	// files are written as they are asked for.
+	Need func(deep bool, paths ...string) error
+}
+
+func (t Tree) need(deep bool, p string) error {
+	if t.Need == nil {
+		return nil
+	}
+	return t.Need(deep, p)
+}
+
+func (t Tree) abs(p string) string { return filepath.Join(t.Root, filepath.FromSlash(p)) }
+
+// LoadChart loads the chart at dir (relative to the repository root, a
+// directory or a packaged chart) as source-controller's secure loader
 // does: no file over maxChartFileSize.
-func (r *renderer) loadLocalChart(dir string) (*chart.Chart, error) {
-	if err := r.need(true, dir); err != nil {
+func (t Tree) LoadChart(dir string) (*chart.Chart, error) {
+	if err := t.need(true, dir); err != nil {
 		return nil, err
 	}
-	abs := filepath.Join(r.opts.Dir, filepath.FromSlash(dir))
-	c, err := loader.Load(abs)
+	c, err := loader.Load(t.abs(dir))
 	if err != nil {
-		return nil, fmt.Errorf("load chart %s: %s", dir, r.scrubPaths(err.Error()))
+		return nil, fmt.Errorf("load chart %s: %s", dir, strings.ReplaceAll(err.Error(), t.Root+string(filepath.Separator), ""))
 	}
 	for _, f := range c.Raw {
 		if len(f.Data) > maxChartFileSize {
@@ -44,11 +61,11 @@ func (r *renderer) loadLocalChart(dir string) (*chart.Chart, error) {
 	return c, nil
 }
 
-// applyValuesFiles replaces the chart's default values with the merge of
+// ApplyValuesFiles replaces the chart's default values with the merge of
 // the named files of a packaged chart, as source-controller does for a
 // HelmChart of a HelmRepository with valuesFiles: values.yaml is the
 // chart's values, a missing file fails unless ignoreMissing.
-func applyValuesFiles(c *chart.Chart, files []string, ignoreMissing bool) error {
+func ApplyValuesFiles(c *chart.Chart, files []string, ignoreMissing bool) error {
 	if len(files) == 0 {
 		return nil
 	}
@@ -56,7 +73,7 @@ func applyValuesFiles(c *chart.Chart, files []string, ignoreMissing bool) error 
 	for _, name := range files {
 		clean := path.Clean(name)
 		if clean == chartutil.ValuesfileName {
-			merged = mergeMaps(merged, c.Values)
+			merged = MergeMaps(merged, c.Values)
 			continue
 		}
 		var data []byte
@@ -76,26 +93,26 @@ func applyValuesFiles(c *chart.Chart, files []string, ignoreMissing bool) error 
 		if err != nil {
 			return fmt.Errorf("values file %s of chart %s: %w", name, c.Name(), err)
 		}
-		merged = mergeMaps(merged, v)
+		merged = MergeMaps(merged, v)
 	}
 	c.Values = merged
 	return nil
 }
 
-// applySourceValuesFiles replaces the chart's default values with the
+// ApplySourceValuesFiles replaces the chart's default values with the
 // merge of the named files, relative to the root of the source srcDir, as
 // source-controller does for a HelmChart of a GitRepository or Bucket.
-func (r *renderer) applySourceValuesFiles(c *chart.Chart, srcDir string, files []string, ignoreMissing bool) error {
+func (t Tree) ApplySourceValuesFiles(c *chart.Chart, srcDir string, files []string, ignoreMissing bool) error {
 	if len(files) == 0 {
 		return nil
 	}
 	merged := map[string]any{}
 	for _, name := range files {
 		p := inSource(srcDir, srcDir, name)
-		if err := r.need(false, p); err != nil {
+		if err := t.need(false, p); err != nil {
 			return err
 		}
-		data, err := os.ReadFile(filepath.Join(r.opts.Dir, filepath.FromSlash(p)))
+		data, err := os.ReadFile(t.abs(p))
 		if err != nil {
 			if ignoreMissing && errors.Is(err, os.ErrNotExist) {
 				continue
@@ -106,7 +123,7 @@ func (r *renderer) applySourceValuesFiles(c *chart.Chart, srcDir string, files [
 		if err := yaml.Unmarshal(data, &v); err != nil {
 			return fmt.Errorf("unmarshaling values from '%s' failed: %w", name, err)
 		}
-		merged = mergeMaps(merged, v)
+		merged = MergeMaps(merged, v)
 	}
 	c.Values = merged
 	return nil
@@ -122,14 +139,18 @@ func inSource(srcDir, dir, p string) string {
 	return path.Join(srcDir, strings.TrimPrefix(path.Join("/", rel, p), "/"))
 }
 
-// buildDependencies adds the dependencies a chart directory declares
+// AccessFunc returns how to reach the chart repository at a normalised
+// URL (NormalizeRepoURL): nil for anonymous access.
+type AccessFunc func(normalizedURL string) (*Access, error)
+
+// BuildDependencies adds the dependencies a chart directory declares
 // (Chart.lock first) and does not vendor in charts/, as source-controller's
 // dependency manager does for a chart in a source: file:// (or empty)
 // repositories from the source, relative to the chart; http(s):// and
 // oci:// ones through the chart cache, with the credentials of a
-// HelmRepository of the namespace with that URL. It returns a digest per
-// dependency added.
-func (r *renderer) buildDependencies(ctx context.Context, j job, c *chart.Chart, srcDir, chartDir, namespace string) ([]string, error) {
+// HelmRepository with that URL as access finds them. It returns a digest
+// per dependency added.
+func (f *Fetcher) BuildDependencies(ctx context.Context, t Tree, c *chart.Chart, srcDir, chartDir string, access AccessFunc) ([]string, error) {
 	reqs := c.Metadata.Dependencies
 	if c.Lock != nil {
 		reqs = c.Lock.Dependencies
@@ -158,12 +179,12 @@ func (r *renderer) buildDependencies(ctx context.Context, j job, c *chart.Chart,
 			err    error
 		)
 		if dep.Repository == "" || strings.HasPrefix(dep.Repository, "file://") {
-			sub, digest, err = r.localDependency(srcDir, chartDir, dep)
+			sub, digest, err = t.localDependency(srcDir, chartDir, dep)
 			if err != nil {
 				return nil, fmt.Errorf("failed to add local dependency '%s': %w", name, err)
 			}
 		} else {
-			sub, digest, err = r.remoteDependency(ctx, j, namespace, dep)
+			sub, digest, err = f.remoteDependency(ctx, access, dep)
 			if err != nil {
 				return nil, fmt.Errorf("failed to add remote dependency '%s': %w", name, err)
 			}
@@ -177,7 +198,7 @@ func (r *renderer) buildDependencies(ctx context.Context, j job, c *chart.Chart,
 	return digests, nil
 }
 
-func (r *renderer) localDependency(srcDir, chartDir string, dep *chart.Dependency) (*chart.Chart, string, error) {
+func (t Tree) localDependency(srcDir, chartDir string, dep *chart.Dependency) (*chart.Chart, string, error) {
 	rel := path.Join("charts", dep.Name)
 	if dep.Repository != "" {
 		u, err := url.Parse(dep.Repository)
@@ -187,17 +208,17 @@ func (r *renderer) localDependency(srcDir, chartDir string, dep *chart.Dependenc
 		rel = u.Host + u.Path
 	}
 	p := inSource(srcDir, chartDir, rel)
-	if err := r.need(true, p); err != nil {
+	if err := t.need(true, p); err != nil {
 		return nil, "", err
 	}
-	if _, err := os.Stat(filepath.Join(r.opts.Dir, filepath.FromSlash(p))); err != nil {
+	if _, err := os.Stat(t.abs(p)); err != nil {
 		return nil, "", fmt.Errorf("no chart found at '%s' (reference '%s')", p, dep.Repository)
 	}
 	constraint, err := semver.NewConstraint(dep.Version)
 	if err != nil {
 		return nil, "", fmt.Errorf("invalid version/constraint format '%s': %w", dep.Version, err)
 	}
-	sub, err := r.loadLocalChart(p)
+	sub, err := t.LoadChart(p)
 	if err != nil {
 		return nil, "", err
 	}
@@ -208,41 +229,48 @@ func (r *renderer) localDependency(srcDir, chartDir string, dep *chart.Dependenc
 	if !constraint.Check(v) {
 		return nil, "", fmt.Errorf("can't get a valid version for constraint '%s'", dep.Version)
 	}
+	return sub, Digest(sub, nil), nil
+}
+
+// Digest is a digest of a chart loaded from a directory: its files and
+// the digests of the dependencies BuildDependencies added.
+func Digest(c *chart.Chart, dependencies []string) string {
 	h := sha256.New()
-	for _, f := range sub.Raw {
+	for _, f := range c.Raw {
 		fmt.Fprintf(h, "%s\x00%d\x00", f.Name, len(f.Data))
 		h.Write(f.Data)
 	}
-	return sub, hex.EncodeToString(h.Sum(nil)), nil
+	for _, d := range dependencies {
+		fmt.Fprintf(h, "dependency\x00%s\x00", d)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (r *renderer) remoteDependency(ctx context.Context, j job, namespace string, dep *chart.Dependency) (*chart.Chart, string, error) {
-	nURL, err := normalizeRepoURL(dep.Repository)
+func (f *Fetcher) remoteDependency(ctx context.Context, accessFor AccessFunc, dep *chart.Dependency) (*chart.Chart, string, error) {
+	nURL, err := NormalizeRepoURL(dep.Repository)
 	if err != nil {
 		return nil, "", err
 	}
-	var access *repoAccess
-	if repo := r.helmRepositoryFor(j, namespace, nURL); repo != nil {
-		if access, err = r.sourceAccess(j, "HelmRepository", repo); err != nil {
-			return nil, "", err
-		}
+	access, err := accessFor(nURL)
+	if err != nil {
+		return nil, "", err
 	}
-	var ch *helmChart
+	var ch *Chart
 	if strings.HasPrefix(nURL, "oci://") {
-		ch, err = r.ociChart(ctx, nURL+"/"+dep.Name, dep.Version, access)
+		ch, err = f.OCIChart(ctx, nURL+"/"+dep.Name, dep.Version, access)
 	} else {
-		ch, err = r.remoteChart(ctx, chartRepo{url: nURL, access: access}, dep.Name, dep.Version)
+		ch, err = f.RepositoryChart(ctx, nURL, access, dep.Name, dep.Version)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("failed to get chart '%s' version '%s' from '%s': %w", dep.Name, dep.Version, redactURL(dep.Repository), err)
 	}
-	return ch.chart, ch.digest, nil
+	return ch.Chart, ch.Digest, nil
 }
 
-// normalizeRepoURL is source-controller's NormalizeURL and ValidateDepURL:
+// NormalizeRepoURL is source-controller's NormalizeURL and ValidateDepURL:
 // oci:// without a trailing slash, http(s):// with one; aliases ("@repo",
 // "alias:repo") and other schemes are refused.
-func normalizeRepoURL(repository string) (string, error) {
+func NormalizeRepoURL(repository string) (string, error) {
 	switch {
 	case strings.HasPrefix(repository, "oci://"):
 	case strings.HasPrefix(repository, "https://"), strings.HasPrefix(repository, "http://"):
@@ -264,34 +292,4 @@ func normalizeRepoURL(repository string) (string, error) {
 		}
 	}
 	return u.String(), nil
-}
-
-// helmRepositoryFor finds a HelmRepository of the namespace whose URL is
-// url (normalised), in the unit's ancestors' output or the repository.
-func (r *renderer) helmRepositoryFor(j job, namespace, nURL string) map[string]any {
-	match := func(obj map[string]any) bool {
-		o := unstructured.Unstructured{Object: obj}
-		if o.GetKind() != "HelmRepository" || o.GetNamespace() != namespace {
-			return false
-		}
-		u, _, _ := unstructured.NestedString(obj, "spec", "url")
-		n, err := normalizeRepoURL(u)
-		return err == nil && n == nURL
-	}
-	for p := j.parent; p != nil; p = p.parent {
-		for _, o := range p.Objects {
-			if _, kind := o.GVK(); kind != "HelmRepository" {
-				continue
-			}
-			if obj := o.Value(); match(obj) {
-				return obj
-			}
-		}
-	}
-	for _, fo := range r.repo.FluxKind("HelmRepository") {
-		if match(fo.Doc.Object) {
-			return fo.Doc.Object
-		}
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package render
+package helm
 
 import (
 	"crypto/tls"
@@ -38,11 +38,11 @@ const (
 	envKeyFile  = "_KEY_FILE"
 )
 
-// HelmCredentialsEnv returns the prefix of the environment variables that
+// CredentialsEnv returns the prefix of the environment variables that
 // hold the credentials of the chart source namespace/name:
 // FLUXGATE_HELM_<NAMESPACE>_<NAME>, followed by _USERNAME, _PASSWORD,
 // _CA_FILE, _CERT_FILE or _KEY_FILE.
-func HelmCredentialsEnv(namespace, name string) string {
+func CredentialsEnv(namespace, name string) string {
 	norm := func(s string) string {
 		return strings.Map(func(r rune) rune {
 			if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
@@ -54,10 +54,10 @@ func HelmCredentialsEnv(namespace, name string) string {
 	return envHelmPrefix + norm(namespace) + "_" + norm(name)
 }
 
-// repoAccess is how a chart source is reached: basic-auth credentials and
+// Access is how a chart source is reached: basic-auth credentials and
 // TLS settings from its spec.secretRef and spec.certSecretRef, or from the
 // environment. It is never printed.
-type repoAccess struct {
+type Access struct {
 	// what names the source object, Kind/namespace/name.
 	what               string
 	username, password string
@@ -75,17 +75,17 @@ type repoAccess struct {
 }
 
 // accessID names the source an access belongs to, for in-process maps.
-func accessID(a *repoAccess) string {
+func accessID(a *Access) string {
 	if a == nil {
 		return ""
 	}
 	return a.what
 }
 
-func (a *repoAccess) hasAuth() bool { return a != nil && (a.username != "" || a.password != "") }
+func (a *Access) hasAuth() bool { return a != nil && (a.username != "" || a.password != "") }
 
 // authHint explains an authentication failure without any credential.
-func (a *repoAccess) authHint() string {
+func (a *Access) authHint() string {
 	if a == nil {
 		return ""
 	}
@@ -102,7 +102,7 @@ func (a *repoAccess) authHint() string {
 
 // httpClient returns the client that reaches the source: the shared one,
 // or one with the source's TLS settings.
-func (a *repoAccess) httpClient(shared *http.Client) *http.Client {
+func (a *Access) httpClient(shared *http.Client) *http.Client {
 	if a == nil || a.tls == nil {
 		return shared
 	}
@@ -114,7 +114,7 @@ func (a *repoAccess) httpClient(shared *http.Client) *http.Client {
 // sendsAuthTo reports whether the credentials go to target: the
 // repository's scheme and host, or anywhere with passCredentials, as
 // Helm's HTTP getter decides.
-func (a *repoAccess) sendsAuthTo(repoURL, target string) bool {
+func (a *Access) sendsAuthTo(repoURL, target string) bool {
 	if !a.hasAuth() {
 		return false
 	}
@@ -126,19 +126,23 @@ func (a *repoAccess) sendsAuthTo(repoURL, target string) bool {
 	return err1 == nil && err2 == nil && u1.Scheme == u2.Scheme && u1.Host == u2.Host
 }
 
-// sourceAccess reads how to reach the chart source obj (HelmRepository or
+// SecretFunc returns the data and type of the Secret namespace/name a
+// chart source refers to; ok is false when it is not in the repository
+// or its values are not readable (encrypted without the key).
+type SecretFunc func(namespace, name string) (data map[string]string, typ string, ok bool)
+
+// SourceAccess reads how to reach the chart source obj (HelmRepository or
 // OCIRepository) the way source-controller does: spec.certSecretRef
 // (ca.crt, tls.crt, tls.key) for TLS, spec.secretRef for basic auth
 // (username, password; a kubernetes.io/dockerconfigjson Secret for OCI)
 // and, without certSecretRef, TLS keys in the secretRef. The Secrets are
-// looked up like valuesFrom (SOPS-decrypted when a key is given); the
-// FLUXGATE_HELM_<NAMESPACE>_<NAME>_* variables override them. A Secret
-// that is not in the repository is not a problem: Flux reads it from the
-// cluster.
-func (r *renderer) sourceAccess(j job, kind string, obj map[string]any) (*repoAccess, error) {
+// read with secret; the FLUXGATE_HELM_<NAMESPACE>_<NAME>_* variables
+// override them. A Secret that is not in the repository is not a problem:
+// Flux reads it from the cluster.
+func SourceAccess(kind string, obj map[string]any, secret SecretFunc) (*Access, error) {
 	o := unstructured.Unstructured{Object: obj}
 	ns, name := o.GetNamespace(), o.GetName()
-	a := &repoAccess{what: fleet.ObjectRef(kind, ns, name), env: HelmCredentialsEnv(ns, name)}
+	a := &Access{what: fleet.ObjectRef(kind, ns, name), env: CredentialsEnv(ns, name)}
 	a.insecure, _, _ = unstructured.NestedBool(obj, "spec", "insecure")
 	a.passCredentials, _, _ = unstructured.NestedBool(obj, "spec", "passCredentials")
 	specURL, _, _ := unstructured.NestedString(obj, "spec", "url")
@@ -150,14 +154,14 @@ func (r *renderer) sourceAccess(j job, kind string, obj map[string]any) (*repoAc
 
 	var tlsData map[string]string
 	if ref, _, _ := unstructured.NestedString(obj, "spec", "certSecretRef", "name"); ref != "" {
-		if data, _, ok := r.secretData(j, ns, ref); ok {
+		if data, _, ok := secret(ns, ref); ok {
 			tlsData = data
 		}
 	}
 	if ref, _, _ := unstructured.NestedString(obj, "spec", "secretRef", "name"); ref != "" {
 		what := fleet.ObjectRef("Secret", ns, ref)
 		a.secretRef = what
-		if data, typ, ok := r.secretData(j, ns, ref); ok {
+		if data, typ, ok := secret(ns, ref); ok {
 			if oci && typ == "kubernetes.io/dockerconfigjson" {
 				user, pass, err := dockerConfigAuth([]byte(data[".dockerconfigjson"]), specURL)
 				if err != nil {
@@ -224,43 +228,6 @@ func (r *renderer) sourceAccess(j job, kind string, obj map[string]any) (*repoAc
 		a.tls = cfg
 	}
 	return a, nil
-}
-
-// secretData finds the Secret namespace/name a chart source refers to, as
-// valuesFrom does, decrypting a SOPS-encrypted one when a key is given.
-// ok is false when the Secret is not in the repository or its values are
-// not readable (encrypted without a key, or with another key).
-func (r *renderer) secretData(j job, namespace, name string) (data map[string]string, typ string, ok bool) {
-	obj := r.lookupAny(j, "Secret", namespace, name)
-	if obj == nil {
-		return nil, "", false
-	}
-	if r.opts.Decryptor != nil && isPlaceholder(obj) {
-		for _, d := range r.repo.Lookup("Secret", namespace, name) {
-			if _, enc := d.Object["sops"]; enc {
-				obj = d.Object
-				break
-			}
-		}
-	}
-	if _, enc := obj["sops"]; enc {
-		if r.opts.Decryptor == nil {
-			return nil, "", false
-		}
-		plain, err := r.decryptObject(obj)
-		if err != nil {
-			return nil, "", false
-		}
-		obj = plain
-	}
-	data = dataOf("Secret", obj)
-	for _, v := range data {
-		if v == EncryptedPlaceholder {
-			return nil, "", false
-		}
-	}
-	typ, _ = obj["type"].(string)
-	return data, typ, true
 }
 
 func firstOf(m map[string]string, keys ...string) string {

@@ -1,4 +1,4 @@
-package render
+package helm
 
 import (
 	"context"
@@ -26,11 +26,11 @@ import (
 // ($HELM_CONFIG_HOME/registry/config.json) with the Docker config
 // ($DOCKER_CONFIG/config.json or ~/.docker/config.json) as a fallback,
 // as the helm CLI does. Nil when offline.
-func (r *renderer) ociClient(access *repoAccess, host string) (*registry.Client, *auth.Client, error) {
-	if r.opts.Offline {
+func (f *Fetcher) ociClient(access *Access, host string) (*registry.Client, *auth.Client, error) {
+	if f.offline {
 		return nil, nil, nil
 	}
-	ac := &auth.Client{Client: access.httpClient(r.charts.client), Cache: auth.NewCache()}
+	ac := &auth.Client{Client: access.httpClient(f.client), Cache: auth.NewCache()}
 	if access.hasAuth() {
 		ac.Credential = auth.StaticCredential(host, auth.Credential{Username: access.username, Password: access.password})
 	} else {
@@ -42,7 +42,7 @@ func (r *renderer) ociClient(access *repoAccess, host string) (*registry.Client,
 	}
 	client, err := registry.NewClient(opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: registry client: %v", errChartUnavailable, err)
+		return nil, nil, fmt.Errorf("%w: registry client: %v", ErrUnavailable, err)
 	}
 	return client, ac, nil
 }
@@ -63,29 +63,29 @@ func ambientCredential() auth.CredentialFunc {
 	return credentials.Credential(credentials.NewStoreWithFallbacks(stores[0], stores[1:]...))
 }
 
-// ociChart resolves the chart at ref (host/path/chart, with or without
+// OCIChart resolves the chart at ref (host/path/chart, with or without
 // oci://) of an OCI HelmRepository to the highest tag matching version
 // and loads it, from the cache when it holds it. Tags list once per
 // render, or from the cache offline.
-func (r *renderer) ociChart(ctx context.Context, ref, version string, access *repoAccess) (*helmChart, error) {
+func (f *Fetcher) OCIChart(ctx context.Context, ref, version string, access *Access) (*Chart, error) {
 	ref = strings.TrimPrefix(ref, "oci://")
-	dir, err := r.cacheDir()
+	dir, err := f.cacheDir()
 	if err != nil {
-		return nil, fmt.Errorf("%w: no chart cache directory: %v", errChartUnavailable, err)
+		return nil, fmt.Errorf("%w: no chart cache directory: %v", ErrUnavailable, err)
 	}
 	cache := chartCache{dir: dir}
 	if version == "" {
 		version = "*"
 	}
-	client, _, err := r.ociClient(access, dockerHost(ref))
+	client, _, err := f.ociClient(access, dockerHost(ref))
 	if err != nil {
 		return nil, err
 	}
 	tag := version
 	if _, err := semverExact(version); err != nil {
-		tags, err := r.ociTags(cache, ref, "tags-", access, func() ([]string, error) { return client.Tags(ref) })
+		tags, err := f.ociTags(cache, ref, "tags-", access, func() ([]string, error) { return client.Tags(ref) })
 		if err != nil {
-			return nil, r.ociAuthHint(err, access)
+			return nil, ociAuthHint(err, access)
 		}
 		versions := make([]string, len(tags))
 		for i, t := range tags {
@@ -97,23 +97,23 @@ func (r *renderer) ociChart(ctx context.Context, ref, version string, access *re
 		}
 		tag = tags[i]
 	}
-	return r.ociPull(cache, client, ref, tag, "", access)
+	return f.ociPull(cache, client, ref, tag, "", access)
 }
 
 // ociPull pulls ref:tag, or ref@digest when digest is set (checking the
 // manifest's digest), through the cache, once per render.
-func (r *renderer) ociPull(cache chartCache, client *registry.Client, ref, tag, digest string, access *repoAccess) (*helmChart, error) {
+func (f *Fetcher) ociPull(cache chartCache, client *registry.Client, ref, tag, digest string, access *Access) (*Chart, error) {
 	full, key := ref+":"+tag, cacheKey("oci://"+ref, "", tag)
 	if digest != "" {
 		full, key = ref+"@"+digest, cacheKey("oci://"+ref, "", "@"+digest)
 	}
-	data, err := r.charts.blob(cache, key, func() ([]byte, error) {
+	data, err := f.blob(cache, key, func() ([]byte, error) {
 		if client == nil {
-			return nil, fmt.Errorf("%w: oci://%s is not in the chart cache (offline)", errChartUnavailable, full)
+			return nil, fmt.Errorf("%w: oci://%s is not in the chart cache (offline)", ErrUnavailable, full)
 		}
 		res, err := client.Pull(full, registry.PullOptWithChart(true))
 		if err != nil {
-			return nil, r.ociAuthHint(fmt.Errorf("%w: pull oci://%s: %v", errChartUnavailable, full, err), access)
+			return nil, ociAuthHint(fmt.Errorf("%w: pull oci://%s: %v", ErrUnavailable, full, err), access)
 		}
 		if digest != "" && res.Manifest.Digest != digest {
 			return nil, fmt.Errorf("pull oci://%s: the manifest's digest is %s", full, res.Manifest.Digest)
@@ -131,38 +131,38 @@ func (r *renderer) ociPull(cache chartCache, client *registry.Client, ref, tag, 
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
-	return &helmChart{chart: c, path: "oci://" + full, digest: hex.EncodeToString(sum[:])}, nil
+	return &Chart{Chart: c, Path: "oci://" + full, Digest: hex.EncodeToString(sum[:])}, nil
 }
 
 // ociAuthHint adds to a registry error what to set when it refused the
 // request.
-func (r *renderer) ociAuthHint(err error, access *repoAccess) error {
+func ociAuthHint(err error, access *Access) error {
 	msg := err.Error()
 	if access == nil || !(strings.Contains(msg, "401") || strings.Contains(msg, "403") || strings.Contains(msg, "nauthorized") || strings.Contains(msg, "credential not found")) {
 		return err
 	}
-	if errors.Is(err, errChartUnavailable) {
+	if errors.Is(err, ErrUnavailable) {
 		return fmt.Errorf("%w%s", err, access.authHint())
 	}
-	return fmt.Errorf("%w: %v%s", errChartUnavailable, err, access.authHint())
+	return fmt.Errorf("%w: %v%s", ErrUnavailable, err, access.authHint())
 }
 
-// ociRepositoryChart pulls the chart an OCIRepository points at, choosing
+// OCIRepositoryChart pulls the chart an OCIRepository points at, choosing
 // the reference as source-controller does: spec.ref.digest, else the
 // highest tag matching spec.ref.semver among the tags matching
 // spec.ref.semverFilter, else spec.ref.tag, else latest.
-func (r *renderer) ociRepositoryChart(ctx context.Context, obj map[string]any, access *repoAccess) (*helmChart, error) {
+func (f *Fetcher) OCIRepositoryChart(ctx context.Context, obj map[string]any, access *Access) (*Chart, error) {
 	url, _, _ := unstructured.NestedString(obj, "spec", "url")
 	if !strings.HasPrefix(url, "oci://") {
 		return nil, fmt.Errorf("spec.url %q must start with oci://", redactURL(url))
 	}
 	ref := strings.TrimPrefix(url, "oci://")
-	dir, err := r.cacheDir()
+	dir, err := f.cacheDir()
 	if err != nil {
-		return nil, fmt.Errorf("%w: no chart cache directory: %v", errChartUnavailable, err)
+		return nil, fmt.Errorf("%w: no chart cache directory: %v", ErrUnavailable, err)
 	}
 	cache := chartCache{dir: dir}
-	client, ac, err := r.ociClient(access, dockerHost(ref))
+	client, ac, err := f.ociClient(access, dockerHost(ref))
 	if err != nil {
 		return nil, err
 	}
@@ -176,9 +176,9 @@ func (r *renderer) ociRepositoryChart(ctx context.Context, obj map[string]any, a
 		if !regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`).MatchString(digest) {
 			return nil, fmt.Errorf("spec.ref.digest %q is not a digest", digest)
 		}
-		return r.ociPull(cache, client, ref, "", digest, access)
+		return f.ociPull(cache, client, ref, "", digest, access)
 	case semverExp != "":
-		tags, err := r.ociTags(cache, ref, "oci-tags-", access, func() ([]string, error) {
+		tags, err := f.ociTags(cache, ref, "oci-tags-", access, func() ([]string, error) {
 			repo, err := remote.NewRepository(ref)
 			if err != nil {
 				return nil, err
@@ -193,7 +193,7 @@ func (r *renderer) ociRepositoryChart(ctx context.Context, obj map[string]any, a
 			return all, err
 		})
 		if err != nil {
-			return nil, r.ociAuthHint(err, access)
+			return nil, ociAuthHint(err, access)
 		}
 		if tag, err = pickTagBySemver(tags, semverExp, filter, mediaType == registry.ChartLayerMediaType); err != nil {
 			return nil, fmt.Errorf("oci://%s: %w", ref, err)
@@ -201,7 +201,7 @@ func (r *renderer) ociRepositoryChart(ctx context.Context, obj map[string]any, a
 	case tag == "":
 		tag = "latest"
 	}
-	return r.ociPull(cache, client, ref, tag, "", access)
+	return f.ociPull(cache, client, ref, tag, "", access)
 }
 
 // pickTagBySemver is source-controller's choice of an OCIRepository tag:
@@ -262,24 +262,24 @@ func semverExact(v string) (string, error) {
 
 // ociTags lists the tags of ref with list, once per render online, from
 // the cache (under prefix) offline.
-func (r *renderer) ociTags(cache chartCache, ref, prefix string, access *repoAccess, list func() ([]string, error)) ([]string, error) {
+func (f *Fetcher) ociTags(cache chartCache, ref, prefix string, access *Access, list func() ([]string, error)) ([]string, error) {
 	key := prefix + hashString(ref)
-	if r.opts.Offline {
+	if f.offline {
 		data, ok := cache.get(key)
 		if !ok {
-			return nil, fmt.Errorf("%w: the tags of oci://%s are not in the chart cache (offline)", errChartUnavailable, ref)
+			return nil, fmt.Errorf("%w: the tags of oci://%s are not in the chart cache (offline)", ErrUnavailable, ref)
 		}
 		var tags []string
 		if err := json.Unmarshal(data, &tags); err != nil {
-			return nil, fmt.Errorf("%w: cached tags of oci://%s: %v", errChartUnavailable, ref, err)
+			return nil, fmt.Errorf("%w: cached tags of oci://%s: %v", ErrUnavailable, ref, err)
 		}
 		return tags, nil
 	}
-	e := r.charts.index(prefix + "oci://" + ref + "\x00" + accessID(access))
+	e := f.index(prefix + "oci://" + ref + "\x00" + accessID(access))
 	e.once.Do(func() {
 		tags, err := list()
 		if err != nil {
-			e.err = fmt.Errorf("%w: list tags of oci://%s: %v", errChartUnavailable, ref, err)
+			e.err = fmt.Errorf("%w: list tags of oci://%s: %v", ErrUnavailable, ref, err)
 			return
 		}
 		e.tags = tags

@@ -1,4 +1,4 @@
-package render
+package helm
 
 import (
 	"bytes"
@@ -12,13 +12,18 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// KustomizeFunc builds the kustomization in dir of fsys with kustomize
+// and returns the resulting YAML.
+type KustomizeFunc func(fsys filesys.FileSystem, dir string) ([]byte, error)
+
 // kustomizePostRenderer is a HelmRelease's spec.postRenderers[].kustomize
 // as helm-controller runs it: the rendered manifest becomes the only
 // resource of a kustomization with the patches and images, built with
 // kustomize in memory. Helm 3 gives post-renderers the manifest without
 // hooks and without the chart's crds/.
 type kustomizePostRenderer struct {
-	spec *helmv2.Kustomize
+	spec  *helmv2.Kustomize
+	build KustomizeFunc
 }
 
 var _ postrender.PostRenderer = kustomizePostRenderer{}
@@ -48,13 +53,9 @@ func (k kustomizePostRenderer) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 	if err := mem.WriteFile("/postrender/kustomization.yaml", manifest); err != nil {
 		return nil, err
 	}
-	m, err := kustomizeBuild(newUnitFS(mem, "/postrender/.none", nil), "/postrender", false, false)
+	out, err := k.build(mem, "/postrender")
 	if err != nil {
 		return nil, fmt.Errorf("post-render with kustomize: %w", err)
-	}
-	out, err := m.AsYaml()
-	if err != nil {
-		return nil, err
 	}
 	return bytes.NewBuffer(out), nil
 }
@@ -83,11 +84,11 @@ func (c postRenderChain) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 
 // postRenderers builds the chain of a HelmRelease's post-renderers; nil
 // when it has none.
-func postRenderers(hr *helmv2.HelmRelease) postrender.PostRenderer {
+func postRenderers(hr *helmv2.HelmRelease, build KustomizeFunc) postrender.PostRenderer {
 	var chain postRenderChain
 	for _, p := range hr.Spec.PostRenderers {
 		if p.Kustomize != nil {
-			chain = append(chain, kustomizePostRenderer{spec: p.Kustomize})
+			chain = append(chain, kustomizePostRenderer{spec: p.Kustomize, build: build})
 		}
 	}
 	if len(chain) == 0 {
@@ -110,8 +111,8 @@ var _ postrender.PostRenderer = (*templateRecorder)(nil)
 
 func (t *templateRecorder) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 	t.byRef, t.byName = map[string]string{}, map[string]string{}
-	if objs, err := manifestObjects(in.String(), ""); err == nil {
-		for _, o := range objs {
+	if docs, err := ParseManifest(in.String(), ""); err == nil {
+		for _, o := range docs {
 			if o.Template == "" {
 				continue
 			}
