@@ -66,7 +66,7 @@ func (x *extraction) use(ref string, _ *fleet.Repo) (string, func([]string, bool
 func (x *extraction) close() { x.cleanup() }
 
 // lazyTrees reads each revision straight from the object database and
-// writes to disk only the files the renders ask for (render.LazyDir):
+// writes to disk only the files the renders ask for (LazyDir):
 // for --changed-only, whose few builds read a small part of the tree.
 type lazyTrees struct {
 	git      *gitrepo.Repo
@@ -75,7 +75,7 @@ type lazyTrees struct {
 	remotes  []string
 	changed  []string
 	tmp      string
-	lazy     *render.LazyDir
+	lazy     *LazyDir
 	rev      string // the revision lazy holds
 	hasLinks bool
 }
@@ -111,7 +111,7 @@ func (l *lazyTrees) load(ctx context.Context, ref string, lo Options) (*fleet.Re
 func (l *lazyTrees) use(ref string, repo *fleet.Repo) (string, func([]string, bool) error, error) {
 	switch {
 	case l.lazy == nil:
-		l.lazy = render.NewLazyDir(l.tmp, repo)
+		l.lazy = NewLazyDir(l.tmp, repo)
 	case ref != l.rev:
 		if err := l.lazy.Switch(repo, l.changed); err != nil {
 			return "", nil, fmt.Errorf("--ref %s: %w", ref, err)

@@ -1,4 +1,4 @@
-package render
+package workspace
 
 import (
 	"errors"
@@ -13,12 +13,12 @@ import (
 )
 
 // LazyDir is a directory that receives a revision's files as a render asks
-// for them (its Materialize is Options.Materialize), so that a render
+// for them (its Materialize is render.Options.Materialize), so that a render
 // building a few units of a large repository writes only what they read.
 // It holds the files the ignore rules keep, read from the revision's
 // fleet.Repo FS, as regular files; nothing else is ever written to it.
 type LazyDir struct {
-	// Dir is the directory, absolute: Options.Dir.
+	// Dir is the directory, absolute: render.Options.Dir.
 	Dir string
 
 	mu     sync.Mutex

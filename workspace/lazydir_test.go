@@ -1,4 +1,4 @@
-package render_test
+package workspace_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fluxgate/fluxgate/fleet"
-	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/workspace"
 )
 
 func loadMap(t *testing.T, files map[string]string) *fleet.Repo {
@@ -65,7 +65,7 @@ func TestLazyDir(t *testing.T) {
 		"other/c.yaml":         "c: 1\n",
 	}
 	dir := t.TempDir()
-	l := render.NewLazyDir(dir, loadMap(t, base))
+	l := workspace.NewLazyDir(dir, loadMap(t, base))
 	if err := l.Materialize([]string{"apps", "missing"}, false); err != nil {
 		t.Fatal(err)
 	}
