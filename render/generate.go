@@ -7,10 +7,8 @@ import (
 	"path"
 	"path/filepath"
 
-	fluxkustomize "github.com/fluxcd/pkg/kustomize"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
 	"github.com/fluxgate/fluxgate/render/cache"
+	"github.com/fluxgate/fluxgate/render/kustomize"
 )
 
 // The kustomization file Flux generates for a unit (GenerateManifest)
@@ -58,8 +56,7 @@ func (r *renderer) generate(srcDir, dir string, spec map[string]any) ([]byte, st
 	}
 	if !ok {
 		abs := filepath.Join(r.opts.Dir, filepath.FromSlash(dir))
-		gen := fluxkustomize.NewGenerator(filepath.Join(r.opts.Dir, filepath.FromSlash(srcDir)), unstructured.Unstructured{Object: spec})
-		manifest, kfile, _, err := gen.GenerateManifest(abs)
+		manifest, kfile, err := kustomize.Generate(filepath.Join(r.opts.Dir, filepath.FromSlash(srcDir)), abs, spec)
 		if err != nil {
 			return nil, "", err
 		}
@@ -84,7 +81,7 @@ func (r *renderer) generatedKey(srcDir, dir string, spec map[string]any) string 
 	if r.repo.HasKustomizationFile(dir) {
 		var own []string
 		for _, f := range files {
-			if path.Dir(f) == path.Clean(dir) && isKustomizationName(path.Base(f)) {
+			if path.Dir(f) == path.Clean(dir) && kustomize.IsKustomizationName(path.Base(f)) {
 				own = append(own, f)
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render/cache"
 	"github.com/fluxgate/fluxgate/render/helm"
+	"github.com/fluxgate/fluxgate/render/kustomize"
 )
 
 // DefaultKubernetesVersion is the Kubernetes version Helm charts see when
@@ -406,7 +407,7 @@ func (r *renderer) helmTemplate(ctx context.Context, hr *helmv2.HelmRelease, c *
 			if len(cm.Annotations) > 0 {
 				meta["annotations"] = stringMap(cm.Annotations)
 			}
-			setCommonMetadata(&u, meta)
+			kustomize.SetCommonMetadata(&u, meta)
 		}
 	}
 	objs = docObjects(objs, rel.Hooks)
@@ -433,7 +434,7 @@ func docObjects(objs []*Object, docs []helm.Doc) []*Object {
 // postRenderBuild is the kustomize build of a HelmRelease's kustomize
 // post-renderer: the same build as a Kustomization's, plugins off.
 func postRenderBuild(fsys filesys.FileSystem, dir string) ([]byte, error) {
-	m, err := kustomizeBuild(newUnitFS(fsys, dir+"/.none", nil), dir, false, false)
+	m, err := kustomize.Build(kustomize.NewFS(fsys, dir+"/.none", nil), dir, kustomize.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -11,23 +11,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
-	securefs "github.com/fluxcd/pkg/kustomize/filesys"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
-	kustypes "sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
-	"sigs.k8s.io/kustomize/kyaml/openapi"
-	"sigs.k8s.io/yaml"
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render/cache"
+	"github.com/fluxgate/fluxgate/render/kustomize"
 )
-
-const originBuildMetadata = "originAnnotations"
 
 // buildKustomize builds u.Path the way kustomize-controller does: the
 // kustomization.yaml that Flux generates from the Kustomization spec
@@ -56,28 +48,23 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		r.fail(u, fmt.Errorf("generate kustomization.yaml for %s: %w", u.Path, err))
 		return
 	}
-	manifest, keepOrigin, err := withOriginAnnotations(manifest)
+	manifest, keepOrigin, err := kustomize.WithOriginAnnotations(manifest)
 	if err != nil {
 		r.fail(u, fmt.Errorf("read kustomization file %s: %w", r.rel(kfile), err))
 		return
 	}
-	var base filesys.FileSystem
-	if r.opts.AllowRemoteBases {
-		base, err = securefs.MakeFsOnDiskSecureBuild(srcRoot)
-	} else {
-		base, err = securefs.MakeFsOnDiskSecure(srcRoot)
-	}
+	base, err := kustomize.SourceFS(srcRoot, r.opts.AllowRemoteBases)
 	if err != nil {
 		r.fail(u, fmt.Errorf("open source root %s: %w", srcDir, err))
 		return
 	}
-	ufs := newUnitFS(base, kfile, manifest)
-	ufs.unsafe = r.unsafe
+	ufs := kustomize.NewFS(base, kfile, manifest)
+	ufs.Unsafe = r.unsafe
 	provider, _, _ := unstructured.NestedString(spec, "spec", "decryption", "provider")
 	if provider == "sops" && r.opts.Decryptor != nil {
-		ufs.decrypt = r.opts.Decryptor.Decrypt
+		ufs.Decrypt = r.opts.Decryptor.Decrypt
 	}
-	key := buildKey(srcDir, u.Path, r.rel(kfile), manifest, ufs.decrypt != nil)
+	key := buildKey(srcDir, u.Path, r.rel(kfile), manifest, ufs.Decrypt != nil)
 	specJSON, _ := json.Marshal(spec)
 	slot := r.unitSlot("kustomize", u.Cluster, u.ID, u.File, strconv.Itoa(u.Line), string(specJSON), key)
 	if slot != "" && r.fromUnitCache(u, j, spec, ks, slot, r.rel(kfile)) {
@@ -86,25 +73,26 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 	}
 	var m resmap.ResMap
 	if k := r.reusable(key); k != nil {
-		m = ufs.restore(r.opts.Dir, k)
+		ufs.Replay(r.opts.Dir, k.rec)
+		m = k.res.DeepCopy()
 		r.stats.reused.Add(1)
 		if r.opts.KeepBuilds {
 			r.kept.put(key, k)
 		}
 	} else {
-		m, err = kustomizeBuild(ufs, absDir, r.opts.EnableHelm, r.opts.EnableExec)
+		m, err = kustomize.Build(ufs, absDir, kustomize.Options{Helm: r.opts.EnableHelm, Exec: r.opts.EnableExec})
 		r.stats.built.Add(1)
 		if err != nil {
 			r.fail(u, fmt.Errorf("kustomize build %s: %w", u.Path, err))
-			u.Hash = hashInputs(spec, ufs.reads(r.opts.Dir), nil)
+			u.Hash = hashInputs(spec, ufs.Reads(r.opts.Dir), nil)
 			return
 		}
 		if r.opts.KeepBuilds {
-			r.kept.put(key, ufs.keep(r.opts.Dir, m))
+			r.kept.put(key, &keptBuild{rec: ufs.Record(r.opts.Dir), res: m.DeepCopy()})
 		}
 	}
 
-	own := &ownLookups{output: ownOutput(m)}
+	own := &ownLookups{output: kustomize.OwnOutput(m)}
 	vars, secretVars, varProblems := r.variables(u, j, ks, own.lookup)
 	u.Sensitive = append(u.Sensitive, secretVars...)
 	u.Problems = append(u.Problems, varProblems...)
@@ -130,7 +118,7 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		}
 		ref := fleet.ObjectRef(res.GetKind(), res.GetNamespace(), res.GetName())
 		if postBuild {
-			undefined, err := substitute(ctx, spec, vars, strategy == "Always", res)
+			undefined, err := kustomize.Substitute(ctx, spec, vars, strategy == "Always", res)
 			if err != nil {
 				u.Problems = append(u.Problems, fleet.Problem{Rule: fleet.RuleRenderFailed, Severity: fleet.SeverityError,
 					File: file, Line: line, Object: ref,
@@ -161,17 +149,17 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 					Message: fmt.Sprintf("Secret is SOPS-encrypted but %s sets no spec.decryption; Flux refuses to apply it", u.ID)})
 			}
 			withPlaceholders(obj.Object)
-		} else if obj.GetKind() == "Secret" && len(ufs.decryptedFiles()) > 0 {
+		} else if obj.GetKind() == "Secret" && len(ufs.Decrypted()) > 0 {
 			u.Sensitive = append(u.Sensitive, secretValues(obj.Object)...)
 		}
 		if hasCM {
-			setCommonMetadata(obj, cm)
+			kustomize.SetCommonMetadata(obj, cm)
 		}
 		u.Objects = append(u.Objects, &Object{Object: obj.Object, File: file, Line: line})
 	}
-	reads := ufs.reads(r.opts.Dir)
+	reads := ufs.Reads(r.opts.Dir)
 	u.Hash = hashInputs(spec, reads, vars)
-	if slot != "" && !u.Failed && len(u.Sensitive) == 0 && len(ufs.decryptedFiles()) == 0 && own.cacheable() && cacheableObjects(u.Objects) && readsInside(reads) {
+	if slot != "" && !u.Failed && len(u.Sensitive) == 0 && len(ufs.Decrypted()) == 0 && own.cacheable() && cacheableObjects(u.Objects) && readsInside(reads) {
 		r.ucache.Put(slot, cache.EntryName(slot, u.Hash), &cache.Entry{Reads: reads, Overlay: r.rel(kfile), Own: own.records,
 			Problems: u.Problems[afterVars:], Objects: toCached(u.Objects)})
 	}
@@ -313,24 +301,6 @@ func (r *renderer) rel(p string) string {
 	return filepath.ToSlash(rel)
 }
 
-// withOriginAnnotations adds kustomize's origin annotations to the build so
-// every object can be traced to its file. It reports whether the user asked
-// for them (then they stay in the output).
-func withOriginAnnotations(manifest []byte) ([]byte, bool, error) {
-	var k kustypes.Kustomization
-	if err := yaml.Unmarshal(manifest, &k); err != nil {
-		return nil, false, err
-	}
-	for _, m := range k.BuildMetadata {
-		if m == originBuildMetadata {
-			return manifest, true, nil
-		}
-	}
-	k.BuildMetadata = append(k.BuildMetadata, originBuildMetadata)
-	out, err := yaml.Marshal(k)
-	return out, false, err
-}
-
 // origin maps an object to the file and line of the document it came from.
 func (r *renderer) origin(u *Unit, res *resource.Resource) (string, int) {
 	o, err := res.GetOrigin()
@@ -381,106 +351,9 @@ func (r *renderer) origin(u *Unit, res *resource.Resource) (string, int) {
 	return file, 1
 }
 
-// setCommonMetadata merges spec.commonMetadata labels and annotations into
-// an object, overriding existing keys, as kustomize-controller does.
-func setCommonMetadata(obj *unstructured.Unstructured, cm map[string]any) {
-	if labels, ok := cm["labels"].(map[string]any); ok && len(labels) > 0 {
-		l := obj.GetLabels()
-		if l == nil {
-			l = map[string]string{}
-		}
-		for k, v := range labels {
-			l[k] = fmt.Sprint(v)
-		}
-		obj.SetLabels(l)
-	}
-	if annotations, ok := cm["annotations"].(map[string]any); ok && len(annotations) > 0 {
-		a := obj.GetAnnotations()
-		if a == nil {
-			a = map[string]string{}
-		}
-		for k, v := range annotations {
-			a[k] = fmt.Sprint(v)
-		}
-		obj.SetAnnotations(a)
-	}
-}
-
 func hasField(obj map[string]any, fields ...string) bool {
 	_, ok, _ := unstructured.NestedFieldNoCopy(obj, fields...)
 	return ok
-}
-
-// buildMu serialises kustomize builds: kustomize keeps its OpenAPI schema
-// in a process-wide global (fluxcd/pkg/kustomize's Build holds a mutex for
-// the same reason).
-var buildMu sync.Mutex
-
-// openAPIDirty is set when a build loaded schemas of its own (the
-// kustomization "openapi" field) into kustomize's global; guarded by
-// buildMu.
-var openAPIDirty = true
-
-// kustomizeBuild runs kustomize the way fluxcd/pkg/kustomize's Build does
-// (no load restrictions, builtin plugins only, panics recovered), except that
-// the builtin OpenAPI schema is parsed once and reset only after a build
-// that added schemas of its own: Flux re-parses it before every build, which
-// costs about a third of the build time and gives the same result. With
-// helm or exec set, kustomize's helmCharts generator (running the helm
-// command on PATH) or exec KRM functions are enabled; kustomize-controller
-// never enables them, which is why both are opt-in.
-func kustomizeBuild(fs *unitFS, dir string, helm, exec bool) (m resmap.ResMap, err error) {
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("recovered from kustomize build panic: %v", p)
-		}
-	}()
-	pc := kustypes.DisabledPluginConfig()
-	if helm || exec {
-		pc = kustypes.MakePluginConfig(kustypes.PluginRestrictionsNone, kustypes.BploUseStaticallyLinked)
-		if helm {
-			pc.HelmConfig.Enabled = true
-			pc.HelmConfig.Command = "helm"
-		}
-		pc.FnpLoadingOptions.EnableExec = exec
-	}
-	if openAPIDirty {
-		openapi.ResetOpenAPI()
-		_ = openapi.Schema()
-		openAPIDirty = false
-	}
-	defer func() {
-		if fs.usesOpenAPI() {
-			openAPIDirty = true
-		}
-	}()
-	k := krusty.MakeKustomizer(&krusty.Options{LoadRestrictions: kustypes.LoadRestrictionsNone, PluginConfig: pc})
-	return k.Run(fs, dir)
-}
-
-// ownOutput looks an object up in a unit's own build output: a
-// substituteFrom ConfigMap the unit itself generates is in the cluster from
-// its previous apply.
-func ownOutput(m resmap.ResMap) func(kind, namespace, name string) map[string]any {
-	return func(kind, namespace, name string) map[string]any {
-		for _, res := range m.Resources() {
-			if res.GetKind() != kind || res.GetName() != name || res.GetNamespace() != namespace {
-				continue
-			}
-			b, err := res.MarshalJSON()
-			if err != nil {
-				return nil
-			}
-			obj := &unstructured.Unstructured{}
-			if err := obj.UnmarshalJSON(b); err != nil {
-				return nil
-			}
-			return obj.Object
-		}
-		return nil
-	}
 }
 
 // withPlaceholders replaces the values of a still-encrypted Secret by

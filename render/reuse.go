@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"sigs.k8s.io/kustomize/api/resmap"
+
+	"github.com/fluxgate/fluxgate/render/kustomize"
 )
 
 // A render keeps its kustomize builds (Options.KeepBuilds) so that a render
@@ -20,12 +22,10 @@ import (
 
 // keptBuild is one kustomize build kept for reuse.
 type keptBuild struct {
-	// reads maps the files the build read, relative to the repository
-	// root, to the sha256 of their content.
-	reads     map[string]string
-	overlay   string // relative path of the generated kustomization file
-	res       resmap.ResMap
-	decrypted []string // relative paths
+	// rec holds the files the build read, relative to the repository
+	// root, with the sha256 of their content, and the files it decrypted.
+	rec kustomize.Record
+	res resmap.ResMap
 }
 
 // builds holds the kept builds of one render: kustomize builds by
@@ -135,8 +135,8 @@ func (r *renderer) reusable(key string) *keptBuild {
 	if k == nil {
 		return nil
 	}
-	for rel, sum := range k.reads {
-		if rel == k.overlay {
+	for rel, sum := range k.rec.Reads {
+		if rel == k.rec.Overlay {
 			continue // the key covers the generated kustomization file
 		}
 		if r.fileSum(rel) != sum {
@@ -162,40 +162,4 @@ func (r *renderer) fileSum(rel string) string {
 	}
 	r.sums.Store(rel, sum)
 	return sum
-}
-
-// keep records a finished build for a later render.
-func (f *unitFS) keep(root string, m resmap.ResMap) *keptBuild {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	k := &keptBuild{reads: make(map[string]string, len(f.read)), res: m.DeepCopy(), overlay: relSlash(root, f.overlayPath)}
-	for p, sum := range f.read {
-		k.reads[relSlash(root, p)] = sum
-	}
-	for _, p := range f.decrypted {
-		k.decrypted = append(k.decrypted, relSlash(root, p))
-	}
-	return k
-}
-
-// restore makes the unit filesystem look as if it had run the kept build:
-// the same reads (for the input hash) and decrypted files.
-func (f *unitFS) restore(root string, k *keptBuild) resmap.ResMap {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for rel, sum := range k.reads {
-		f.read[filepath.Join(root, filepath.FromSlash(rel))] = sum
-	}
-	for _, rel := range k.decrypted {
-		f.decrypted = append(f.decrypted, filepath.Join(root, filepath.FromSlash(rel)))
-	}
-	return k.res.DeepCopy()
-}
-
-func relSlash(root, p string) string {
-	rel, err := filepath.Rel(root, p)
-	if err != nil {
-		return filepath.ToSlash(p)
-	}
-	return filepath.ToSlash(rel)
 }

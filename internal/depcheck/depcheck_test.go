@@ -19,7 +19,8 @@ const module = "github.com/fluxgate/fluxgate"
 // in the table may import nothing of the project until it is added here.
 var allowed = map[string][]string{
 	"fleet":                             {"internal/valuecodec", "internal/atomicfile"},
-	"render":                            {"fleet", "render/sops", "render/cache", "render/helm", "internal/atomicfile"},
+	"render":                            {"fleet", "render/sops", "render/cache", "render/helm", "render/kustomize", "internal/atomicfile"},
+	"render/kustomize":                  {"render/sops"},
 	"render/helm":                       {"fleet", "internal/atomicfile"},
 	"render/sops":                       {},
 	"render/cache":                      {"fleet", "internal/valuecodec", "internal/atomicfile"},
