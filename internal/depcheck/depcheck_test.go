@@ -165,3 +165,51 @@ func TestDependencyTableCatchesViolations(t *testing.T) {
 		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestArchitectureTable checks that ARCHITECTURE.md has one row for every
+// package of the dependency table, listing exactly the imports the table
+// allows, so the map readers see cannot drift from the shape enforced here.
+func TestArchitectureTable(t *testing.T) {
+	data, err := os.ReadFile("../../ARCHITECTURE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 5 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		pkg := strings.Trim(strings.TrimSpace(cells[1]), "`")
+		var deps []string
+		for _, d := range strings.Split(cells[len(cells)-2], ",") {
+			d = strings.Trim(strings.TrimSpace(d), "`")
+			if d != "" && d != "none" {
+				deps = append(deps, d)
+			}
+		}
+		rows[pkg] = deps
+	}
+	if len(rows) < 10 {
+		t.Fatalf("read %d package rows from ARCHITECTURE.md: the table was not found", len(rows))
+	}
+	for pkg, ok := range allowed {
+		deps, found := rows[pkg]
+		if !found {
+			t.Errorf("ARCHITECTURE.md has no row for %s", pkg)
+			continue
+		}
+		want := append([]string(nil), ok...)
+		got := append([]string(nil), deps...)
+		sort.Strings(want)
+		sort.Strings(got)
+		if strings.Join(want, ",") != strings.Join(got, ",") {
+			t.Errorf("ARCHITECTURE.md row %s lists imports %v, the dependency table allows %v", pkg, got, want)
+		}
+	}
+	for pkg := range rows {
+		if _, ok := allowed[pkg]; !ok && pkg != "cmd/fluxgate" {
+			t.Errorf("ARCHITECTURE.md has a row for %s, which the dependency table does not know", pkg)
+		}
+	}
+}
