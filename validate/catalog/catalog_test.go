@@ -115,7 +115,7 @@ spec:
 `
 
 func TestKubernetesVersions(t *testing.T) {
-	want := []string{"1.37.2", "1.36.3", "1.35.4"}
+	want := []string{"1.37.2", "1.36.3", "1.35.4", "1.34.4", "1.33.13", "1.32.13", "1.31.14", "1.30.14", "1.29.15", "1.28.15", "1.27.16"}
 	if got := catalog.KubernetesVersions(); !slices.Equal(got, want) {
 		t.Fatalf("KubernetesVersions() = %v, want %v", got, want)
 	}
@@ -243,38 +243,50 @@ spec:
 }
 
 func TestRemovedAPIs(t *testing.T) {
-	removed := []string{
-		"policy/v1beta1/PodSecurityPolicy",                // removed in 1.25
-		"flowcontrol.apiserver.k8s.io/v1beta2/FlowSchema", // removed in 1.29
-		"flowcontrol.apiserver.k8s.io/v1beta3/FlowSchema", // removed in 1.32
-		"batch/v1beta1/CronJob",                           // removed in 1.25
-		"extensions/v1beta1/Ingress",                      // removed in 1.22
+	// minor is the first release without (removed) or with (present) the kind.
+	removed := []struct {
+		gvk   string
+		minor int
+	}{
+		{"policy/v1beta1/PodSecurityPolicy", 25},
+		{"flowcontrol.apiserver.k8s.io/v1beta2/FlowSchema", 29},
+		{"flowcontrol.apiserver.k8s.io/v1beta3/FlowSchema", 32},
+		{"batch/v1beta1/CronJob", 25},
+		{"extensions/v1beta1/Ingress", 22},
 	}
-	present := []string{
-		"apps/v1/Deployment",
-		"v1/ConfigMap",
-		"policy/v1/PodDisruptionBudget",
-		"flowcontrol.apiserver.k8s.io/v1/FlowSchema",
-		"apiextensions.k8s.io/v1/CustomResourceDefinition",
-		"kustomize.toolkit.fluxcd.io/v1/Kustomization",
+	present := []struct {
+		gvk   string
+		minor int
+	}{
+		{"apps/v1/Deployment", 0},
+		{"v1/ConfigMap", 0},
+		{"policy/v1/PodDisruptionBudget", 0},
+		{"flowcontrol.apiserver.k8s.io/v1/FlowSchema", 29},
+		{"apiextensions.k8s.io/v1/CustomResourceDefinition", 0},
+		{"kustomize.toolkit.fluxcd.io/v1/Kustomization", 0},
 	}
 	for _, v := range catalog.KubernetesVersions() {
+		var minor int
+		if _, err := fmt.Sscanf(v, "1.%d.", &minor); err != nil {
+			t.Fatalf("version %q: %v", v, err)
+		}
 		kinds := catalog.Kinds(v)
 		if !slices.IsSorted(kinds) {
 			t.Errorf("Kinds(%s) is not sorted", v)
 		}
-		for _, gvk := range removed {
-			if slices.Contains(kinds, gvk) {
-				t.Errorf("Kinds(%s) lists removed %s", v, gvk)
+		for _, r := range removed {
+			i := strings.LastIndex(r.gvk, "/")
+			_, has := catalog.Schema(v, r.gvk[:i], r.gvk[i+1:])
+			if listed := slices.Contains(kinds, r.gvk); listed != has {
+				t.Errorf("Kinds(%s) and Schema disagree on %s", v, r.gvk)
 			}
-			i := strings.LastIndex(gvk, "/")
-			if _, ok := catalog.Schema(v, gvk[:i], gvk[i+1:]); ok {
-				t.Errorf("Schema(%s) has removed %s", v, gvk)
+			if want := minor < r.minor; has != want {
+				t.Errorf("%s in %s = %t, want %t (removed in 1.%d)", r.gvk, v, has, want, r.minor)
 			}
 		}
-		for _, gvk := range present {
-			if !slices.Contains(kinds, gvk) {
-				t.Errorf("Kinds(%s) lacks %s", v, gvk)
+		for _, p := range present {
+			if want := minor >= p.minor; slices.Contains(kinds, p.gvk) != want {
+				t.Errorf("%s in Kinds(%s) = %t, want %t", p.gvk, v, !want, want)
 			}
 		}
 	}
@@ -290,7 +302,8 @@ func TestRemovedAPIs(t *testing.T) {
 }
 
 // Kinds follows each release's API: a beta removed in 1.37 is gone there
-// only, APIs added after 1.35 are not in 1.35.
+// only, APIs added after 1.35 are not in 1.35, betas removed in 1.29 and
+// 1.32 are in the older releases only.
 func TestKindsDifferBetweenVersions(t *testing.T) {
 	tests := []struct {
 		gvk  string
@@ -299,6 +312,9 @@ func TestKindsDifferBetweenVersions(t *testing.T) {
 		{"networking.k8s.io/v1beta1/ServiceCIDR", map[string]bool{"1.35": true, "1.36": true, "1.37": false}},
 		{"storagemigration.k8s.io/v1/StorageVersionMigration", map[string]bool{"1.35": false, "1.37": true}},
 		{"admissionregistration.k8s.io/v1/MutatingAdmissionPolicy", map[string]bool{"1.35": false, "1.37": true}},
+		{"flowcontrol.apiserver.k8s.io/v1beta2/FlowSchema", map[string]bool{"1.27": true, "1.28": true, "1.29": false}},
+		{"flowcontrol.apiserver.k8s.io/v1beta3/FlowSchema", map[string]bool{"1.28": true, "1.31": true, "1.32": false}},
+		{"apps/v1/Deployment", map[string]bool{"1.27": true, "1.32": true, "1.37": true}},
 	}
 	for _, tt := range tests {
 		for v, want := range tt.want {

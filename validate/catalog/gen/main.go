@@ -36,9 +36,13 @@ import (
 	"github.com/fluxgate/fluxgate/validate/catalog/internal/convert"
 )
 
-// kubernetesVersions are the newest patch releases of the three newest
-// minor versions the module proxy serves for k8s.io/kubernetes.
-var kubernetesVersions = []string{"v1.37.2", "v1.36.3", "v1.35.4"}
+// kubernetesVersions are the newest patch release the module proxy serves
+// for k8s.io/kubernetes of every minor version from 1.27 (the oldest whose
+// module ships the OpenAPI v3 spec for every group) to the newest.
+var kubernetesVersions = []string{
+	"v1.37.2", "v1.36.3", "v1.35.4", "v1.34.4", "v1.33.13", "v1.32.13",
+	"v1.31.14", "v1.30.14", "v1.29.15", "v1.28.15", "v1.27.16",
+}
 
 // controllerGenVersion is the controller-tools release the Flux
 // controllers' Makefiles use (CONTROLLER_GEN_VERSION).
