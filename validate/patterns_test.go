@@ -34,11 +34,28 @@ func findingLines(rep *validate.Report) string {
 }
 
 // knownFalse lists the rules seen raising false errors on real
-// repositories; a pattern fleet (valid by construction, written as real
-// repositories write it) must raise none of them as errors.
+// repositories: tenancy read from targetNamespace, references taken for
+// secrets, objects made by ResourceSets or ArtifactGenerators taken for
+// missing sources, children checked without their parent's patches, CRDs
+// checked without the patches the cluster serves them with. A pattern fleet
+// (valid by construction, written as real repositories write it) must
+// raise none of them as errors, unless intended says it holds one on
+// purpose.
 var knownFalse = map[string]bool{
-	validate.RuleTenantEscape:       true,
-	validate.RuleSecretNotEncrypted: true,
+	validate.RuleTenantEscape:          true,
+	validate.RuleSecretNotEncrypted:    true,
+	validate.RuleSourceNotFound:        true,
+	validate.RuleRenderFailed:          true,
+	validate.RuleSubstitutionUndefined: true,
+	validate.RuleDuplicateObject:       true,
+	validate.RulePathNotFound:          true,
+	validate.RuleSchemaInvalid:         true,
+}
+
+// intended are the errors a pattern fleet holds on purpose, by fleet and
+// rule; each such fleet is in goldenPatterns, so its findings are pinned.
+var intended = map[string]map[string]bool{
+	"plain-manifests": {validate.RuleSchemaInvalid: true}, // jobs/backup.yaml misspells a field
 }
 
 // TestPatternFleetsNoFalseErrors sweeps every fleet under
@@ -48,6 +65,11 @@ func TestPatternFleetsNoFalseErrors(t *testing.T) {
 	entries, err := os.ReadDir(base)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for name := range intended {
+		if !goldenPatterns[name] {
+			t.Errorf("pattern fleet %s holds errors on purpose but its findings are not pinned in goldenPatterns", name)
+		}
 	}
 	swept := 0
 	for _, e := range entries {
@@ -61,7 +83,7 @@ func TestPatternFleetsNoFalseErrors(t *testing.T) {
 				t.Fatalf("nothing rendered")
 			}
 			for _, f := range rep.Findings {
-				if f.Severity == validate.SeverityError && knownFalse[f.Rule] {
+				if f.Severity == validate.SeverityError && knownFalse[f.Rule] && !intended[e.Name()][f.Rule] {
 					t.Errorf("false error: %s:%d %s [%s] %s", f.File, f.Line, f.Object, f.Rule, f.Message)
 				}
 			}
