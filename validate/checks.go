@@ -309,6 +309,9 @@ func plaintextKeys(obj map[string]any) []string {
 	if _, ok := obj["sops"]; ok {
 		return nil
 	}
+	meta, _ := obj["metadata"].(map[string]any)
+	annotations, _ := meta["annotations"].(map[string]any)
+	_, avp := annotations[avpPathAnnotation]
 	var out []string
 	for _, f := range []string{"data", "stringData"} {
 		m, _ := obj[f].(map[string]any)
@@ -324,7 +327,7 @@ func plaintextKeys(obj map[string]any) []string {
 					s = string(dec)
 				}
 			}
-			if !secretReference(s) {
+			if !secretReference(s) && !(avp && avpPlaceholderRE.MatchString(strings.TrimSpace(s))) {
 				keys = append(keys, k)
 			}
 		}
@@ -341,6 +344,15 @@ func plaintextKeys(obj map[string]any) []string {
 // references (ref+vault://..., ref+awssecrets://...) and
 // argocd-vault-plugin placeholders (<path:secret/data/app#key>).
 var referenceRE = regexp.MustCompile(`^(op://[^\s]+|ref\+[a-z0-9]+://[^\s]*|<path:[^>]+>)$`)
+
+// avpPathAnnotation names the secret store path argocd-vault-plugin reads
+// the generic placeholders of an object from.
+const avpPathAnnotation = "avp.kubernetes.io/path"
+
+// avpPlaceholderRE matches an argocd-vault-plugin generic placeholder
+// (<key>, optionally with modifiers: <key | base64encode>), a reference on
+// an object that carries avpPathAnnotation.
+var avpPlaceholderRE = regexp.MustCompile(`^<[A-Za-z0-9_.\-]+( *\|[^<>]*)?>$`)
 
 // varsOnlyRE matches a value made only of Flux postBuild variables
 // (${VAR}, ${VAR:=default}), which substitution fills from elsewhere.

@@ -95,3 +95,66 @@ sops:
 		}
 	}
 }
+
+// argocd-vault-plugin fills generic placeholders (<key>) from the path its
+// annotation names; without the annotation <key> is a value.
+func TestAVPGenericPlaceholders(t *testing.T) {
+	const secret = `apiVersion: v1
+kind: Secret
+metadata:
+  name: app
+  namespace: apps
+%s
+stringData:
+  client-id: <client-id>
+  client-secret: <client-secret | base64decode>
+`
+	for _, tt := range []struct {
+		name, annotations string
+		want              int
+	}{
+		{name: "with the path annotation", annotations: "  annotations:\n    avp.kubernetes.io/path: secret/data/app", want: 0},
+		{name: "without it", annotations: "", want: 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := testenv.WriteTree(t, map[string]string{
+				"clusters/test/app.yaml": unit("app", "flux-system", ""),
+				"units/app/secret.yaml":  strings.Replace(secret, "%s\n", tt.annotations+"\n", 1),
+			})
+			rep := run(t, dir, fleet.Options{}, validate.Options{})
+			got := 0
+			for _, f := range rep.Findings {
+				if f.Rule == validate.RuleSecretNotEncrypted {
+					got++
+				}
+			}
+			if got != tt.want {
+				t.Errorf("%d secret-not-encrypted findings, want %d: %+v", got, tt.want, rep.Findings)
+			}
+		})
+	}
+}
+
+// A .sops.yaml creation rule is owed by files that hold secret values, not
+// by Secrets made only of references and variables.
+func TestSOPSRuleOnlyForSecretValues(t *testing.T) {
+	const secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\n  namespace: apps\nstringData:\n  password: %s\n"
+	dir := testenv.WriteTree(t, map[string]string{
+		".sops.yaml":                   "creation_rules:\n  - path_regex: .*\\.sops\\.yaml$\n    encrypted_regex: ^(data|stringData)$\n    age: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n",
+		"clusters/test/app.yaml":       unit("app", "flux-system", ""),
+		"units/app/kustomization.yaml": "resources: [refs.yaml, vars.yaml, value.yaml]\n",
+		"units/app/refs.yaml":          strings.Replace(strings.Replace(secret, "%s", "refs", 1), "%s", "op://prod/db/password", 1),
+		"units/app/vars.yaml":          strings.Replace(strings.Replace(secret, "%s", "vars", 1), "%s", "${DB_PASSWORD}", 1),
+		"units/app/value.yaml":         strings.Replace(strings.Replace(secret, "%s", "value", 1), "%s", "hunter2", 1),
+	})
+	rep := run(t, dir, fleet.Options{}, validate.Options{})
+	var got []string
+	for _, f := range rep.Findings {
+		if f.Rule == validate.RuleSOPSRuleMissing {
+			got = append(got, f.File)
+		}
+	}
+	if want := []string{"units/app/value.yaml"}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("sops-rule-missing on %v, want %v", got, want)
+	}
+}

@@ -130,13 +130,17 @@ func (v *run) secretFiles() {
 				docs = parseIgnored(f, data)
 			}
 		}
-		hasSecret := false
+		// A file needs a creation rule when it is encrypted or holds a
+		// Secret with a value; Secrets of references and variables only
+		// are committed as they are.
+		hasSecret, needsRule := false, encrypted
 		for _, d := range docs {
 			if d.Kind == "Secret" {
 				hasSecret = true
+				needsRule = needsRule || hasPlaintextData(d.Object)
 			}
 		}
-		if hasSecret || encrypted {
+		if needsRule {
 			addSecret(f)
 		}
 		switch {
