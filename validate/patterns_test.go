@@ -20,7 +20,9 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/pat
 // testdata/patterns/<name>.findings (go test -run Pattern -update
 // rewrites them): fleets that hold findings on purpose.
 var goldenPatterns = map[string]bool{
-	"plain-manifests": true,
+	"plain-manifests":           true,
+	"flux-operator":             true,
+	"third-party-notifications": true,
 }
 
 // findingLines formats findings one a line, as the golden files hold them.
