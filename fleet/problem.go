@@ -28,6 +28,9 @@ const (
 	// RuleChartUnavailable is a Helm chart that cannot be fetched (no
 	// network, --offline with an empty cache, an unsupported source).
 	RuleChartUnavailable = "chart-unavailable"
+	// RuleSOPSDecryptFailed is a SOPS file a build reads that the given
+	// keys cannot open: kustomize-controller fails the whole build.
+	RuleSOPSDecryptFailed = "sops-decrypt-failed"
 )
 
 // Problem is something wrong in the user's repository, found while loading or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -15,10 +16,12 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render/cache"
 	"github.com/fluxgate/fluxgate/render/kustomize"
+	"github.com/fluxgate/fluxgate/render/sops"
 )
 
 // buildKustomize builds u.Path the way kustomize-controller does: the
@@ -83,7 +86,11 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		m, err = kustomize.Build(ufs, absDir, kustomize.Options{Helm: r.opts.EnableHelm, Exec: r.opts.EnableExec})
 		r.stats.built.Add(1)
 		if err != nil {
-			r.fail(u, fmt.Errorf("kustomize build %s: %w", u.Path, err))
+			if file, derr := ufs.DecryptFailure(); file != "" {
+				r.decryptFailed(u, base, file, derr)
+			} else {
+				r.fail(u, fmt.Errorf("kustomize build %s: %w", u.Path, err))
+			}
 			u.Hash = hashInputs(spec, ufs.Reads(r.opts.Dir), nil)
 			return
 		}
@@ -286,6 +293,25 @@ func (r *renderer) varLine(file string, from int, name string) int {
 func (r *renderer) fail(u *Unit, err error) {
 	u.Failed = true
 	u.Problems = append(u.Problems, r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, r.scrubPaths(err.Error())))
+}
+
+// decryptFailed fails a unit whose build stopped at a SOPS file the
+// given keys cannot open, as kustomize-controller fails the whole
+// Kustomization: one problem, on that file (at its sops metadata), instead
+// of kustomize's error that nests the decryption error in its own.
+func (r *renderer) decryptFailed(u *Unit, fs filesys.FileSystem, file string, err error) {
+	u.Failed = true
+	msg := "cannot decrypt: " + r.scrubPaths(err.Error())
+	var nk *sops.NoKeyError
+	if errors.As(err, &nk) {
+		msg = nk.Message()
+	}
+	line := 1
+	if data, rerr := fs.ReadFile(file); rerr == nil {
+		line = sops.MetadataLine(file, data)
+	}
+	u.Problems = append(u.Problems, fleet.Problem{Rule: fleet.RuleSOPSDecryptFailed, Severity: fleet.SeverityError,
+		File: r.rel(file), Line: line, Object: u.ID, Message: msg})
 }
 
 // scrubPaths makes absolute paths of the checkout relative in messages.

@@ -1,8 +1,12 @@
 package render_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"filippo.io/age"
 	sopsage "github.com/getsops/sops/v3/age"
@@ -126,7 +130,7 @@ func TestSOPSWithoutKeyOrConfiguration(t *testing.T) {
 		for _, p := range res.Problems() {
 			msgs += p.String() + "\n"
 		}
-		if !strings.Contains(msgs, "no given age key opens it") || strings.Contains(msgs, canary) {
+		if !strings.Contains(msgs, "cannot decrypt with the given keys (encrypted for "+id.Recipient().String()+")") || strings.Contains(msgs, canary) {
 			t.Errorf("problems:\n%s", msgs)
 		}
 	})
@@ -154,5 +158,58 @@ func TestNewDecryptorNeedsAKey(t *testing.T) {
 	}
 	if _, err := sops.NewDecryptor("AGE-SECRET-KEY-1NOTAKEY"); err == nil {
 		t.Error("a malformed identity accepted")
+	}
+}
+
+// TestSOPSWrongKeyOneFinding: a SOPS file of a build that the given keys
+// cannot open fails the unit with one problem on that file, at its sops
+// metadata, naming the recipients; kustomize's nested error is not shown.
+func TestSOPSWrongKeyOneFinding(t *testing.T) {
+	id := newIdentity(t)
+	recipient := id.Recipient().String()
+	dir := testenv.WriteTree(t, map[string]string{
+		"clusters/prod/app.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n" +
+			"  interval: 10m\n  path: ./app\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n" +
+			"  decryption:\n    provider: sops\n    secretRef:\n      name: sops-age\n",
+		"app/kustomization.yaml": "namespace: apps\nresources:\n- cm.yaml\n- secret.sops.yaml\n",
+		"app/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  a: b\n",
+		"app/secret.sops.yaml": encrypt(t, sopsyaml.NewStore(&config.YAMLStoreConfig{}),
+			"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: "+canary+"\n", recipient, "^(data|stringData)$"),
+	})
+	other, err := sops.NewDecryptor(newIdentity(t).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := renderWith(t, dir, other)
+	var unit *render.Unit
+	for _, u := range res.Units {
+		if u.ID == "Kustomization/flux-system/app" {
+			unit = u
+		}
+	}
+	if unit == nil {
+		t.Fatal("unit Kustomization/flux-system/app not rendered")
+	}
+	if !unit.Failed {
+		t.Error("unit not failed: kustomize-controller fails the whole Kustomization on a decryption error")
+	}
+	if len(unit.Objects) != 0 {
+		t.Errorf("failed unit holds %d objects", len(unit.Objects))
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "app", "secret.sops.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []fleet.Problem{{
+		Rule: fleet.RuleSOPSDecryptFailed, Severity: fleet.SeverityError,
+		File: "app/secret.sops.yaml", Line: sops.MetadataLine("secret.sops.yaml", raw),
+		Object:  "Kustomization/flux-system/app",
+		Message: "cannot decrypt with the given keys (encrypted for " + recipient + ")",
+	}}
+	if d := cmp.Diff(want, res.Problems()); d != "" {
+		t.Errorf("problems (-want +got):\n%s", d)
+	}
+	if want[0].Line < 2 {
+		t.Errorf("sops metadata line = %d, want the sops: key's line", want[0].Line)
 	}
 }

@@ -20,8 +20,10 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/pat
 // testdata/patterns/<name>.findings (go test -run Pattern -update
 // rewrites them): fleets that hold findings on purpose.
 var goldenPatterns = map[string]bool{
-	"plain-manifests":   true,
-	"secret-references": true,
+	"plain-manifests":           true,
+	"secret-references":         true,
+	"flux-operator":             true,
+	"third-party-notifications": true,
 }
 
 // findingLines formats findings one a line, as the golden files hold them.

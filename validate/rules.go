@@ -16,6 +16,7 @@ const (
 	RuleFileTooLarge          = fleet.RuleFileTooLarge
 	RulePathEscape            = fleet.RulePathEscape
 	RuleChartUnavailable      = fleet.RuleChartUnavailable
+	RuleSOPSDecryptFailed     = fleet.RuleSOPSDecryptFailed
 	RuleSchemaInvalid         = "schema-invalid"
 	RuleSchemaMissing         = "schema-missing"
 	RuleDeprecatedAPI         = "deprecated-api"
@@ -53,6 +54,7 @@ var Rules = []RuleInfo{
 	{RuleTenantEscape, SeverityError, "A tenant unit (one whose controller impersonates a service account) produces cluster-scoped objects or objects in namespaces its account may not write, or a Kustomization refers to a source in another namespace under --no-cross-namespace-refs.", "Move the object to a platform-owned unit or into the tenant's namespace."},
 	{RuleImagePolicyInvalid, SeverityError, "An ImagePolicy has an invalid semver range, regular expression or policy.", "Fix the policy as the message says."},
 	{RuleSecretNotEncrypted, SeverityError, "A Secret holds plaintext data in Git.", "Encrypt it with SOPS, or use a SealedSecret or an ExternalSecret."},
+	{RuleSOPSDecryptFailed, SeverityError, "A SOPS file a Kustomization builds cannot be opened with the given keys, so Flux fails the whole Kustomization.", "Give the key the file is encrypted for (SOPS_AGE_KEY, --decryption-key-file), or re-encrypt the file for the cluster's key (sops updatekeys)."},
 	{RuleSOPSRuleMissing, SeverityWarning, "A .sops.yaml creation rule does not cover a secret file, has no recipient, or would leave a Secret's data in plaintext.", "Add or fix the creation rule (path_regex, recipients, encrypted_regex '^(data|stringData)$')."},
 	{RuleChartUnavailable, SeverityWarning, "A HelmRelease's chart cannot be fetched (offline and not cached, unreachable repository), so its release is not checked.", "Run once online to fill the chart cache (--cache-dir, actions/cache), or vendor the chart in the repository."},
 	{RuleFileTooLarge, SeverityError, "A YAML file is over the size limit and was not read.", "Split the file, or raise --max-file-size."},

@@ -226,6 +226,9 @@ type run struct {
 	// and rendered, by apiVersion/kind; set by schemas before it checks
 	// the objects that need them.
 	crds map[string][]byte
+	// operator holds the schemas of the Flux kinds as the Flux Operator
+	// serves them, when the render holds a FluxInstance; set by schemas.
+	operator *operatorSchemas
 
 	mu       sync.Mutex
 	findings []Finding
@@ -253,7 +256,7 @@ func (v *run) unit(u *render.Unit, release bool) {
 		if owned && native {
 			v.checkSchema(item{u, o})
 		}
-		if release && api+"/"+kind != crdGVK && (native || !owned) {
+		if release && api+"/"+kind != crdGVK && api+"/"+kind != fluxInstanceGVK && (native || !owned) {
 			o.Release()
 		}
 	}
@@ -271,16 +274,32 @@ func (v *run) native(apiVersion, kind string) bool {
 }
 
 // schema returns the schema objects of apiVersion/kind are checked
-// against: the catalog's for a kind Kubernetes serves itself, else the
-// CustomResourceDefinition's when the repository or the render has one,
-// else the catalog's.
+// against, in the order a cluster would serve it: the catalog's for a
+// kind Kubernetes serves itself; for a Flux kind, when the render holds a
+// FluxInstance, the Flux Operator's distribution (the catalog's, patched
+// as the operator and the FluxInstance's kustomize patches patch the
+// CRDs); else the CustomResourceDefinition's when the render or the
+// repository has one; else the catalog's.
 func (v *run) schema(apiVersion, kind string) ([]byte, bool) {
-	if !v.native(apiVersion, kind) {
-		if s, ok := v.crds[apiVersion+"/"+kind]; ok {
+	if s, ok := v.schemaSource(apiVersion, kind); ok {
+		return s, true
+	}
+	return v.catalog.Schema(apiVersion, kind)
+}
+
+// schemaSource returns the schema of apiVersion/kind when it is not the
+// catalog's, and nothing for a kind checked against the catalog.
+func (v *run) schemaSource(apiVersion, kind string) ([]byte, bool) {
+	if v.native(apiVersion, kind) {
+		return nil, false
+	}
+	if v.operator != nil {
+		if s, ok := v.operator.schemas[apiVersion+"/"+kind]; ok {
 			return s, true
 		}
 	}
-	return v.catalog.Schema(apiVersion, kind)
+	s, ok := v.crds[apiVersion+"/"+kind]
+	return s, ok
 }
 
 // add records a finding about a repository document, or about nothing in
@@ -418,6 +437,18 @@ func (v *run) schemas(ctx context.Context) error {
 		}
 	}
 	v.crds = crds
+	if instances := v.fluxInstances(); len(instances) > 0 {
+		op, err := v.operatorDistribution(instances)
+		if err != nil {
+			return err
+		}
+		v.operator = op
+		if v.res.Shard.OwnsRepository() {
+			for _, f := range op.problems {
+				v.add(f, nil)
+			}
+		}
+	}
 
 	jobs := make(chan item)
 	var wg sync.WaitGroup
@@ -491,6 +522,12 @@ func (v *run) checkSchema(it item) {
 			msg := fe.msg
 			if len(fe.path) > 0 {
 				msg = "/" + strings.Join(fe.path, "/") + ": " + msg
+			}
+			if v.operator != nil {
+				api, kind := it.obj.GVK()
+				if _, ok := v.operator.schemas[api+"/"+kind]; ok {
+					msg += " (schema: the Flux Operator's CRD for " + v.operator.from + ")"
+				}
 			}
 			v.addFor(Finding{Rule: RuleSchemaInvalid, Severity: SeverityError, File: it.obj.File, Line: line,
 				Object: it.obj.Ref(), Message: msg}, it.obj)

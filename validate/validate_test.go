@@ -13,6 +13,7 @@ import (
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/render/sops"
 	"github.com/fluxgate/fluxgate/validate"
 )
 
@@ -98,11 +99,27 @@ type located struct {
 	Line                 int
 }
 
+// testKey is a decryptor holding the example fleets' public test key
+// (testdata/fleets/keys).
+func testKey(t *testing.T) *sops.Decryptor {
+	t.Helper()
+	key, err := os.ReadFile(filepath.Join("..", "testdata", "fleets", "keys", "age.agekey"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := sops.NewDecryptor(string(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dec
+}
+
 func TestRules(t *testing.T) {
 	tests := []struct {
 		rule  string
 		want  []located
 		lopts fleet.Options
+		ropts render.Options
 	}{
 		{rule: "yaml-invalid", want: []located{
 			{"yaml-invalid", "error", "app/cm.yaml", 8},
@@ -131,6 +148,11 @@ func TestRules(t *testing.T) {
 			{"sops-rule-missing", "warning", ".sops.yaml", 2},
 			{"sops-rule-missing", "warning", "app/secret.yaml", 1},
 		}},
+		// Encrypted for another key than the example fleets' test key
+		// given: the unit fails, one finding at the sops: line.
+		{rule: "sops-decrypt-failed", ropts: render.Options{Decryptor: testKey(t)}, want: []located{
+			{"sops-decrypt-failed", "error", "app/secret.sops.yaml", 7},
+		}},
 		{rule: "chart-unavailable", want: []located{{"chart-unavailable", "warning", "app/release.yaml", 10}}},
 		{rule: "path-escape", want: []located{{"path-escape", "error", "clusters/test/app.yaml", 1}}},
 		{rule: "file-too-large", lopts: fleet.Options{MaxFileSize: 1024}, want: []located{
@@ -141,7 +163,7 @@ func TestRules(t *testing.T) {
 	for _, tt := range tests {
 		covered[tt.rule] = true
 		t.Run(tt.rule+"/fail", func(t *testing.T) {
-			rep := run(t, filepath.Join("testdata", "rules", tt.rule, "fail"), tt.lopts, validate.Options{})
+			rep := runRender(t, filepath.Join("testdata", "rules", tt.rule, "fail"), tt.lopts, validate.Options{}, tt.ropts)
 			var got []located
 			for _, f := range rep.Findings {
 				if f.Severity == validate.SeverityInfo {
@@ -154,7 +176,7 @@ func TestRules(t *testing.T) {
 			}
 		})
 		t.Run(tt.rule+"/pass", func(t *testing.T) {
-			rep := run(t, filepath.Join("testdata", "rules", tt.rule, "pass"), tt.lopts, validate.Options{})
+			rep := runRender(t, filepath.Join("testdata", "rules", tt.rule, "pass"), tt.lopts, validate.Options{}, tt.ropts)
 			for _, f := range rep.Findings {
 				if f.Severity != validate.SeverityInfo {
 					t.Errorf("unexpected finding: %+v", f)

@@ -217,7 +217,7 @@ func TestDecryptionKeyFilePGP(t *testing.T) {
 		_, otherFile, _ := pgpTestKey(t)
 		stdout, stderr, code := run(t, "render", dir, "--decryption-key-file", otherFile)
 		out := stdout + stderr
-		if code != 1 || !strings.Contains(out, "decrypt secret.sops.yaml: no given PGP key opens it") || strings.Contains(out, canary) {
+		if code != 1 || !strings.Contains(out, "secret.sops.yaml") || !strings.Contains(out, "cannot decrypt with the given keys (encrypted for PGP ") || strings.Contains(out, canary) {
 			t.Errorf("exit %d, output:\n%s", code, out)
 		}
 	})

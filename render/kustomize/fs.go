@@ -36,6 +36,9 @@ type FS struct {
 	// field (schemas of its own for kustomize's global).
 	openAPI   bool
 	decrypted []string // absolute paths opened with Decrypt
+	// failed is the first file Decrypt could not open, and why.
+	failed    string
+	failedErr error
 }
 
 var _ filesys.FileSystem = (*FS)(nil)
@@ -83,6 +86,11 @@ func (f *FS) ReadFile(p string) ([]byte, error) {
 	if f.Decrypt != nil && !IsKustomizationName(filepath.Base(p)) && sops.IsEncrypted(p, data) {
 		plain, err := f.Decrypt(p, data)
 		if err != nil {
+			f.mu.Lock()
+			if f.failed == "" {
+				f.failed, f.failedErr = filepath.Clean(p), err
+			}
+			f.mu.Unlock()
 			return nil, err
 		}
 		f.mu.Lock()
@@ -142,6 +150,16 @@ func (f *FS) Decrypted() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.decrypted...)
+}
+
+// DecryptFailure returns the first file (absolute path) that Decrypt
+// could not open, with Decrypt's error; "" when every decryption worked.
+// kustomize nests that error in its own, so a build that failed is
+// explained by this file alone when there is one.
+func (f *FS) DecryptFailure() (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failed, f.failedErr
 }
 
 // Record is what a build read, with paths relative to a root: the sha256

@@ -97,6 +97,33 @@ func IsEncrypted(name string, data []byte) bool {
 	}
 }
 
+// MetadataLine returns the 1-based line of a SOPS file's metadata (the
+// "sops:" key of YAML, "sops" of JSON, the sops_ entries of dotenv, the
+// [sops] section of INI), or 1 when it has none.
+func MetadataLine(name string, data []byte) int {
+	for i, line := range strings.Split(string(data), "\n") {
+		switch strings.ToLower(filepath.Ext(name)) {
+		case ".yaml", ".yml":
+			if strings.HasPrefix(line, "sops:") {
+				return i + 1
+			}
+		case ".env":
+			if strings.HasPrefix(line, "sops_") {
+				return i + 1
+			}
+		case ".ini":
+			if strings.TrimSpace(line) == "[sops]" {
+				return i + 1
+			}
+		default:
+			if strings.HasPrefix(strings.TrimSpace(line), `"sops"`) {
+				return i + 1
+			}
+		}
+	}
+	return 1
+}
+
 // Decrypt returns the plaintext of a SOPS-encrypted file. Like
 // kustomize-controller it does not check the MAC (a kustomize patch may
 // have changed the document since it was encrypted). The plaintext stays
@@ -109,7 +136,7 @@ func (d *Decryptor) Decrypt(name string, data []byte) ([]byte, error) {
 	}
 	key, err := tree.Metadata.GetDataKeyWithKeyServices([]keyservice.KeyServiceClient{offlineKeys{d}}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("decrypt %s: %s", filepath.Base(name), noKeyOpens(tree.Metadata))
+		return nil, newNoKeyError(filepath.Base(name), tree.Metadata)
 	}
 	if _, err := tree.Decrypt(key, aes.NewCipher()); err != nil {
 		return nil, fmt.Errorf("decrypt %s: %w", filepath.Base(name), err)
@@ -121,38 +148,68 @@ func (d *Decryptor) Decrypt(name string, data []byte) ([]byte, error) {
 	return out, nil
 }
 
-// noKeyOpens explains why no given key opened a file: the kinds of keys it
-// was encrypted for, and its recipients (public: age recipients, PGP
-// fingerprints).
-func noKeyOpens(m sops.Metadata) string {
+// NoKeyError is a SOPS file that none of the given keys opens: the
+// error Decrypt returns then. It names the file and the keys the file was
+// encrypted for (public: age recipients, PGP fingerprints), never a value.
+type NoKeyError struct {
+	// File is the base name of the file.
+	File string
+	// Recipients are the age recipients and PGP fingerprints ("PGP
+	// FINGERPRINT") the file was encrypted for.
+	Recipients []string
+	// Kinds are the key kinds it was encrypted for ("age", "PGP", or
+	// "age or PGP"); Other lists the kinds fluxgate does not use (cloud
+	// KMS, Vault), when it was encrypted for nothing else.
+	Kinds string
+	Other []string
+}
+
+func (e *NoKeyError) Error() string {
+	if len(e.Recipients) == 0 {
+		return fmt.Sprintf("decrypt %s: it is encrypted only for %s, which fluxgate does not use (age and PGP keys only)", e.File, strings.Join(e.Other, ", "))
+	}
+	return fmt.Sprintf("decrypt %s: no given %s key opens it (encrypted for %s)", e.File, e.Kinds, strings.Join(e.Recipients, ", "))
+}
+
+// Message is what a finding on the file says: that the given keys cannot
+// open it, and what it was encrypted for.
+func (e *NoKeyError) Message() string {
+	if len(e.Recipients) == 0 {
+		return fmt.Sprintf("cannot decrypt with the given keys (encrypted only for %s, which fluxgate does not use: age and PGP keys only)", strings.Join(e.Other, ", "))
+	}
+	return fmt.Sprintf("cannot decrypt with the given keys (encrypted for %s)", strings.Join(e.Recipients, ", "))
+}
+
+// newNoKeyError explains why no given key opened a file: the kinds of
+// keys it was encrypted for, and its recipients.
+func newNoKeyError(file string, m sops.Metadata) *NoKeyError {
+	e := &NoKeyError{File: file}
 	var age, pgp bool
-	var recipients, other []string
 	for _, group := range m.KeyGroups {
 		for _, k := range group {
 			switch kind := k.TypeToIdentifier(); kind {
 			case sopsage.KeyTypeIdentifier:
 				age = true
-				recipients = append(recipients, k.ToString())
+				e.Recipients = append(e.Recipients, k.ToString())
 			case sopspgp.KeyTypeIdentifier:
 				pgp = true
-				recipients = append(recipients, "PGP "+k.ToString())
+				e.Recipients = append(e.Recipients, "PGP "+k.ToString())
 			default:
-				if !slices.Contains(other, kind) {
-					other = append(other, kind)
+				if !slices.Contains(e.Other, kind) {
+					e.Other = append(e.Other, kind)
 				}
 			}
 		}
 	}
-	kinds := "age or PGP"
 	switch {
 	case age && !pgp:
-		kinds = "age"
+		e.Kinds = "age"
 	case pgp && !age:
-		kinds = "PGP"
-	case !age && !pgp:
-		return fmt.Sprintf("it is encrypted only for %s, which fluxgate does not use (age and PGP keys only)", strings.Join(other, ", "))
+		e.Kinds = "PGP"
+	default:
+		e.Kinds = "age or PGP"
 	}
-	return fmt.Sprintf("no given %s key opens it (encrypted for %s)", kinds, strings.Join(recipients, ", "))
+	return e
 }
 
 // offlineKeys is a sops key service that opens data keys with the
