@@ -22,6 +22,10 @@ func (v *run) deprecated(global bool) {
 	if catalog == nil {
 		catalog = embeddedSchemas(v.opts.KubernetesVersion)
 	}
+	var installs []fleet.FluxInstall
+	if global {
+		installs = v.repo.FluxInstalls()
+	}
 	for _, fo := range v.repo.Flux {
 		if fo.Current == "" || !global {
 			continue
@@ -31,10 +35,21 @@ func (v *run) deprecated(global bool) {
 		if _, served := catalog.Schema(d.APIVersion, d.Kind); served {
 			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityWarning, File: d.File, Line: d.Line, Object: d.Ref(),
 				Message: fmt.Sprintf("%s is deprecated; use %s", d.APIVersion, current)}, d.Object)
-		} else {
-			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: d.File, Line: d.Line, Object: d.Ref(),
-				Message: fmt.Sprintf("%s %s is no longer served by Flux's CRDs, so applying it fails; use %s", d.APIVersion, d.Kind, current)}, d.Object)
+			continue
 		}
+		removed, known := fleet.FluxRemovedIn(d.APIVersion)
+		if in, ok := newestInstall(installs); ok && known && in.Minor < removed {
+			// The Flux the repository installs still serves it: applying
+			// works today and fails after the upgrade.
+			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityWarning, File: d.File, Line: d.Line, Object: d.Ref(),
+				Message: fmt.Sprintf("%s %s is served by the Flux %s this repository installs (%s:%d); removed in Flux 2.%d: move to %s before upgrading", d.APIVersion, d.Kind, in.Version, in.File, in.Line, removed, current)}, d.Object)
+			continue
+		}
+		msg := fmt.Sprintf("%s %s is no longer served by Flux's CRDs, so applying it fails; use %s", d.APIVersion, d.Kind, current)
+		if known {
+			msg = fmt.Sprintf("%s %s is no longer served by Flux's CRDs (removed in Flux 2.%d), so applying it fails; use %s", d.APIVersion, d.Kind, removed, current)
+		}
+		v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: d.File, Line: d.Line, Object: d.Ref(), Message: msg}, d.Object)
 	}
 	kinds := v.opts.Kinds
 	if kinds == nil {
@@ -367,6 +382,22 @@ func secretReference(s string) bool {
 
 func fieldsWithData(obj map[string]any) string {
 	return strings.Join(plaintextKeys(obj), ", ")
+}
+
+// newestInstall returns the newest Flux release among those the repository
+// says it installs: an API must be served by every one of them, and the
+// newest is the first to drop it.
+func newestInstall(installs []fleet.FluxInstall) (fleet.FluxInstall, bool) {
+	if len(installs) == 0 {
+		return fleet.FluxInstall{}, false
+	}
+	newest := installs[0]
+	for _, in := range installs[1:] {
+		if in.Minor > newest.Minor {
+			newest = in
+		}
+	}
+	return newest, true
 }
 
 // isRemovedAPI reports whether deprecated-api reports an object's API as

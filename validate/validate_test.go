@@ -402,6 +402,47 @@ func TestDeprecatedButServedFluxAPI(t *testing.T) {
 	}
 }
 
+// TestDeprecatedFluxAPIServedByInstalledFlux: a Flux API the current CRDs
+// no longer serve is a warning, not an error, when the repository installs
+// a Flux release that still serves it, and an error once it installs one
+// that does not.
+func TestDeprecatedFluxAPIServedByInstalledFlux(t *testing.T) {
+	oci := func(tag string) string {
+		return "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata:\n  name: flux-manifests\n  namespace: flux-system\nspec:\n" +
+			"  interval: 10m\n  url: oci://ghcr.io/fluxcd/flux-manifests\n  ref:\n    tag: " + tag + "\n"
+	}
+	tests := []struct {
+		name     string
+		tag      string
+		severity string
+		message  string
+	}{
+		{"installs Flux 2.3", "v2.3.0", "warning", "served by the Flux v2.3.0 this repository installs (flux/flux.yaml:10); removed in Flux 2.8"},
+		{"installs Flux 2.8", "v2.8.0", "error", "no longer served by Flux's CRDs (removed in Flux 2.8)"},
+		{"installs an unpinned Flux", "latest", "error", "no longer served by Flux's CRDs (removed in Flux 2.8)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := testenv.WriteTree(t, map[string]string{"flux/flux.yaml": oci(tc.tag)})
+			rep := run(t, dir, fleet.Options{}, validate.Options{})
+			var got []located
+			for _, f := range rep.Findings {
+				if f.Rule != validate.RuleDeprecatedAPI {
+					continue
+				}
+				got = append(got, located{f.Rule, f.Severity, f.File, f.Line})
+				if !strings.Contains(f.Message, tc.message) {
+					t.Errorf("message %q does not say %q", f.Message, tc.message)
+				}
+			}
+			want := []located{{"deprecated-api", tc.severity, "flux/flux.yaml", 1}}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s\n%+v", diff, rep.Findings)
+			}
+		})
+	}
+}
+
 func TestSecretFiles(t *testing.T) {
 	sopsMeta := "sops:\n  age:\n    - recipient: age1znfha8tp9uf4a5aw62r878sga8de5q6qvfhg7cmpv7dv38efg48sx9vc9u\n      enc: x\n  mac: ENC[AES256_GCM,data:eA==,iv:eA==,tag:eA==,type:str]\n  version: 3.13.3\n"
 	enc := "ENC[AES256_GCM,data:eA==,iv:eA==,tag:eA==,type:str]"
