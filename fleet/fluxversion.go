@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // removedIn gives, per Flux group/version, the Flux 2 minor release whose
@@ -85,6 +87,14 @@ func (r *Repo) FluxInstalls() []FluxInstall {
 			out = append(out, FluxInstall{Version: v, Minor: minor, File: file, Line: line})
 		}
 	}
+	addValue := func(v any, file string, line int) {
+		switch t := v.(type) {
+		case string:
+			add(t, file, line)
+		case float64: // version: 2.6, unquoted
+			add(strconv.FormatFloat(t, 'f', -1, 64), file, line)
+		}
+	}
 	for _, f := range r.Files {
 		if path.Base(f) != "gotk-components.yaml" {
 			continue
@@ -117,11 +127,26 @@ func (r *Repo) FluxInstalls() []FluxInstall {
 		default:
 			continue
 		}
-		switch v := nested(d.Object, field...).(type) {
-		case string:
-			add(v, d.File, r.FieldLine(d.File, d.Line, field))
-		case float64: // version: 2.6 unquoted
-			add(strconv.FormatFloat(v, 'f', -1, 64), d.File, r.FieldLine(d.File, d.Line, field))
+		addValue(nested(d.Object, field...), d.File, r.FieldLine(d.File, d.Line, field))
+		if d.Kind == "HelmRelease" {
+			// The flux-instance values kept in a file the HelmRelease's
+			// kustomization generates a ConfigMap from (valuesFrom).
+			for _, f := range r.generatedValuesFiles(d) {
+				data, err := fs.ReadFile(r.FS, f)
+				if err != nil {
+					continue
+				}
+				var n yaml.Node
+				if yaml.Unmarshal(data, &n) != nil || len(n.Content) == 0 {
+					continue
+				}
+				var values map[string]any
+				if yaml.Unmarshal(data, &values) != nil {
+					continue
+				}
+				vpath := []string{"instance", "distribution", "version"}
+				addValue(nested(values, vpath...), f, r.FieldLine(f, n.Content[0].Line, vpath))
+			}
 		}
 	}
 	for _, k := range r.kustFiles {
@@ -139,6 +164,61 @@ func (r *Repo) FluxInstalls() []FluxInstall {
 		}
 		return out[i].Line < out[j].Line
 	})
+	return out
+}
+
+// generatedValuesFiles lists the files a HelmRelease reads its values from
+// through valuesFrom ConfigMaps that the kustomization file of its own
+// directory generates (configMapGenerator files under the values key).
+func (r *Repo) generatedValuesFiles(d *Document) []string {
+	refs, _ := nested(d.Object, "spec", "valuesFrom").([]any)
+	if len(refs) == 0 {
+		return nil
+	}
+	dir := path.Dir(d.File)
+	k, ok := r.kustFiles[dir]
+	if !ok {
+		return nil
+	}
+	data, err := fs.ReadFile(r.FS, k.file)
+	if err != nil {
+		return nil
+	}
+	var kust struct {
+		ConfigMapGenerator []struct {
+			Name  string   `yaml:"name"`
+			Files []string `yaml:"files"`
+		} `yaml:"configMapGenerator"`
+	}
+	if yaml.Unmarshal(data, &kust) != nil {
+		return nil
+	}
+	var out []string
+	for _, ref := range refs {
+		m, _ := ref.(map[string]any)
+		if kind, _ := m["kind"].(string); kind != "ConfigMap" {
+			continue
+		}
+		name, _ := m["name"].(string)
+		key, _ := m["valuesKey"].(string)
+		if key == "" {
+			key = "values.yaml"
+		}
+		for _, g := range kust.ConfigMapGenerator {
+			if g.Name != name {
+				continue
+			}
+			for _, f := range g.Files {
+				k, file, found := strings.Cut(f, "=")
+				if !found {
+					file, k = f, path.Base(f)
+				}
+				if k == key {
+					out = append(out, path.Join(dir, file))
+				}
+			}
+		}
+	}
 	return out
 }
 

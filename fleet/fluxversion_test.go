@@ -44,6 +44,15 @@ func TestFluxInstalls(t *testing.T) {
 			},
 		},
 		{
+			name: "flux-instance values in a generated ConfigMap",
+			files: map[string]string{
+				"flux-instance/app/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./helmrelease.yaml\nconfigMapGenerator:\n  - name: flux-instance-values\n    files:\n      - values.yaml=./helm/values.yaml\n",
+				"flux-instance/app/helmrelease.yaml":   "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: flux-instance\nspec:\n  interval: 1h\n  chartRef:\n    kind: OCIRepository\n    name: flux-instance\n  valuesFrom:\n    - kind: ConfigMap\n      name: flux-instance-values\n",
+				"flux-instance/app/helm/values.yaml":   "---\ninstance:\n  distribution:\n    version: 2.5.x\n",
+			},
+			want: []fleet.FluxInstall{{Version: "2.5.x", Minor: 5, File: "flux-instance/app/helm/values.yaml", Line: 4}},
+		},
+		{
 			name: "install manifests as a pinned remote base",
 			files: map[string]string{
 				"bootstrap/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - github.com/fluxcd/flux2/manifests/install?ref=v2.2.3\n",
