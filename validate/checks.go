@@ -42,7 +42,7 @@ func (v *run) deprecated(global bool) {
 			// The Flux the repository installs still serves it: applying
 			// works today and fails after the upgrade.
 			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityWarning, File: d.File, Line: d.Line, Object: d.Ref(),
-				Message: fmt.Sprintf("%s %s is served by the Flux %s this repository installs (%s:%d); removed in Flux 2.%d: move to %s before upgrading", d.APIVersion, d.Kind, in.Version, in.File, in.Line, removed, current)}, d.Object)
+				Message: fmt.Sprintf("%s %s is served by the Flux %s this repository installs (%s:%d); removed in Flux 2.%d: move to %s before upgrading to it", d.APIVersion, d.Kind, in.Version, in.File, in.Line, removed, current)}, d.Object)
 			continue
 		}
 		msg := fmt.Sprintf("%s %s is no longer served by Flux's CRDs, so applying it fails; use %s", d.APIVersion, d.Kind, current)
