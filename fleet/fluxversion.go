@@ -40,6 +40,34 @@ func FluxRemovedIn(apiVersion string) (minor int, ok bool) {
 	return minor, ok
 }
 
+// introducedIn gives, per Flux apiVersion/kind, the Flux 2 minor release
+// that first served it, for the kinds whose current version arrived after
+// Flux 2.0. Sources: Flux 2.3 promoted HelmRelease v2 and HelmRepository
+// and HelmChart v1 (Flux v2.3.0 release notes); Flux 2.6 promoted
+// OCIRepository and Bucket v1 (fluxcd/flux2#5363, fluxcd/website#2261);
+// Flux 2.7 promoted the image APIs to v1 and added ExternalArtifact and
+// ArtifactGenerator (the Flux v2.7.0 announcement).
+var introducedIn = map[string]int{
+	GroupHelm + "/v2/HelmRelease":                        3,
+	GroupSource + "/v1/HelmRepository":                   3,
+	GroupSource + "/v1/HelmChart":                        3,
+	GroupSource + "/v1/OCIRepository":                    6,
+	GroupSource + "/v1/Bucket":                           6,
+	GroupImage + "/v1/ImageRepository":                   7,
+	GroupImage + "/v1/ImagePolicy":                       7,
+	GroupImage + "/v1/ImageUpdateAutomation":             7,
+	GroupSource + "/v1/ExternalArtifact":                 7,
+	GroupSourceExtensions + "/v1beta1/ArtifactGenerator": 7,
+}
+
+// FluxIntroducedIn returns the Flux 2 minor release that first served a
+// Flux apiVersion and kind, and false when Flux 2.0 already served it (or
+// the table does not know it).
+func FluxIntroducedIn(apiVersion, kind string) (minor int, ok bool) {
+	minor, ok = introducedIn[apiVersion+"/"+kind]
+	return minor, ok
+}
+
 // FluxInstall is a Flux version the repository says it installs.
 type FluxInstall struct {
 	// Version is the version as written ("v2.3.0", "2.3.x").

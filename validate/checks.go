@@ -27,10 +27,22 @@ func (v *run) deprecated(global bool) {
 		installs = v.repo.FluxInstalls()
 	}
 	for _, fo := range v.repo.Flux {
-		if fo.Current == "" || !global {
+		if !global {
 			continue
 		}
 		d := fo.Doc
+		if in, ok := newestInstall(installs); ok && fo.Known {
+			if since, known := fleet.FluxIntroducedIn(d.APIVersion, d.Kind); known && in.Minor < since {
+				// Not served yet by the Flux the repository installs
+				// (even its newest release): applying it fails.
+				v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: d.File, Line: d.Line, Object: d.Ref(),
+					Message: fmt.Sprintf("%s %s is not served by the Flux %s this repository installs (%s:%d), so applying it fails; Flux 2.%d introduced it: upgrade Flux or write the version %s serves", d.APIVersion, d.Kind, in.Version, in.File, in.Line, since, in.Version)}, d.Object)
+				continue
+			}
+		}
+		if fo.Current == "" {
+			continue
+		}
 		current := d.Group() + "/" + fo.Current
 		if _, served := catalog.Schema(d.APIVersion, d.Kind); served {
 			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityWarning, File: d.File, Line: d.Line, Object: d.Ref(),
