@@ -115,12 +115,14 @@ func (r *Repo) FluxInstalls() []FluxInstall {
 			out = append(out, FluxInstall{Version: v, Minor: minor, File: file, Line: line})
 		}
 	}
-	addValue := func(v any, file string, line int) {
-		switch t := v.(type) {
-		case string:
-			add(t, file, line)
-		case float64: // version: 2.6, unquoted
-			add(strconv.FormatFloat(t, 'f', -1, 64), file, line)
+	// addValue adds a version read from a YAML value; line locates it and
+	// is called only when there is one (it reads the file again). An
+	// unquoted number is left out: 2.10 reads as 2.1.
+	addValue := func(v any, file string, line func() int) {
+		if s, ok := v.(string); ok {
+			if _, ok := pinnedMinor(s); ok {
+				add(s, file, line())
+			}
 		}
 	}
 	for _, f := range r.Files {
@@ -155,13 +157,13 @@ func (r *Repo) FluxInstalls() []FluxInstall {
 		default:
 			continue
 		}
-		addValue(nested(d.Object, field...), d.File, r.FieldLine(d.File, d.Line, field))
+		addValue(nested(d.Object, field...), d.File, func() int { return r.FieldLine(d.File, d.Line, field) })
 		if d.Kind == "HelmRelease" {
 			// The flux-instance values kept in a file the HelmRelease's
 			// kustomization generates a ConfigMap from (valuesFrom).
 			for _, f := range r.generatedValuesFiles(d) {
 				data, err := fs.ReadFile(r.FS, f)
-				if err != nil {
+				if err != nil || !bytes.Contains(data, []byte("distribution")) {
 					continue
 				}
 				var n yaml.Node
@@ -173,7 +175,7 @@ func (r *Repo) FluxInstalls() []FluxInstall {
 					continue
 				}
 				vpath := []string{"instance", "distribution", "version"}
-				addValue(nested(values, vpath...), f, r.FieldLine(f, n.Content[0].Line, vpath))
+				addValue(nested(values, vpath...), f, func() int { return r.FieldLine(f, n.Content[0].Line, vpath) })
 			}
 		}
 	}
