@@ -28,6 +28,7 @@ var goldenPatterns = map[string]bool{
 	"home-ops-replacements":     true,
 	"d2-infra":                  true,
 	"bootstrap-pinned-flux":     true, // deprecated-api warns: its Flux v2.2.3 still serves the beta APIs
+	"home-ops-multicluster":     true,
 }
 
 // findingLines formats findings one a line, as the golden files hold them.
