@@ -77,6 +77,12 @@ type FluxInstall struct {
 	// File and Line locate where the repository says so.
 	File string
 	Line int
+	// DocFile and DocLine locate the document a cluster applies with that
+	// release (the OCIRepository, FluxInstance or HelmRelease; the first
+	// document of gotk-components.yaml); empty when no Flux unit applies
+	// it (install manifests as a remote base are applied by hand).
+	DocFile string
+	DocLine int
 }
 
 // fluxVersionRE matches a version that pins a Flux 2 minor release:
@@ -110,18 +116,22 @@ func pinnedMinor(v string) (int, bool) {
 // sorted by file and line.
 func (r *Repo) FluxInstalls() []FluxInstall {
 	var out []FluxInstall
-	add := func(v, file string, line int) {
+	add := func(v, file string, line int, doc *Document) {
 		if minor, ok := pinnedMinor(v); ok {
-			out = append(out, FluxInstall{Version: v, Minor: minor, File: file, Line: line})
+			in := FluxInstall{Version: v, Minor: minor, File: file, Line: line}
+			if doc != nil {
+				in.DocFile, in.DocLine = doc.File, doc.Line
+			}
+			out = append(out, in)
 		}
 	}
 	// addValue adds a version read from a YAML value; line locates it and
 	// is called only when there is one (it reads the file again). An
 	// unquoted number is left out: 2.10 reads as 2.1.
-	addValue := func(v any, file string, line func() int) {
+	addValue := func(v any, file string, line func() int, doc *Document) {
 		if s, ok := v.(string); ok {
 			if _, ok := pinnedMinor(s); ok {
-				add(s, file, line())
+				add(s, file, line(), doc)
 			}
 		}
 	}
@@ -136,7 +146,11 @@ func (r *Repo) FluxInstalls() []FluxInstall {
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		for line := 1; sc.Scan() && line <= 10; line++ {
 			if m := gotkHeaderRE.FindStringSubmatch(sc.Text()); m != nil {
-				add(m[1], f, line)
+				var doc *Document
+				if docs := r.byFile[f]; len(docs) > 0 {
+					doc = docs[0]
+				}
+				add(m[1], f, line, doc)
 				break
 			}
 		}
@@ -157,7 +171,7 @@ func (r *Repo) FluxInstalls() []FluxInstall {
 		default:
 			continue
 		}
-		addValue(nested(d.Object, field...), d.File, func() int { return r.FieldLine(d.File, d.Line, field) })
+		addValue(nested(d.Object, field...), d.File, func() int { return r.FieldLine(d.File, d.Line, field) }, d)
 		if d.Kind == "HelmRelease" {
 			// The flux-instance values kept in a file the HelmRelease's
 			// kustomization generates a ConfigMap from (valuesFrom).
@@ -175,7 +189,7 @@ func (r *Repo) FluxInstalls() []FluxInstall {
 					continue
 				}
 				vpath := []string{"instance", "distribution", "version"}
-				addValue(nested(values, vpath...), f, func() int { return r.FieldLine(f, n.Content[0].Line, vpath) })
+				addValue(nested(values, vpath...), f, func() int { return r.FieldLine(f, n.Content[0].Line, vpath) }, d)
 			}
 		}
 	}
@@ -185,7 +199,7 @@ func (r *Repo) FluxInstalls() []FluxInstall {
 			if m == nil {
 				continue
 			}
-			add(m[3], k.file, lineOf(r.FS, k.file, u))
+			add(m[3], k.file, lineOf(r.FS, k.file, u), nil)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

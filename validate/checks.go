@@ -23,15 +23,20 @@ func (v *run) deprecated(global bool) {
 		catalog = embeddedSchemas(v.opts.KubernetesVersion)
 	}
 	var installs []fleet.FluxInstall
+	var clusters map[string]map[string]bool
 	if global {
 		installs = v.repo.FluxInstalls()
+		if len(installs) > 0 {
+			clusters = v.clustersByDoc()
+		}
 	}
 	for _, fo := range v.repo.Flux {
 		if !global {
 			continue
 		}
 		d := fo.Doc
-		if in, ok := newestInstall(installs); ok && fo.Known {
+		relevant := installsFor(installs, clusters, d)
+		if in, ok := newestInstall(relevant); ok && fo.Known {
 			if since, known := fleet.FluxIntroducedIn(d.APIVersion, d.Kind); known && in.Minor < since {
 				// Not served yet by the Flux the repository installs
 				// (even its newest release): applying it fails.
@@ -50,7 +55,7 @@ func (v *run) deprecated(global bool) {
 			continue
 		}
 		removed, known := fleet.FluxRemovedIn(d.APIVersion)
-		if in, ok := newestInstall(installs); ok && known && in.Minor < removed {
+		if in, ok := newestInstall(relevant); ok && known && in.Minor < removed {
 			// The Flux the repository installs still serves it: applying
 			// works today and fails after the upgrade.
 			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityWarning, File: d.File, Line: d.Line, Object: d.Ref(),
@@ -58,7 +63,9 @@ func (v *run) deprecated(global bool) {
 			continue
 		}
 		msg := fmt.Sprintf("%s %s is no longer served by Flux's CRDs, so applying it fails; use %s", d.APIVersion, d.Kind, current)
-		if known {
+		if in, ok := newestInstall(relevant); ok && known {
+			msg = fmt.Sprintf("%s %s is no longer served by the Flux %s this repository installs (%s:%d; removed in Flux 2.%d), so applying it fails; use %s", d.APIVersion, d.Kind, in.Version, in.File, in.Line, removed, current)
+		} else if known {
 			msg = fmt.Sprintf("%s %s is no longer served by Flux's CRDs (removed in Flux 2.%d), so applying it fails; use %s", d.APIVersion, d.Kind, removed, current)
 		}
 		v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: d.File, Line: d.Line, Object: d.Ref(), Message: msg}, d.Object)
@@ -396,9 +403,54 @@ func fieldsWithData(obj map[string]any) string {
 	return strings.Join(plaintextKeys(obj), ", ")
 }
 
-// newestInstall returns the newest Flux release among those the repository
-// says it installs: an API must be served by every one of them, and the
-// newest is the first to drop it.
+// clustersByDoc maps "file:line" of every document a unit applies to the
+// cluster entry points whose units apply it.
+func (v *run) clustersByDoc() map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, u := range v.res.Units {
+		for _, o := range u.Objects {
+			key := fmt.Sprintf("%s:%d", o.File, o.Line)
+			if out[key] == nil {
+				out[key] = map[string]bool{}
+			}
+			out[key][u.Cluster] = true
+		}
+	}
+	return out
+}
+
+// installsFor returns the Flux releases installed in the clusters that
+// apply d: those whose installing document a unit of the same cluster
+// applies, and those no unit applies (they count for every cluster). When
+// no cluster of d is known, or none of its clusters says which Flux it
+// runs, every release the repository installs counts.
+func installsFor(installs []fleet.FluxInstall, clusters map[string]map[string]bool, d *fleet.Document) []fleet.FluxInstall {
+	mine := clusters[fmt.Sprintf("%s:%d", d.File, d.Line)]
+	if len(mine) == 0 {
+		return installs
+	}
+	var out []fleet.FluxInstall
+	for _, in := range installs {
+		theirs := clusters[fmt.Sprintf("%s:%d", in.DocFile, in.DocLine)]
+		if len(theirs) == 0 {
+			out = append(out, in)
+			continue
+		}
+		for c := range theirs {
+			if mine[c] {
+				out = append(out, in)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return installs
+	}
+	return out
+}
+
+// newestInstall returns the newest of the Flux releases that apply an
+// object: the first to drop an API, and the last to still lack one.
 func newestInstall(installs []fleet.FluxInstall) (fleet.FluxInstall, bool) {
 	if len(installs) == 0 {
 		return fleet.FluxInstall{}, false
