@@ -345,8 +345,20 @@ func (r *Repo) checkDependencies() {
 		nodes[key] = &node{fo: fo, deps: deps}
 		order = append(order, key)
 	}
-	// A document without a namespace gets one from its kustomization: a
-	// dependency on Kind/ns/name is met by Kind/name written without one.
+	// Flux looks a dependsOn entry without namespace up in the dependent's
+	// namespace. A document without a namespace gets one from whoever
+	// builds it (a kustomization's namespace field, a parent's
+	// targetNamespace): a dependency on Kind/ns/name is met by Kind/name
+	// written without one, and Kind/name (from a dependent whose namespace
+	// is not written either) by Kind/name in any namespace, the first in
+	// file order.
+	byName := map[string]string{}
+	for _, key := range order {
+		parts := strings.Split(key, "/")
+		if k := parts[0] + "/" + parts[len(parts)-1]; byName[k] == "" {
+			byName[k] = key
+		}
+	}
 	resolve := func(dep string) string {
 		if _, ok := nodes[dep]; ok {
 			return dep
@@ -356,6 +368,9 @@ func (r *Repo) checkDependencies() {
 			if alt := parts[0] + "/" + parts[2]; nodes[alt] != nil {
 				return alt
 			}
+		}
+		if len(parts) == 2 && byName[dep] != "" {
+			return byName[dep]
 		}
 		return dep
 	}
