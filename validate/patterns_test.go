@@ -40,6 +40,9 @@ func findingLines(rep *validate.Report) string {
 		fmt.Fprintf(&b, "%s:%d %s %s %s: %s\n", f.File, f.Line, f.Severity, f.Rule, f.Object, f.Message)
 	}
 	fmt.Fprintf(&b, "units %d, objects %d, skipped %v\n", rep.Summary.Units, rep.Summary.Objects, rep.Summary.SkippedKinds)
+	for _, a := range rep.Summary.Assumed {
+		fmt.Fprintf(&b, "assumed: %s\n", a)
+	}
 	return b.String()
 }
 
@@ -121,5 +124,40 @@ func TestPatternFleetsNoFalseErrors(t *testing.T) {
 	}
 	if swept < 5 {
 		t.Fatalf("swept %d pattern fleets, want every one of them (at least 5)", swept)
+	}
+}
+
+// TestGitlessAssumption: the gitless fleet's clusters sync from the
+// OCIRepository CI pushes this repository to; the run takes it as this
+// work tree and says so in the summary, unless --source maps it.
+func TestGitlessAssumption(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "fleets", "patterns", "gitless")
+	const ref = "OCIRepository/flux-system/flux-system"
+	rep := run(t, dir, fleet.Options{}, validate.Options{})
+	want := []string{
+		"OCIRepository flux-system/flux-system (oci://ghcr.io/example-org/fleet-manifests tag prod) taken as this work tree: its path ./clusters/prod exists here; --source " + ref + "=DIR overrides",
+		"OCIRepository flux-system/flux-system (oci://ghcr.io/example-org/fleet-manifests tag staging) taken as this work tree: its path ./clusters/staging exists here; --source " + ref + "=DIR overrides",
+	}
+	if diff := cmp.Diff(want, rep.Summary.Assumed); diff != "" {
+		t.Errorf("Summary.Assumed (-want +got):\n%s", diff)
+	}
+	if rep.Summary.Errors != 0 || rep.Summary.Units != 6 {
+		t.Errorf("summary %+v, want 6 units and no error", rep.Summary)
+	}
+
+	// Mapped explicitly, the source is what --source says and nothing is
+	// assumed: here a directory without the clusters' paths.
+	mapped := run(t, dir, fleet.Options{Sources: map[string]string{ref: "apps"}}, validate.Options{})
+	if len(mapped.Summary.Assumed) != 0 {
+		t.Errorf("with --source, Summary.Assumed = %q", mapped.Summary.Assumed)
+	}
+	notFound := 0
+	for _, f := range mapped.Findings {
+		if f.Rule == validate.RulePathNotFound {
+			notFound++
+		}
+	}
+	if notFound == 0 {
+		t.Errorf("with --source %s=apps, no path-not-found: the mapping was not used (%v)", ref, mapped.Findings)
 	}
 }
