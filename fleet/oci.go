@@ -35,8 +35,11 @@ type ociSync struct {
 // not the root, which every artifact has). The sync sources are the
 // OCIRepository of a FluxInstance's spec.sync (kind OCIRepository; the
 // Flux Operator names it after the instance's namespace), and an
-// OCIRepository written in the repository that a Kustomization of the same
-// name, or one declared inside the path it builds, syncs from. Each
+// OCIRepository written in the repository that the Kustomization
+// flux-system syncs from (when it is flux-system too), or that a
+// Kustomization declared inside the path it builds syncs from (the
+// cluster applies itself). An application's artifact (an OCIRepository
+// and Kustomization named podinfo, say) is neither. Each
 // assumption taken is recorded in Assumed. An explicit --source mapping
 // wins and takes no assumption.
 func (r *Repo) resolveOCISync(set func(ref, dir, file string)) {
@@ -59,8 +62,11 @@ func (r *Repo) resolveOCISync(set func(ref, dir, file string)) {
 		set(s.ref, ".", s.file)
 		_, ns, name := splitRef(s.ref)
 		from := ""
-		if s.tag != "" {
+		switch {
+		case s.url != "" && s.tag != "":
 			from = " (" + redactURL(s.url) + " tag " + s.tag + ")"
+		case s.url != "":
+			from = " (" + redactURL(s.url) + ")"
 		}
 		r.Assumed = append(r.Assumed, fmt.Sprintf("OCIRepository %s/%s%s taken as this work tree: %s; --source %s=DIR overrides",
 			ns, name, from, why, s.ref))
@@ -78,8 +84,12 @@ func (r *Repo) fluxInstanceSource(ref string) string {
 		}
 		for _, d := range r.byFile[s.file] {
 			if d.Kind == "FluxInstance" {
-				return fmt.Sprintf("source %s is made by FluxInstance %s (%s:%d) from %s; neither its URL nor its path (./%s) shows it is this work tree, so its units are not rendered (map it with --source %s=DIR)",
-					ref, d.Ref(), d.File, d.Line, redactURL(s.url), s.path, ref)
+				why := fmt.Sprintf("neither its URL nor its path (./%s) shows it is this work tree", s.path)
+				if s.pinned {
+					why = "it follows a digest, one pushed artifact rather than this work tree"
+				}
+				return fmt.Sprintf("source %s is made by FluxInstance %s (%s:%d) from %s; %s, so its units are not rendered (map it with --source %s=DIR)",
+					ref, d.Ref(), d.File, d.Line, redactURL(s.url), why, ref)
 			}
 		}
 	}
@@ -138,8 +148,9 @@ func (r *Repo) ociSyncs() []ociSync {
 				continue
 			}
 			p := cleanSyncPath(k.Spec.Path)
-			if ks.Doc.Name != fo.Doc.Name && p != "." && !isUnder(ks.Doc.File, p) {
-				continue // not the sync Kustomization
+			bootstrap := fo.Doc.Name == "flux-system" && ks.Doc.Name == "flux-system"
+			if !bootstrap && (p == "." || !isUnder(ks.Doc.File, p)) {
+				continue // not a cluster's sync: an app's artifact, say
 			}
 			add(ociSync{ref: fo.Doc.Ref(), file: fo.Doc.File, url: url, tag: tag, pinned: digest != "", path: p})
 		}

@@ -98,6 +98,17 @@ func TestGitlessSyncSource(t *testing.T) {
 			problem: fleet.RuleSourceUnavailable,
 		},
 		{
+			// An application's artifact whose path happens to exist here
+			// is not a cluster's sync.
+			name: "an app's OCIRepository",
+			files: map[string]string{
+				"clusters/prod/podinfo.yaml": ociRepository("flux-system", "oci://ghcr.io/stefanprodan/manifests/podinfo", "tag: latest") + "---\n" +
+					kustomization("podinfo", "flux-system", "./kustomize", "OCIRepository", "flux-system"),
+				"kustomize/cm.yaml": cm,
+			},
+			problem: fleet.RuleSourceUnavailable,
+		},
+		{
 			name: "--source overrides the assumption",
 			files: map[string]string{
 				"clusters/prod/flux-system/flux-instance.yaml": fluxInstance(url, "prod", "clusters/prod"),
