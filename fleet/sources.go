@@ -29,7 +29,8 @@ type sourceCandidate struct {
 // local tree, in this order of precedence: explicit Options.Sources; the
 // bootstrap flux-system GitRepository; a GitRepository whose URL is one of
 // the repository's remotes; when no remote is known, a GitRepository all of
-// whose Kustomizations' paths exist in the tree; an ExternalArtifact
+// whose Kustomizations' paths exist in the tree; the OCIRepository a
+// gitless cluster syncs from (resolveOCISync); an ExternalArtifact
 // produced by an ArtifactGenerator whose copy rules rebuild one directory of
 // a local source. A GitRepository that follows another branch than the
 // bootstrap source, or a tag, semver range or commit, is not the work tree.
@@ -100,6 +101,7 @@ func (r *Repo) resolveSources() {
 			}
 		}
 	}
+	r.resolveOCISync(set)
 	for _, fo := range r.FluxKind("ArtifactGenerator") {
 		r.resolveGenerator(fo, set)
 	}
@@ -284,6 +286,12 @@ func (r *Repo) ResolveSourceIn(cluster, kind, namespace, name string, from *Docu
 			p.Rule, p.Severity = RuleSourceUnavailable, SeverityWarning
 			p.Message = fmt.Sprintf("ExternalArtifact %s comes from ArtifactGenerator %s (%s:%d), whose copy rules do not rebuild one local directory; map it with --source %s=DIR",
 				ref, gen.Doc.Ref(), gen.Doc.File, gen.Doc.Line, ref)
+			return SourceResolution{Problem: p}
+		}
+	}
+	if len(defs) == 0 && kind == "OCIRepository" {
+		if msg := r.fluxInstanceSource(ref); msg != "" {
+			p.Rule, p.Severity, p.Message = RuleSourceUnavailable, SeverityWarning, msg
 			return SourceResolution{Problem: p}
 		}
 	}

@@ -24,6 +24,22 @@ var goldenPatterns = map[string]bool{
 	"secret-references":         true,
 	"flux-operator":             true,
 	"third-party-notifications": true,
+	"parent-patches":            true,
+	"gitless":                   true,
+}
+
+// validPatterns are the pattern fleets that are valid as a whole: they must
+// give no error at all.
+var validPatterns = map[string]bool{
+	"artifact-generator":        true,
+	"flux-operator":             true,
+	"gitless":                   true,
+	"home-ops":                  true,
+	"kustomize-helm":            true,
+	"multi-tenancy":             true,
+	"parent-patches":            true,
+	"secret-references":         true,
+	"third-party-notifications": true,
 }
 
 // findingLines formats findings one a line, as the golden files hold them.
@@ -33,6 +49,9 @@ func findingLines(rep *validate.Report) string {
 		fmt.Fprintf(&b, "%s:%d %s %s %s: %s\n", f.File, f.Line, f.Severity, f.Rule, f.Object, f.Message)
 	}
 	fmt.Fprintf(&b, "units %d, objects %d, skipped %v\n", rep.Summary.Units, rep.Summary.Objects, rep.Summary.SkippedKinds)
+	for _, a := range rep.Summary.Assumed {
+		fmt.Fprintf(&b, "assumed: %s\n", a)
+	}
 	return b.String()
 }
 
@@ -86,7 +105,7 @@ func TestPatternFleetsNoFalseErrors(t *testing.T) {
 				t.Fatalf("nothing rendered")
 			}
 			for _, f := range rep.Findings {
-				if f.Severity == validate.SeverityError && knownFalse[f.Rule] && !intended[e.Name()][f.Rule] {
+				if f.Severity == validate.SeverityError && (knownFalse[f.Rule] || validPatterns[e.Name()]) && !intended[e.Name()][f.Rule] {
 					t.Errorf("false error: %s:%d %s [%s] %s", f.File, f.Line, f.Object, f.Rule, f.Message)
 				}
 			}
@@ -114,5 +133,40 @@ func TestPatternFleetsNoFalseErrors(t *testing.T) {
 	}
 	if swept < 5 {
 		t.Fatalf("swept %d pattern fleets, want every one of them (at least 5)", swept)
+	}
+}
+
+// TestGitlessAssumption: the gitless fleet's clusters sync from the
+// OCIRepository CI pushes this repository to; the run takes it as this
+// work tree and says so in the summary, unless --source maps it.
+func TestGitlessAssumption(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "fleets", "patterns", "gitless")
+	const ref = "OCIRepository/flux-system/flux-system"
+	rep := run(t, dir, fleet.Options{}, validate.Options{})
+	want := []string{
+		"OCIRepository flux-system/flux-system (oci://ghcr.io/example-org/fleet-manifests tag prod) taken as this work tree: its path ./clusters/prod exists here; --source " + ref + "=DIR overrides",
+		"OCIRepository flux-system/flux-system (oci://ghcr.io/example-org/fleet-manifests tag staging) taken as this work tree: its path ./clusters/staging exists here; --source " + ref + "=DIR overrides",
+	}
+	if diff := cmp.Diff(want, rep.Summary.Assumed); diff != "" {
+		t.Errorf("Summary.Assumed (-want +got):\n%s", diff)
+	}
+	if rep.Summary.Errors != 0 || rep.Summary.Units != 6 {
+		t.Errorf("summary %+v, want 6 units and no error", rep.Summary)
+	}
+
+	// Mapped explicitly, the source is what --source says and nothing is
+	// assumed: here a directory without the clusters' paths.
+	mapped := run(t, dir, fleet.Options{Sources: map[string]string{ref: "apps"}}, validate.Options{})
+	if len(mapped.Summary.Assumed) != 0 {
+		t.Errorf("with --source, Summary.Assumed = %q", mapped.Summary.Assumed)
+	}
+	notFound := 0
+	for _, f := range mapped.Findings {
+		if f.Rule == validate.RulePathNotFound {
+			notFound++
+		}
+	}
+	if notFound == 0 {
+		t.Errorf("with --source %s=apps, no path-not-found: the mapping was not used (%v)", ref, mapped.Findings)
 	}
 }
