@@ -514,6 +514,7 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 		opts.Dir = tmp
 	}
 	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: helm.NewFetcher(opts.CacheDir, opts.Offline), kept: &builds{}}
+	defer r.removeStaging()
 	if opts.UnitCacheDir != "" {
 		r.ucache = cache.Open(opts.UnitCacheDir, opts.UnitCacheMaxBytes)
 		defer r.ucache.Trim()
@@ -605,6 +606,10 @@ type renderer struct {
 	ucache *cache.Dir
 	// sums caches file digests for reuse checks (relative path → sha256).
 	sums sync.Map
+	// artifacts holds the ExternalArtifacts laid out by their copy rules
+	// (*artifactSlot), in the staging directory (removed at the end).
+	artifacts sync.Map
+	staging   string
 }
 
 // rootJob finds what builds an entry point: the Kustomization of the
@@ -737,6 +742,13 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 		ns = u.Namespace
 	}
 	src := r.repo.ResolveSourceIn(j.cluster, kind, ns, name, &fleet.Document{File: u.File, Line: u.Line, Kind: u.Kind, Namespace: u.Namespace, Name: u.Name})
+	if src.Problem != nil && kind == "ExternalArtifact" {
+		if ga := r.repo.GeneratedArtifactIn(j.cluster, ns, name); ga != nil {
+			specPath, _, _ := unstructured.NestedString(j.ks, "spec", "path")
+			r.buildFromArtifact(ctx, u, j, ga, specPath)
+			return u, r.children(u, j)
+		}
+	}
 	if src.Problem != nil {
 		u.Problems = append(u.Problems, *src.Problem)
 		u.Failed = src.Problem.Severity == fleet.SeverityError

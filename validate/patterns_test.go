@@ -20,6 +20,7 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/pat
 // testdata/patterns/<name>.findings (go test -run Pattern -update
 // rewrites them): fleets that hold findings on purpose.
 var goldenPatterns = map[string]bool{
+	"artifact-composition":      true,
 	"plain-manifests":           true,
 	"secret-references":         true,
 	"flux-operator":             true,
@@ -31,6 +32,7 @@ var goldenPatterns = map[string]bool{
 // validPatterns are the pattern fleets that are valid as a whole: they must
 // give no error at all.
 var validPatterns = map[string]bool{
+	"artifact-composition":      true,
 	"artifact-generator":        true,
 	"flux-operator":             true,
 	"gitless":                   true,
