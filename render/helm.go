@@ -169,6 +169,7 @@ func (r *renderer) helmChart(ctx context.Context, u *Unit, j job, hr *helmv2.Hel
 			hc := r.lookupAny(j, "HelmChart", ns, ref.Name)
 			if hc == nil {
 				p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError, fmt.Sprintf("chartRef %s is not defined in the repository", what))
+				r.fromProviderSet(j.cluster, ref.Kind, ns, ref.Name, &p)
 				return nil, &p
 			}
 			s := chartSpec{namespace: ns}
@@ -193,6 +194,7 @@ func (r *renderer) helmChart(ctx context.Context, u *Unit, j job, hr *helmv2.Hel
 			oci := r.lookupAny(j, ref.Kind, ns, ref.Name)
 			if oci == nil {
 				p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError, fmt.Sprintf("chartRef %s is not defined in the repository", what))
+				r.fromProviderSet(j.cluster, ref.Kind, ns, ref.Name, &p)
 				return nil, &p
 			}
 			access, err := r.sourceAccess(j, ref.Kind, oci)
@@ -225,6 +227,7 @@ func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, s chartS
 		if repo == nil {
 			p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError,
 				fmt.Sprintf("sourceRef %s is not defined in the repository", what))
+			r.fromProviderSet(j.cluster, s.kind, s.namespace, s.name, &p)
 			return nil, &p
 		}
 		prefix := fmt.Sprintf("chart %s %s from %s", s.chart, displayVersion(s.version), what)
@@ -252,7 +255,9 @@ func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, s chartS
 	}
 	src := r.repo.ResolveSourceIn(j.cluster, s.kind, s.namespace, s.name, &fleet.Document{File: u.File, Line: u.Line, Kind: u.Kind, Namespace: u.Namespace, Name: u.Name})
 	if src.Problem != nil {
-		return nil, src.Problem
+		p := *src.Problem
+		r.generatedSource(j, s.kind, s.namespace, s.name, &p)
+		return nil, &p
 	}
 	rel := path.Clean("./" + strings.TrimPrefix(s.chart, "/"))
 	if rel == ".." || strings.HasPrefix(rel, "../") {

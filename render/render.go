@@ -168,6 +168,9 @@ type Object struct {
 	// Template is the chart template that produced the object (the
 	// "# Source:" path Helm prints) for HelmRelease units; empty otherwise.
 	Template string
+	// GeneratedBy is the ResourceSet (Kind/namespace/name) that the
+	// object was rendered from, at File and Line; empty otherwise.
+	GeneratedBy string
 
 	// compact is set once the object is held as JSON (Options.Compact):
 	// raw, with its apiVersion and Ref; Object is nil then. kind,
@@ -610,6 +613,9 @@ type renderer struct {
 	// (*artifactSlot), in the staging directory (removed at the end).
 	artifacts sync.Map
 	staging   string
+	// providerSets are the ResourceSets whose inputs come from input
+	// providers (guarded by mu).
+	providerSets []providerSet
 }
 
 // rootJob finds what builds an entry point: the Kustomization of the
@@ -750,8 +756,10 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 		}
 	}
 	if src.Problem != nil {
-		u.Problems = append(u.Problems, *src.Problem)
-		u.Failed = src.Problem.Severity == fleet.SeverityError
+		p := *src.Problem
+		r.generatedSource(j, kind, ns, name, &p)
+		u.Problems = append(u.Problems, p)
+		u.Failed = p.Severity == fleet.SeverityError
 		return u, nil
 	}
 	specPath, _, _ := unstructured.NestedString(j.ks, "spec", "path")
@@ -811,7 +819,11 @@ func (r *renderer) safeBuild(ctx context.Context, j job) (u *Unit, children []jo
 			children = nil
 		}
 	}()
-	return r.build(ctx, j)
+	u, children = r.build(ctx, j)
+	if u != nil {
+		children = append(children, r.expandResourceSets(u, j)...)
+	}
+	return u, children
 }
 
 func (r *renderer) isFinal() bool {
@@ -868,8 +880,13 @@ func (r *renderer) problem(u *Unit, rule string, sev fleet.Severity, msg string)
 // children turns the Flux Kustomizations and HelmReleases among a unit's
 // objects into jobs.
 func (r *renderer) children(u *Unit, j job) []job {
+	return r.childrenOf(u, j, u.Objects)
+}
+
+// childrenOf is children for some of the unit's objects.
+func (r *renderer) childrenOf(u *Unit, j job, objs []*Object) []job {
 	var out []job
-	for _, o := range u.Objects {
+	for _, o := range objs {
 		api, _ := o.Object["apiVersion"].(string)
 		kind, _ := o.Object["kind"].(string)
 		if kind == "HelmRelease" && strings.HasPrefix(api, fleet.GroupHelm+"/") {

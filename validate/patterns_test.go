@@ -22,6 +22,7 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/pat
 var goldenPatterns = map[string]bool{
 	"artifact-composition":      true,
 	"plain-manifests":           true,
+	"resourceset":               true,
 	"secret-references":         true,
 	"flux-operator":             true,
 	"third-party-notifications": true,
@@ -40,6 +41,7 @@ var validPatterns = map[string]bool{
 	"kustomize-helm":            true,
 	"multi-tenancy":             true,
 	"parent-patches":            true,
+	"resourceset":               true,
 	"secret-references":         true,
 	"third-party-notifications": true,
 }
