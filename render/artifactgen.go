@@ -383,6 +383,9 @@ type artifactTree struct {
 	root   string
 	repo   *fleet.Repo
 	staged *stagedTree
+	// unsafe holds the absolute paths of the artifact's files kustomize
+	// must not parse (the repository's refusals, as for the work tree).
+	unsafe map[string]string
 	err    error
 }
 
@@ -473,8 +476,14 @@ func (r *renderer) stageArtifact(ctx context.Context, ga *fleet.GeneratedArtifac
 	if t.staged, err = stageCopies(ctx, rules, sources, t.root); err != nil {
 		return err
 	}
-	t.repo, err = fleet.Load(ctx, os.DirFS(t.root), fleet.Options{})
-	return err
+	if t.repo, err = fleet.Load(ctx, os.DirFS(t.root), fleet.Options{}); err != nil {
+		return err
+	}
+	t.unsafe = map[string]string{}
+	for f, reason := range t.repo.Unsafe {
+		t.unsafe[filepath.Join(t.root, filepath.FromSlash(f))] = reason
+	}
+	return nil
 }
 
 // stagingDir is the render's temporary directory for laid-out artifacts,

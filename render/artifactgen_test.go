@@ -3,6 +3,7 @@ package render_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -95,7 +96,89 @@ resources:
 // units built from the artifact fail.
 func TestRenderArtifactBadCopyRule(t *testing.T) {
 	dir := t.TempDir()
-	files := map[string]string{
+	files := artifactFleet(`        - from: "@repo/apps/base/**"
+          to: "@artifact/base/"
+          exclude: ["*.md"]
+        - from: "@repo/apps/missing/**"
+          to: "@artifact/prod/"
+`)
+	files["apps/base/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+	writeFiles(t, dir, files)
+	_, res := renderDir(t, dir, 2)
+	var got []string
+	for _, u := range res.Units {
+		if u.ID != "Kustomization/flux-system/apps" {
+			continue
+		}
+		if !u.Failed {
+			t.Error("the unit built from the artifact did not fail")
+		}
+		for _, p := range u.Problems {
+			got = append(got, p.String())
+		}
+	}
+	want := []string{`clusters/prod/apps.yaml:1: error: ArtifactGenerator/flux-system/apps: ExternalArtifact ExternalArtifact/flux-system/apps (needed by Kustomization/flux-system/apps): copy "@repo/apps/missing/**" to "@artifact/prod/": no files match "apps/missing/**" in @repo [render-failed]`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+// writeFiles writes files (slash paths relative to dir) into dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRenderArtifactBuildError: a kustomize build that fails inside a
+// laid-out artifact names the artifact, never the staging directory.
+func TestRenderArtifactBuildError(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dir := t.TempDir()
+	files := artifactFleet(`        - from: "@repo/apps/base/**"
+          to: "@artifact/base/"
+          exclude: ["*.md"]
+        - from: "@repo/apps/prod/**"
+          to: "@artifact/prod/"
+`)
+	files["apps/base/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+	files["apps/base/kustomization.yaml"] = "resources:\n  - cm.yaml\n"
+	files["apps/prod/kustomization.yaml"] = "resources:\n  - ../base\n  - missing.yaml\n"
+	writeFiles(t, dir, files)
+	_, res := renderDir(t, dir, 2)
+	found := false
+	for _, u := range res.Units {
+		if u.ID != "Kustomization/flux-system/apps" {
+			continue
+		}
+		if u.Path != "ExternalArtifact/flux-system/apps:prod" {
+			t.Errorf("unit path %q", u.Path)
+		}
+		for _, p := range u.Problems {
+			found = true
+			if strings.Contains(p.Message, tmp) || !strings.Contains(p.Message, "ExternalArtifact/flux-system/apps:prod/missing.yaml") {
+				t.Errorf("message does not name the artifact's file: %s", p.Message)
+			}
+		}
+	}
+	if !found {
+		t.Error("no problem for the missing resource")
+	}
+}
+
+// artifactFleet is a bootstrapped cluster with an ArtifactGenerator whose
+// apps artifact has the given copy rules (YAML list items) and a
+// Kustomization building ./prod from it.
+func artifactFleet(copies string) map[string]string {
+	return map[string]string{
 		"clusters/prod/flux-system/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-sync.yaml\n",
 		"clusters/prod/flux-system/gotk-sync.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
@@ -134,12 +217,7 @@ spec:
   artifacts:
     - name: apps
       copy:
-        - from: "@repo/apps/base/**"
-          to: "@artifact/base/"
-          exclude: ["*.md"]
-        - from: "@repo/apps/missing/**"
-          to: "@artifact/prod/"
----
+` + copies + `---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
@@ -153,32 +231,5 @@ spec:
     kind: ExternalArtifact
     name: apps
 `,
-		"apps/base/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_, res := renderDir(t, dir, 2)
-	var got []string
-	for _, u := range res.Units {
-		if u.ID != "Kustomization/flux-system/apps" {
-			continue
-		}
-		if !u.Failed {
-			t.Error("the unit built from the artifact did not fail")
-		}
-		for _, p := range u.Problems {
-			got = append(got, p.String())
-		}
-	}
-	want := []string{`clusters/prod/apps.yaml:1: error: ArtifactGenerator/flux-system/apps: ExternalArtifact ExternalArtifact/flux-system/apps (needed by Kustomization/flux-system/apps): copy "@repo/apps/missing/**" to "@artifact/prod/": no files match "apps/missing/**" in @repo [render-failed]`}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }

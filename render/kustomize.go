@@ -42,6 +42,8 @@ func (r *renderer) buildKustomizeIn(ctx context.Context, u *Unit, j job, t *arti
 	if t != nil {
 		repo, treeDir = t.repo, t.root
 	}
+	// fail names the artifact, not the staging directory, in messages.
+	fail := func(err error) { r.fail(u, t.scrub(err)) }
 	rel := func(p string) string {
 		rp, err := filepath.Rel(treeDir, p)
 		if err != nil {
@@ -51,13 +53,13 @@ func (r *renderer) buildKustomizeIn(ctx context.Context, u *Unit, j job, t *arti
 	}
 	if !r.opts.AllowRemoteBases {
 		if remote := repo.RemoteBases(dir); len(remote) > 0 {
-			r.fail(u, fmt.Errorf("kustomize build %s: remote bases are not allowed (use --allow-remote-bases): %s", u.Path, strings.Join(remote, ", ")))
+			fail(fmt.Errorf("kustomize build %s: remote bases are not allowed (use --allow-remote-bases): %s", u.Path, strings.Join(remote, ", ")))
 			return
 		}
 	}
 	if t == nil {
 		if err := r.needBuild(srcDir, dir, ks); err != nil {
-			r.fail(u, err)
+			fail(err)
 			return
 		}
 	}
@@ -76,21 +78,24 @@ func (r *renderer) buildKustomizeIn(ctx context.Context, u *Unit, j job, t *arti
 		manifest, kfile, err = kustomize.Generate(srcRoot, absDir, spec)
 	}
 	if err != nil {
-		r.fail(u, fmt.Errorf("generate kustomization.yaml for %s: %w", u.Path, err))
+		fail(fmt.Errorf("generate kustomization.yaml for %s: %w", u.Path, err))
 		return
 	}
 	manifest, keepOrigin, err := kustomize.WithOriginAnnotations(manifest)
 	if err != nil {
-		r.fail(u, fmt.Errorf("read kustomization file %s: %w", t.original(rel(kfile)), err))
+		fail(fmt.Errorf("read kustomization file %s: %w", t.original(rel(kfile)), err))
 		return
 	}
 	base, err := kustomize.SourceFS(srcRoot, r.opts.AllowRemoteBases)
 	if err != nil {
-		r.fail(u, fmt.Errorf("open source root %s: %w", srcDir, err))
+		fail(fmt.Errorf("open source root %s: %w", srcDir, err))
 		return
 	}
 	ufs := kustomize.NewFS(base, kfile, manifest)
 	ufs.Unsafe = r.unsafe
+	if t != nil {
+		ufs.Unsafe = t.unsafe
+	}
 	provider, _, _ := unstructured.NestedString(spec, "spec", "decryption", "provider")
 	if provider == "sops" && r.opts.Decryptor != nil {
 		ufs.Decrypt = r.opts.Decryptor.Decrypt
@@ -127,7 +132,7 @@ func (r *renderer) buildKustomizeIn(ctx context.Context, u *Unit, j job, t *arti
 					p.File, p.Message = t.original(rel(file)), t.scrub(errors.New(p.Message)).Error()
 				}
 			} else {
-				r.fail(u, t.scrub(fmt.Errorf("kustomize build %s: %w", u.Path, err)))
+				fail(fmt.Errorf("kustomize build %s: %w", u.Path, err))
 			}
 			u.Hash = hashInputs(spec, t.reads(ufs.Reads(treeDir)), nil)
 			return
@@ -151,13 +156,13 @@ func (r *renderer) buildKustomizeIn(ctx context.Context, u *Unit, j job, t *arti
 			return
 		}
 		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
-			r.fail(u, fmt.Errorf("object without apiVersion, kind or name in %s: %s", u.Path, strings.TrimSpace(res.MustYaml())))
+			fail(fmt.Errorf("object without apiVersion, kind or name in %s: %s", u.Path, strings.TrimSpace(res.MustYaml())))
 			return
 		}
 		file, line := r.originIn(t, dir, u, res)
 		if !keepOrigin {
 			if err := res.SetOrigin(nil); err != nil {
-				r.fail(u, err)
+				fail(err)
 				return
 			}
 		}
@@ -179,12 +184,12 @@ func (r *renderer) buildKustomizeIn(ctx context.Context, u *Unit, j job, t *arti
 		}
 		b, err := res.MarshalJSON()
 		if err != nil {
-			r.fail(u, fmt.Errorf("encode %s: %w", ref, err))
+			fail(fmt.Errorf("encode %s: %w", ref, err))
 			return
 		}
 		obj := &unstructured.Unstructured{}
 		if err := obj.UnmarshalJSON(b); err != nil {
-			r.fail(u, fmt.Errorf("decode %s: %w", ref, err))
+			fail(fmt.Errorf("decode %s: %w", ref, err))
 			return
 		}
 		if _, encrypted := obj.Object["sops"]; encrypted && obj.GetKind() == "Secret" {
