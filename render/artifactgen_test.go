@@ -82,6 +82,31 @@ resources:
 		t.Error("HelmRelease/podinfo/podinfo is not a unit")
 	}
 
+	// The chart of the podinfo-lite-chart artifact, its values.yaml the
+	// chart's with the cluster's merged in.
+	var ui *render.Object
+	for _, u := range res.Units {
+		if u.ID != "HelmRelease/flux-system/podinfo-lite" {
+			continue
+		}
+		if u.Failed || u.Path != "ExternalArtifact/flux-system/podinfo-lite-chart:." {
+			t.Errorf("podinfo-lite: failed %v, path %q, problems %v", u.Failed, u.Path, u.Problems)
+		}
+		for _, o := range u.Objects {
+			if _, kind := o.GVK(); kind == "ConfigMap" {
+				ui = o
+			}
+		}
+	}
+	if ui == nil {
+		t.Fatal("the podinfo-lite chart rendered no ConfigMap")
+	}
+	for field, want := range map[string]string{"replicas": "2", "color": "#e4002b", "message": "hello"} {
+		if got := valueAt(ui.Object, "data", field); got != want {
+			t.Errorf("podinfo-lite %s = %q, want %q", field, got, want)
+		}
+	}
+
 	left, err := os.ReadDir(tmp)
 	if err != nil {
 		t.Fatal(err)

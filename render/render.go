@@ -858,7 +858,7 @@ func (r *renderer) mustDefer(j job) bool {
 		// the repository defines only through a sibling's output.
 		for _, f := range [][]string{{"spec", "chart", "spec", "sourceRef"}, {"spec", "chartRef"}} {
 			ref, ok, _ := unstructured.NestedStringMap(obj, f...)
-			if !ok || ref["kind"] == "GitRepository" || ref["kind"] == "Bucket" {
+			if !ok || ref["kind"] == "GitRepository" || ref["kind"] == "Bucket" || ref["kind"] == "ExternalArtifact" {
 				continue
 			}
 			refNS := ref["namespace"]
