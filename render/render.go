@@ -395,6 +395,8 @@ type Unit struct {
 	// affected is set, with Options.Scope, when the change may reach the
 	// unit's output.
 	affected bool
+	// expanded is set once the unit's ResourceSets were rendered into it.
+	expanded bool
 	// Sensitive holds values that came from Secrets (decrypted SOPS data,
 	// substituteFrom Secret variables) and may appear in the objects;
 	// outputs mask them. Never print it.

@@ -75,11 +75,10 @@ func (p providerSet) may(kind, namespace, name string) bool {
 // adds their objects to the unit; it returns the jobs of the HelmReleases
 // and Kustomizations among them.
 func (r *renderer) expandResourceSets(u *Unit, j job) []job {
-	for _, o := range u.Objects {
-		if o.GeneratedBy != "" {
-			return nil // a unit reused from another render: already done
-		}
+	if u.expanded {
+		return nil // a unit reused from another render: already done
 	}
+	u.expanded = true
 	var gen []*Object
 	for _, o := range u.Objects {
 		api, kind := o.GVK()

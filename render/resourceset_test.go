@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/render"
 )
 
 // TestRenderResourceSets renders the resourceset pattern fleet: the
@@ -166,5 +167,22 @@ spec:
 	want := []string{"clusters/prod/tenants.yaml:1: warning: Kustomization/flux-system/alpha: source GitRepository/flux-system/alpha is defined by ResourceSet ResourceSet/flux-system/tenants (clusters/prod/tenants.yaml:1) and is not this work tree; its units are not rendered (map it with --source GitRepository/flux-system/alpha=DIR) [source-unavailable]"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+// TestRenderResourceSetsReused: a render reusing the builds of another
+// (and the unit cache) gives the ResourceSets' objects once, as a fresh
+// render does.
+func TestRenderResourceSetsReused(t *testing.T) {
+	dir := filepath.Join(fleets, "patterns", "resourceset")
+	cache := t.TempDir()
+	_, first := renderDirOpts(t, dir, render.Options{KeepBuilds: true, UnitCacheDir: cache})
+	_, again := renderDirOpts(t, dir, render.Options{Reuse: first, UnitCacheDir: cache})
+	_, fresh := renderDirOpts(t, dir, render.Options{})
+	if again.Stats.Built != 0 || again.Stats.Cached+again.Stats.Reused == 0 {
+		t.Fatalf("second render built %d, reused %d, cached %d: nothing was reused", again.Stats.Built, again.Stats.Reused, again.Stats.Cached)
+	}
+	if diff := cmp.Diff(string(dump(t, fresh)), string(dump(t, again))); diff != "" {
+		t.Fatalf("reusing builds changed the output (-fresh +reused):\n%s", diff)
 	}
 }
