@@ -31,6 +31,11 @@ const (
 	copyExtract   = "Extract"
 )
 
+// errUnsupported marks what a cluster does and fluxgate cannot do offline
+// (a tarball to extract, a ResourceSet input strategy): a warning, not an
+// error in the repository.
+var errUnsupported = errors.New("not supported offline")
+
 // copyRule is one spec.artifacts[].copy[] operation of an ArtifactGenerator.
 type copyRule struct {
 	From     string
@@ -108,7 +113,7 @@ func (st *stagedTree) apply(op copyRule, sources map[string]copySource, dst *os.
 	switch op.Strategy {
 	case "", copyOverwrite, copyMerge:
 	case copyExtract:
-		return errors.New("strategy Extract (tarballs) is not supported offline")
+		return fmt.Errorf("strategy Extract (tarballs): %w", errUnsupported)
 	default:
 		return fmt.Errorf("unknown strategy %q", op.Strategy)
 	}
@@ -517,6 +522,12 @@ func (r *renderer) removeStaging() {
 // point at the repository files the artifact's files were copied from.
 func (r *renderer) buildFromArtifact(ctx context.Context, u *Unit, j job, ga *fleet.GeneratedArtifact, specPath string) {
 	t := r.artifact(ctx, ga)
+	if errors.Is(t.err, errUnsupported) {
+		u.Problems = append(u.Problems, r.problem(u, fleet.RuleSourceUnavailable, fleet.SeverityWarning,
+			fmt.Sprintf("ExternalArtifact %s of ArtifactGenerator %s (%s:%d): %v; its units are not rendered",
+				t.ref, t.gen.Ref(), t.gen.File, t.gen.Line, t.scrub(t.err))))
+		return
+	}
 	if t.err != nil {
 		u.Failed = true
 		u.Problems = append(u.Problems, fleet.Problem{Rule: fleet.RuleRenderFailed, Severity: fleet.SeverityError,

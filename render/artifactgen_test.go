@@ -258,3 +258,32 @@ spec:
 `,
 	}
 }
+
+// TestRenderArtifactExtract: a copy rule with strategy Extract (tarballs,
+// which fluxgate does not unpack) leaves the artifact's units unrendered
+// with a warning, not an error.
+func TestRenderArtifactExtract(t *testing.T) {
+	dir := t.TempDir()
+	files := artifactFleet(`        - from: "@repo/bundles/*.tgz"
+          to: "@artifact/prod/"
+          strategy: Extract
+`)
+	files["bundles/readme.yaml"] = "a: b\n"
+	writeFiles(t, dir, files)
+	_, res := renderDir(t, dir, 2)
+	var got []string
+	for _, u := range res.Units {
+		if u.ID == "Kustomization/flux-system/apps" {
+			if u.Failed {
+				t.Error("the unit failed")
+			}
+			for _, p := range u.Problems {
+				got = append(got, p.String())
+			}
+		}
+	}
+	want := []string{`clusters/prod/apps.yaml:18: warning: Kustomization/flux-system/apps: ExternalArtifact ExternalArtifact/flux-system/apps of ArtifactGenerator ArtifactGenerator/flux-system/apps (clusters/prod/apps.yaml:1): copy "@repo/bundles/*.tgz" to "@artifact/prod/": strategy Extract (tarballs): not supported offline; its units are not rendered [source-unavailable]`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}

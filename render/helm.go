@@ -272,6 +272,12 @@ func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, s chartS
 			// An artifact laid out by its copy rules: the chart is read
 			// from the staging directory.
 			t := r.artifact(ctx, ga)
+			if errors.Is(t.err, errUnsupported) {
+				p := r.problem(u, fleet.RuleSourceUnavailable, fleet.SeverityWarning,
+					fmt.Sprintf("ExternalArtifact %s of ArtifactGenerator %s (%s:%d): %v; the chart is not rendered",
+						t.ref, t.gen.Ref(), t.gen.File, t.gen.Line, t.scrub(t.err)))
+				return nil, &p
+			}
 			if t.err != nil {
 				p := fleet.Problem{Rule: fleet.RuleRenderFailed, Severity: fleet.SeverityError,
 					File: ga.Generator.File, Line: ga.Generator.Line, Object: ga.Generator.Ref(),

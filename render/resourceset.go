@@ -43,11 +43,13 @@ const (
 	reconcileAnnotation = groupControlPlane + "/reconcile"
 )
 
-// providerSet is a ResourceSet whose inputs come from input providers.
+// providerSet is a ResourceSet whose objects are not rendered: its inputs
+// come from input providers, or it uses what is not supported offline.
 type providerSet struct {
 	cluster, ref, file string
 	line               int
-	providers          []string
+	// why completes "may produce it ...".
+	why string
 	// templates are the kinds and names (as written, templated or not) of
 	// the objects it declares, with their namespaces.
 	templates []templateRef
@@ -91,16 +93,22 @@ func (r *renderer) expandResourceSets(u *Unit, j job) []job {
 		}
 		rs := unstructured.Unstructured{Object: obj}
 		if providers := inputProviders(obj); len(providers) > 0 {
-			r.mu.Lock()
-			r.providerSets = append(r.providerSets, providerSet{cluster: j.cluster, ref: o.Ref(), file: o.File, line: o.Line,
-				providers: providers, templates: resourceTemplates(obj)})
-			r.mu.Unlock()
+			r.addProviderSet(providerSet{cluster: j.cluster, ref: o.Ref(), file: o.File, line: o.Line,
+				why:       "from the inputs of " + strings.Join(providers, ", ") + ", which are only known in the cluster",
+				templates: resourceTemplates(obj)})
 			continue
 		}
 		if rs.GetAnnotations()[reconcileAnnotation] == "disabled" {
 			continue
 		}
 		objs, err := buildResourceSet(obj)
+		if errors.Is(err, errUnsupported) {
+			u.Problems = append(u.Problems, fleet.Problem{Rule: fleet.RuleSourceUnavailable, Severity: fleet.SeverityWarning,
+				File: o.File, Line: o.Line, Object: o.Ref(), Message: fmt.Sprintf("ResourceSet %v; its objects are not rendered", err)})
+			r.addProviderSet(providerSet{cluster: j.cluster, ref: o.Ref(), file: o.File, line: o.Line,
+				why: fmt.Sprintf("(%v)", err), templates: resourceTemplates(obj)})
+			continue
+		}
 		if err != nil {
 			u.Problems = append(u.Problems, fleet.Problem{Rule: fleet.RuleRenderFailed, Severity: fleet.SeverityError,
 				File: o.File, Line: o.Line, Object: o.Ref(), Message: "ResourceSet build failed: " + err.Error()})
@@ -115,6 +123,12 @@ func (r *renderer) expandResourceSets(u *Unit, j job) []job {
 	}
 	u.Objects = append(u.Objects, gen...)
 	return r.childrenOf(u, j, gen)
+}
+
+func (r *renderer) addProviderSet(p providerSet) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.providerSets = append(r.providerSets, p)
 }
 
 // inputProviders lists the input providers of a ResourceSet's
@@ -147,16 +161,31 @@ func resourceTemplates(obj map[string]any) []templateRef {
 		name, _, _ := unstructured.NestedString(m, "metadata", "name")
 		out = append(out, templateRef{kind, ns, name})
 	}
-	res, _, _ := unstructured.NestedSlice(obj, "spec", "resources")
-	for _, e := range res {
-		if m, ok := e.(map[string]any); ok {
-			add(m)
+	specs := []map[string]any{}
+	if spec, ok := obj["spec"].(map[string]any); ok {
+		specs = append(specs, spec)
+		steps, _ := spec["steps"].([]any)
+		for _, st := range steps {
+			if m, ok := st.(map[string]any); ok {
+				specs = append(specs, m)
+			}
+		}
+	}
+	var tmpls []string
+	for _, spec := range specs {
+		res, _ := spec["resources"].([]any)
+		for _, e := range res {
+			if m, ok := e.(map[string]any); ok {
+				add(m)
+			}
+		}
+		if t, ok := spec["resourcesTemplate"].(string); ok {
+			tmpls = append(tmpls, t)
 		}
 	}
 	// A multi-document template cannot be parsed before it is rendered:
 	// read the kind, namespace and name lines of each document.
-	tmpl, _, _ := unstructured.NestedString(obj, "spec", "resourcesTemplate")
-	for _, doc := range strings.Split(tmpl, "\n---") {
+	for _, doc := range strings.Split(strings.Join(tmpls, "\n---\n"), "\n---") {
 		var t templateRef
 		meta := false
 		for _, l := range strings.Split(doc, "\n") {
@@ -189,10 +218,10 @@ func resourceTemplates(obj map[string]any) []templateRef {
 func buildResourceSet(obj map[string]any) ([]map[string]any, error) {
 	rs := unstructured.Unstructured{Object: obj}
 	if s, _, _ := unstructured.NestedString(obj, "spec", "inputStrategy", "name"); s != "" && s != "Flatten" {
-		return nil, fmt.Errorf("inputStrategy %s is not supported offline", s)
+		return nil, fmt.Errorf("inputStrategy %s: %w", s, errUnsupported)
 	}
 	if steps, _, _ := unstructured.NestedSlice(obj, "spec", "steps"); len(steps) > 0 {
-		return nil, errors.New("spec.steps is not supported offline")
+		return nil, fmt.Errorf("spec.steps: %w", errUnsupported)
 	}
 	raw, _, _ := unstructured.NestedSlice(obj, "spec", "inputs")
 	var inputs []map[string]any
@@ -384,8 +413,8 @@ func (r *renderer) fromProviderSet(cluster, kind, namespace, name string, p *fle
 			continue
 		}
 		p.Rule, p.Severity = fleet.RuleSourceUnavailable, fleet.SeverityWarning
-		p.Message = fmt.Sprintf("%s is not defined in the repository; ResourceSet %s (%s:%d) may produce it from the inputs of %s, which are only known in the cluster",
-			fleet.ObjectRef(kind, namespace, name), s.ref, s.file, s.line, strings.Join(s.providers, ", "))
+		p.Message = fmt.Sprintf("%s is not defined in the repository; ResourceSet %s (%s:%d) may produce it %s",
+			fleet.ObjectRef(kind, namespace, name), s.ref, s.file, s.line, s.why)
 		return
 	}
 }

@@ -278,8 +278,8 @@ spec:
 `), &obj); err != nil {
 		t.Fatal(err)
 	}
-	p := providerSet{providers: inputProviders(obj), templates: resourceTemplates(obj)}
-	if diff := cmp.Diff([]string{"ResourceSetInputProvider/prs"}, p.providers); diff != "" {
+	p := providerSet{templates: resourceTemplates(obj)}
+	if diff := cmp.Diff([]string{"ResourceSetInputProvider/prs"}, inputProviders(obj)); diff != "" {
 		t.Errorf("providers (-want +got):\n%s", diff)
 	}
 	for _, c := range []struct {

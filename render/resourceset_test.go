@@ -186,3 +186,63 @@ func TestRenderResourceSetsReused(t *testing.T) {
 		t.Fatalf("reusing builds changed the output (-fresh +reused):\n%s", diff)
 	}
 }
+
+// TestRenderResourceSetPermute: a ResourceSet with the Permute input
+// strategy is not rendered (a warning), and a reference to an object it
+// templates is a warning that says so.
+func TestRenderResourceSetPermute(t *testing.T) {
+	dir := t.TempDir()
+	files := artifactFleet(`        - from: "@repo/apps/**"
+          to: "@artifact/prod/"
+`)
+	files["apps/kustomization.yaml"] = "resources:\n  - rset.yaml\n  - release.yaml\n"
+	files["apps/rset.yaml"] = `apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: charts
+  namespace: apps
+spec:
+  inputStrategy:
+    name: Permute
+  inputs:
+    - version: "1.x"
+  resources:
+    - apiVersion: source.toolkit.fluxcd.io/v1
+      kind: OCIRepository
+      metadata:
+        name: app-chart
+        namespace: apps
+      spec:
+        interval: 1h
+        url: oci://ghcr.io/acme/charts/app
+        ref:
+          semver: << inputs.charts.version | quote >>
+`
+	files["apps/release.yaml"] = `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: app
+  namespace: apps
+spec:
+  interval: 1h
+  chartRef:
+    kind: OCIRepository
+    name: app-chart
+`
+	writeFiles(t, dir, files)
+	_, res := renderDir(t, dir, 2)
+	var got []string
+	for _, u := range res.Units {
+		for _, p := range u.Problems {
+			got = append(got, p.String())
+		}
+	}
+	sort.Strings(got)
+	want := []string{
+		"apps/release.yaml:1: warning: HelmRelease/apps/app: OCIRepository/apps/app-chart is not defined in the repository; ResourceSet ResourceSet/apps/charts (apps/rset.yaml:1) may produce it (inputStrategy Permute: not supported offline) [source-unavailable]",
+		"apps/rset.yaml:1: warning: ResourceSet/apps/charts: ResourceSet inputStrategy Permute: not supported offline; its objects are not rendered [source-unavailable]",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
