@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"text/template"
@@ -114,8 +116,16 @@ func (r *renderer) expandResourceSets(u *Unit, j job) []job {
 				File: o.File, Line: o.Line, Object: o.Ref(), Message: "ResourceSet build failed: " + err.Error()})
 			continue
 		}
+		resLines, docLines := r.resourceSetLines(o)
 		for _, g := range objs {
-			gen = append(gen, &Object{Object: g, File: o.File, Line: o.Line, GeneratedBy: o.Ref()})
+			line := o.Line
+			switch {
+			case g.resource >= 0 && g.resource < len(resLines):
+				line = resLines[g.resource]
+			case g.doc >= 0 && g.doc < len(docLines):
+				line = docLines[g.doc]
+			}
+			gen = append(gen, &Object{Object: g.obj, File: o.File, Line: line, GeneratedBy: o.Ref()})
 		}
 	}
 	if len(gen) == 0 {
@@ -123,6 +133,19 @@ func (r *renderer) expandResourceSets(u *Unit, j job) []job {
 	}
 	u.Objects = append(u.Objects, gen...)
 	return r.childrenOf(u, j, gen)
+}
+
+// resourceSetLines reads the file of a ResourceSet for the lines of its
+// templates (see sourceLines); nil when the file cannot be read.
+func (r *renderer) resourceSetLines(o *Object) (resources, docs []int) {
+	if o.File == "" || o.Line < 1 || r.need(false, o.File) != nil {
+		return nil, nil
+	}
+	data, err := os.ReadFile(filepath.Join(r.opts.Dir, filepath.FromSlash(o.File)))
+	if err != nil {
+		return nil, nil
+	}
+	return sourceLines(strings.Split(string(data), "\n"), o.Line)
 }
 
 func (r *renderer) addProviderSet(p providerSet) {
@@ -215,7 +238,7 @@ func resourceTemplates(obj map[string]any) []templateRef {
 // objects annotated fluxcd.controlplane.io/reconcile: disabled are left
 // out (but for spec.resources rendered without inputs, as upstream). Every object gets the owner labels and spec.commonMetadata, and a
 // namespaced object written without a namespace the ResourceSet's.
-func buildResourceSet(obj map[string]any) ([]map[string]any, error) {
+func buildResourceSet(obj map[string]any) ([]rsObject, error) {
 	rs := unstructured.Unstructured{Object: obj}
 	if s, _, _ := unstructured.NestedString(obj, "spec", "inputStrategy", "name"); s != "" && s != "Flatten" {
 		return nil, fmt.Errorf("inputStrategy %s: %w", s, errUnsupported)
@@ -243,13 +266,13 @@ func buildResourceSet(obj map[string]any) ([]map[string]any, error) {
 	if len(sets) == 0 {
 		sets = []map[string]any{nil}
 	}
-	var out []map[string]any
+	var out []rsObject
 	seen := map[string]bool{}
 	// add keeps an object; filter (every object but those of spec.resources
 	// rendered without inputs, as upstream) leaves out the disabled ones
 	// and the duplicates.
-	add := func(o map[string]any, filter bool) {
-		u := unstructured.Unstructured{Object: o}
+	add := func(o rsObject, filter bool) {
+		u := unstructured.Unstructured{Object: o.obj}
 		key := strings.Join([]string{u.GroupVersionKind().Group, u.GetKind(), u.GetNamespace(), u.GetName()}, "/")
 		if filter && (u.GetAnnotations()[reconcileAnnotation] == "disabled" || seen[key]) {
 			return
@@ -275,24 +298,29 @@ func buildResourceSet(obj map[string]any) ([]map[string]any, error) {
 			if len(objs) != 1 {
 				return nil, fmt.Errorf("spec.resources[%d]: renders %d objects, want one", i, len(objs))
 			}
-			add(objs[0], len(inputs) > 0)
+			add(rsObject{obj: objs[0], resource: i, doc: -1}, len(inputs) > 0)
 		}
 	}
 	if text, _, _ := unstructured.NestedString(obj, "spec", "resourcesTemplate"); text != "" {
+		docs := len(templateDocs(text))
 		for _, set := range sets {
 			objs, err := renderTemplate(text, set)
 			if err != nil {
 				return nil, fmt.Errorf("spec.resourcesTemplate: %w", err)
 			}
-			for _, o := range objs {
-				add(o, true)
+			for d, o := range objs {
+				doc := -1
+				if len(objs) == docs {
+					doc = d // one object per written document
+				}
+				add(rsObject{obj: o, resource: -1, doc: doc}, true)
 			}
 		}
 	}
 	labels, _, _ := unstructured.NestedStringMap(obj, "spec", "commonMetadata", "labels")
 	annotations, _, _ := unstructured.NestedStringMap(obj, "spec", "commonMetadata", "annotations")
 	for _, o := range out {
-		u := unstructured.Unstructured{Object: o}
+		u := unstructured.Unstructured{Object: o.obj}
 		if u.GetNamespace() == "" && !IsClusterScopedKind(u.GetAPIVersion(), u.GetKind(), nil) {
 			u.SetNamespace(rs.GetNamespace())
 		}
@@ -318,6 +346,117 @@ func buildResourceSet(obj map[string]any) ([]map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// rsObject is an object a ResourceSet renders, and what it renders it
+// from: spec.resources[resource], or document doc of
+// spec.resourcesTemplate (-1 when unknown or not from there).
+type rsObject struct {
+	obj           map[string]any
+	resource, doc int
+}
+
+// templateDocs splits a multi-document template into its documents as
+// written: the text of each, between "---" lines, that holds more than
+// comments.
+func templateDocs(text string) [][]string {
+	var out [][]string
+	var cur []string
+	content := false
+	flush := func() {
+		if content {
+			out = append(out, cur)
+		}
+		cur, content = nil, false
+	}
+	for _, l := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(l)
+		if t == "---" {
+			flush()
+			continue
+		}
+		cur = append(cur, l)
+		if t != "" && !strings.HasPrefix(t, "#") {
+			content = true
+		}
+	}
+	flush()
+	return out
+}
+
+// sourceLines finds, in the lines of the file holding a ResourceSet
+// document that starts at line docLine, the line of each spec.resources
+// item and of each spec.resourcesTemplate document (its first line with
+// content); 0 where not found.
+func sourceLines(lines []string, docLine int) (resources, docs []int) {
+	indent := func(l string) int { return len(l) - len(strings.TrimLeft(l, " ")) }
+	blank := func(l string) bool {
+		t := strings.TrimSpace(l)
+		return t == "" || strings.HasPrefix(t, "#")
+	}
+	child := -1 // the indentation of spec's fields
+	for i := docLine - 1; i >= 0 && i < len(lines); i++ {
+		l := lines[i]
+		if i > docLine-1 && strings.TrimRight(l, " ") == "---" {
+			break // the next document
+		}
+		if blank(l) {
+			continue
+		}
+		t := strings.TrimSpace(l)
+		if t == "spec:" && indent(l) == 0 {
+			for k := i + 1; k < len(lines); k++ {
+				if !blank(lines[k]) {
+					child = indent(lines[k])
+					break
+				}
+			}
+			continue
+		}
+		if child <= 0 || indent(l) != child {
+			continue
+		}
+		switch {
+		case t == "resources:":
+			item := -1
+			for k := i + 1; k < len(lines); k++ {
+				if blank(lines[k]) {
+					continue
+				}
+				n, lt := indent(lines[k]), strings.TrimSpace(lines[k])
+				isItem := strings.HasPrefix(lt, "- ") || lt == "-"
+				if item < 0 {
+					if !isItem || n < child {
+						break
+					}
+					item = n
+				}
+				if n < item || (n == item && !isItem) {
+					break
+				}
+				if n == item {
+					resources = append(resources, k+1)
+				}
+			}
+		case strings.HasPrefix(t, "resourcesTemplate:"):
+			content := false
+			for k := i + 1; k < len(lines); k++ {
+				if !blank(lines[k]) && indent(lines[k]) <= child {
+					break
+				}
+				bt := strings.TrimSpace(lines[k])
+				if bt == "---" {
+					content = false
+					continue
+				}
+				if !content && bt != "" && !strings.HasPrefix(bt, "#") {
+					content = true
+					docs = append(docs, k+1)
+				}
+			}
+		}
+	}
+	return resources, docs
 }
 
 var slugOnce sync.Once

@@ -247,7 +247,7 @@ spec:
 			}
 			var got []string
 			for _, o := range objs {
-				b, err := yaml.Marshal(o)
+				b, err := yaml.Marshal(o.obj)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -320,5 +320,56 @@ spec:
 	}
 	if len(objs) != 0 {
 		t.Errorf("got %d objects, want the disabled one left out", len(objs))
+	}
+}
+
+// TestSourceLines: the lines of a ResourceSet's templates in its file, for
+// findings about the objects they render.
+func TestSourceLines(t *testing.T) {
+	file := `---
+# other document
+kind: ConfigMap
+---
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: apps
+spec:
+  inputs:
+    - resources: {}
+  resources:
+    - apiVersion: v1
+      kind: Namespace
+      metadata:
+        name: a
+    # a comment between items
+    - apiVersion: v1
+      kind: ConfigMap
+      data:
+        resources:
+          - not an item of spec.resources
+  resourcesTemplate: |
+    # leading comment
+    apiVersion: v1
+    kind: ServiceAccount
+    ---
+
+    apiVersion: v1
+    kind: Secret
+  wait: true
+---
+spec:
+  resources:
+    - apiVersion: v1
+`
+	res, docs := sourceLines(strings.Split(file, "\n"), 5)
+	if diff := cmp.Diff([]int{13, 18}, res); diff != "" {
+		t.Errorf("spec.resources lines (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{25, 29}, docs); diff != "" {
+		t.Errorf("spec.resourcesTemplate document lines (-want +got):\n%s", diff)
+	}
+	if got := len(templateDocs("# c\n---\na: 1\n---\n# only a comment\n---\nb: 2\n")); got != 2 {
+		t.Errorf("templateDocs: %d documents, want 2", got)
 	}
 }

@@ -48,8 +48,9 @@ func TestRenderResourceSets(t *testing.T) {
 	if oci == nil {
 		t.Fatal("OCIRepository/apps/podinfo-backend not rendered")
 	}
-	if oci.File != "apps/production/podinfo.yaml" || oci.Line != 3 || oci.GeneratedBy != "ResourceSet/apps/podinfo" {
-		t.Errorf("OCIRepository at %s:%d from %q, want apps/production/podinfo.yaml:3 from ResourceSet/apps/podinfo", oci.File, oci.Line, oci.GeneratedBy)
+	// The line of its template, spec.resources[0].
+	if oci.File != "apps/production/podinfo.yaml" || oci.Line != 17 || oci.GeneratedBy != "ResourceSet/apps/podinfo" {
+		t.Errorf("OCIRepository at %s:%d from %q, want apps/production/podinfo.yaml:17 from ResourceSet/apps/podinfo", oci.File, oci.Line, oci.GeneratedBy)
 	}
 	if got := valueAt(oci.Object, "spec", "ref", "semver"); got != "6.5.x" {
 		t.Errorf("semver = %q", got)
@@ -164,7 +165,7 @@ spec:
 			}
 		}
 	}
-	want := []string{"clusters/prod/tenants.yaml:1: warning: Kustomization/flux-system/alpha: source GitRepository/flux-system/alpha is defined by ResourceSet ResourceSet/flux-system/tenants (clusters/prod/tenants.yaml:1) and is not this work tree; its units are not rendered (map it with --source GitRepository/flux-system/alpha=DIR) [source-unavailable]"}
+	want := []string{"clusters/prod/tenants.yaml:19: warning: Kustomization/flux-system/alpha: source GitRepository/flux-system/alpha is defined by ResourceSet ResourceSet/flux-system/tenants (clusters/prod/tenants.yaml:10) and is not this work tree; its units are not rendered (map it with --source GitRepository/flux-system/alpha=DIR) [source-unavailable]"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
