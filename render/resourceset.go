@@ -135,10 +135,17 @@ func (r *renderer) expandResourceSets(u *Unit, j job) []job {
 	return r.childrenOf(u, j, gen)
 }
 
-// resourceSetLines reads the file of a ResourceSet for the lines of its
-// templates (see sourceLines); nil when the file cannot be read.
+// resourceSetLines reads the file of a ResourceSet written in the
+// repository for the lines of its templates (see sourceLines); nil when
+// the object is not a document of the file or the file cannot be read.
 func (r *renderer) resourceSetLines(o *Object) (resources, docs []int) {
-	if o.File == "" || o.Line < 1 || r.need(false, o.File) != nil {
+	written := false
+	for _, d := range r.repo.DocsInFile(o.File) {
+		written = written || (d.Line == o.Line && d.Kind == "ResourceSet")
+	}
+	if !written || r.need(false, o.File) != nil {
+		// Not written as such (a chart's output, a patched copy): the
+		// ResourceSet's own line will do.
 		return nil, nil
 	}
 	data, err := os.ReadFile(filepath.Join(r.opts.Dir, filepath.FromSlash(o.File)))
