@@ -20,7 +20,9 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/pat
 // testdata/patterns/<name>.findings (go test -run Pattern -update
 // rewrites them): fleets that hold findings on purpose.
 var goldenPatterns = map[string]bool{
+	"artifact-composition":      true,
 	"plain-manifests":           true,
+	"resourceset":               true,
 	"secret-references":         true,
 	"flux-operator":             true,
 	"third-party-notifications": true,
@@ -31,6 +33,7 @@ var goldenPatterns = map[string]bool{
 // validPatterns are the pattern fleets that are valid as a whole: they must
 // give no error at all.
 var validPatterns = map[string]bool{
+	"artifact-composition":      true,
 	"artifact-generator":        true,
 	"flux-operator":             true,
 	"gitless":                   true,
@@ -38,6 +41,7 @@ var validPatterns = map[string]bool{
 	"kustomize-helm":            true,
 	"multi-tenancy":             true,
 	"parent-patches":            true,
+	"resourceset":               true,
 	"secret-references":         true,
 	"third-party-notifications": true,
 }
