@@ -219,15 +219,20 @@ func (r *Repo) reach(dir string, seen map[string]bool) {
 // Kustomization that builds the directory declaring it (the bootstrap
 // pattern, clusters/<name> holding flux-system), and every directory that
 // declares Flux Kustomizations for a local source and that no local
-// Kustomization reaches. A repository without Flux Kustomizations has as
+// Kustomization reaches (neither the directory nor, when a kustomization
+// file lists it, the file declaring them). A repository without Flux Kustomizations has as
 // entry points its kustomize overlays that no other kustomization includes.
 func (r *Repo) EntryPoints() []string {
 	type decl struct {
-		dir, path string
-		self      bool
+		dir, file, path string
+		self            bool
 	}
 	var decls []decl
-	reached := map[string]bool{}
+	// reached holds the directories another Kustomization's build reaches,
+	// read the files it reads: a child declared in a file that its parent's
+	// kustomization.yaml lists (resources: [./app/ks.yaml]) is rendered as
+	// the parent's build outputs it, patched, never from its file alone.
+	reached, read := map[string]bool{}, map[string]bool{}
 	for _, fo := range r.Kustomizations() {
 		ks := fo.Kustomization()
 		if strings.TrimSpace(ks.Spec.Path) == "" {
@@ -238,16 +243,19 @@ func (r *Repo) EntryPoints() []string {
 		if !ok || !r.dirSet[p] {
 			// Its source or path is missing: it still declares its
 			// directory, so that the problem is rendered, not skipped.
-			decls = append(decls, decl{dir: path.Dir(fo.Doc.File)})
+			decls = append(decls, decl{dir: path.Dir(fo.Doc.File), file: fo.Doc.File})
 			continue
 		}
 		seen := map[string]bool{}
 		r.reach(p, seen)
 		self := seen[path.Dir(fo.Doc.File)]
-		decls = append(decls, decl{dir: path.Dir(fo.Doc.File), path: p, self: self})
+		decls = append(decls, decl{dir: path.Dir(fo.Doc.File), file: fo.Doc.File, path: p, self: self})
 		if !self {
 			for d := range seen {
 				reached[d] = true
+			}
+			for f := range r.buildFiles(seen) {
+				read[f] = true
 			}
 		}
 	}
@@ -257,7 +265,7 @@ func (r *Repo) EntryPoints() []string {
 			switch {
 			case d.self && !reached[d.path]:
 				set[d.path] = true
-			case !d.self && !reached[d.dir]:
+			case !d.self && !reached[d.dir] && !read[d.file]:
 				set[d.dir] = true
 			}
 		}
@@ -337,8 +345,20 @@ func (r *Repo) checkDependencies() {
 		nodes[key] = &node{fo: fo, deps: deps}
 		order = append(order, key)
 	}
-	// A document without a namespace gets one from its kustomization: a
-	// dependency on Kind/ns/name is met by Kind/name written without one.
+	// Flux looks a dependsOn entry without namespace up in the dependent's
+	// namespace. A document without a namespace gets one from whoever
+	// builds it (a kustomization's namespace field, a parent's
+	// targetNamespace): a dependency on Kind/ns/name is met by Kind/name
+	// written without one, and Kind/name (from a dependent whose namespace
+	// is not written either) by Kind/name in any namespace, the first in
+	// file order.
+	byName := map[string]string{}
+	for _, key := range order {
+		parts := strings.Split(key, "/")
+		if k := parts[0] + "/" + parts[len(parts)-1]; byName[k] == "" {
+			byName[k] = key
+		}
+	}
 	resolve := func(dep string) string {
 		if _, ok := nodes[dep]; ok {
 			return dep
@@ -348,6 +368,9 @@ func (r *Repo) checkDependencies() {
 			if alt := parts[0] + "/" + parts[2]; nodes[alt] != nil {
 				return alt
 			}
+		}
+		if len(parts) == 2 && byName[dep] != "" {
+			return byName[dep]
 		}
 		return dep
 	}
@@ -577,6 +600,28 @@ func (r *Repo) TreeSize(dir string) int {
 func (r *Repo) BuildFluxDocs(dir string) []*Document {
 	seen := map[string]bool{}
 	r.reach(path.Clean(dir), seen)
+	files := r.buildFiles(seen)
+	sorted := make([]string, 0, len(files))
+	for f := range files {
+		sorted = append(sorted, f)
+	}
+	sort.Strings(sorted)
+	var out []*Document
+	for _, f := range sorted {
+		for _, d := range r.byFile[f] {
+			if strings.Contains(d.APIVersion, ".fluxcd.io/") {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// buildFiles returns the YAML files a build reaching the directories seen
+// reads resources from: those the kustomization files of the directories
+// name, and every file of a directory without a kustomization file (Flux
+// generates one listing them all).
+func (r *Repo) buildFiles(seen map[string]bool) map[string]bool {
 	r.filesByDirOnce.Do(func() {
 		r.filesByDir = map[string][]string{}
 		for _, f := range r.Files {
@@ -598,20 +643,7 @@ func (r *Repo) BuildFluxDocs(dir string) []*Document {
 			}
 		}
 	}
-	sorted := make([]string, 0, len(files))
-	for f := range files {
-		sorted = append(sorted, f)
-	}
-	sort.Strings(sorted)
-	var out []*Document
-	for _, f := range sorted {
-		for _, d := range r.byFile[f] {
-			if strings.Contains(d.APIVersion, ".fluxcd.io/") {
-				out = append(out, d)
-			}
-		}
-	}
-	return out
+	return files
 }
 
 // DeclaresFlux reports whether a kustomize build of dir may output a Flux

@@ -255,6 +255,30 @@ func TestCheckDependencies(t *testing.T) {
 			where: []at{{"k.yaml", 0}},
 		},
 		{
+			name: "dependsOn without namespace is the dependent's namespace",
+			files: []file{{"k.yaml", []string{
+				kustomization("db", "flux-system", "./apps", "GitRepository", "flux-system"),
+				kustomization("app", "apps", "./apps", "GitRepository", "flux-system", "db"),
+				kustomization("web", "flux-system", "./apps", "GitRepository", "flux-system", "db"),
+			}}},
+			want: []fleet.Problem{{
+				Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityWarning, Object: "Kustomization/apps/app",
+				Message: "dependsOn Kustomization/apps/db is not defined in the repository",
+			}},
+			where: []at{{"k.yaml", 1}},
+		},
+		{
+			// The dependent's namespace comes from the kustomization that
+			// builds it (namespace: flux-system), as in ks.yaml files.
+			name: "dependent written without namespace",
+			files: []file{{"k.yaml", []string{
+				ks("a"),
+				kustomization("app", "", "./apps", "GitRepository", "flux-system", "a"),
+				helmRelease("db", "apps"),
+				helmRelease("web", "", "db"),
+			}}},
+		},
+		{
 			name: "HelmRelease dependencies are HelmReleases",
 			files: []file{{"hr.yaml", []string{
 				helmRelease("db", "apps"),

@@ -66,6 +66,10 @@ type Repo struct {
 	Flux []*FluxObject
 	// Problems found while loading.
 	Problems []Problem
+	// Assumed lists, in file order, the assumptions the load took about
+	// which source is this work tree (a gitless cluster's OCIRepository,
+	// say), each with why and how --source overrides it.
+	Assumed []string
 	// Unsafe lists files no YAML parser may read again (alias bombs), with
 	// the reason; renderers refuse them.
 	Unsafe map[string]string

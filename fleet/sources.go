@@ -29,7 +29,8 @@ type sourceCandidate struct {
 // local tree, in this order of precedence: explicit Options.Sources; the
 // bootstrap flux-system GitRepository; a GitRepository whose URL is one of
 // the repository's remotes; when no remote is known, a GitRepository all of
-// whose Kustomizations' paths exist in the tree; an ExternalArtifact
+// whose Kustomizations' paths exist in the tree; the OCIRepository a
+// gitless cluster syncs from (resolveOCISync); an ExternalArtifact
 // produced by an ArtifactGenerator whose copy rules rebuild one directory of
 // a local source. A GitRepository that follows another branch than the
 // bootstrap source, or a tag, semver range or commit, is not the work tree.
@@ -100,6 +101,7 @@ func (r *Repo) resolveSources() {
 			}
 		}
 	}
+	r.resolveOCISync(set)
 	for _, fo := range r.FluxKind("ArtifactGenerator") {
 		r.resolveGenerator(fo, set)
 	}
@@ -282,8 +284,14 @@ func (r *Repo) ResolveSourceIn(cluster, kind, namespace, name string, from *Docu
 	if len(defs) == 0 && kind == "ExternalArtifact" {
 		if gen := r.generatorOf(namespace, name); gen != nil {
 			p.Rule, p.Severity = RuleSourceUnavailable, SeverityWarning
-			p.Message = fmt.Sprintf("ExternalArtifact %s comes from ArtifactGenerator %s (%s:%d), whose copy rules do not rebuild one local directory; map it with --source %s=DIR",
+			p.Message = fmt.Sprintf("ExternalArtifact %s comes from ArtifactGenerator %s (%s:%d), whose sources are not all in this work tree; map it with --source %s=DIR",
 				ref, gen.Doc.Ref(), gen.Doc.File, gen.Doc.Line, ref)
+			return SourceResolution{Problem: p}
+		}
+	}
+	if len(defs) == 0 && kind == "OCIRepository" {
+		if msg := r.fluxInstanceSource(ref); msg != "" {
+			p.Rule, p.Severity, p.Message = RuleSourceUnavailable, SeverityWarning, msg
 			return SourceResolution{Problem: p}
 		}
 	}
@@ -361,4 +369,75 @@ func (r *Repo) generatorOf(namespace, name string) *FluxObject {
 		}
 	}
 	return nil
+}
+
+// GeneratedArtifact is an ExternalArtifact that an ArtifactGenerator of the
+// repository builds from sources that all resolve to the tree, and whose
+// copy rules do not rebuild one directory: the render lays it out by
+// applying the copy rules.
+type GeneratedArtifact struct {
+	// Generator is the ArtifactGenerator's document.
+	Generator *Document
+	// Namespace and Name name the ExternalArtifact.
+	Namespace, Name string
+	// Sources maps each alias of spec.sources to its directory, relative
+	// to the repository root.
+	Sources map[string]string
+	// Copy holds the artifact's spec.artifacts[].copy operations as
+	// written.
+	Copy []map[string]any
+}
+
+// GeneratedArtifactIn finds the ArtifactGenerator that builds the
+// ExternalArtifact namespace/name for a reference made within cluster (the
+// closest definition when several clusters declare one). It returns nil
+// when no generator declares it, or when one of the generator's sources
+// does not resolve to the tree.
+func (r *Repo) GeneratedArtifactIn(cluster, namespace, name string) *GeneratedArtifact {
+	var best *GeneratedArtifact
+	score := -1
+	for _, fo := range r.FluxKind("ArtifactGenerator") {
+		if fo.Doc.Namespace != namespace && fo.Doc.Namespace != "" {
+			continue
+		}
+		spec, _ := fo.Doc.Object["spec"].(map[string]any)
+		artifacts, _ := spec["artifacts"].([]any)
+		for _, a := range artifacts {
+			m, _ := a.(map[string]any)
+			if n, _ := m["name"].(string); n != name {
+				continue
+			}
+			s := commonDirs(fo.Doc.File, cluster)
+			if s <= score {
+				continue
+			}
+			ga := &GeneratedArtifact{Generator: fo.Doc, Namespace: namespace, Name: name, Sources: map[string]string{}}
+			sources, _ := spec["sources"].([]any)
+			local := true
+			for _, src := range sources {
+				sm, _ := src.(map[string]any)
+				alias, _ := sm["alias"].(string)
+				kind, _ := sm["kind"].(string)
+				sname, _ := sm["name"].(string)
+				ns, _ := sm["namespace"].(string)
+				dir, ok := r.sourceDirNear(kind, sourceNamespace(ns, fo.Doc.Namespace), sname, fo.Doc.File)
+				if !ok {
+					local = false
+					break
+				}
+				ga.Sources[alias] = dir
+			}
+			if !local {
+				continue
+			}
+			copies, _ := m["copy"].([]any)
+			for _, c := range copies {
+				if cm, ok := c.(map[string]any); ok {
+					ga.Copy = append(ga.Copy, cm)
+				}
+			}
+			best, score = ga, s
+		}
+	}
+	return best
 }

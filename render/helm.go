@@ -169,6 +169,7 @@ func (r *renderer) helmChart(ctx context.Context, u *Unit, j job, hr *helmv2.Hel
 			hc := r.lookupAny(j, "HelmChart", ns, ref.Name)
 			if hc == nil {
 				p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError, fmt.Sprintf("chartRef %s is not defined in the repository", what))
+				r.fromProviderSet(j.cluster, ref.Kind, ns, ref.Name, &p)
 				return nil, &p
 			}
 			s := chartSpec{namespace: ns}
@@ -193,6 +194,7 @@ func (r *renderer) helmChart(ctx context.Context, u *Unit, j job, hr *helmv2.Hel
 			oci := r.lookupAny(j, ref.Kind, ns, ref.Name)
 			if oci == nil {
 				p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError, fmt.Sprintf("chartRef %s is not defined in the repository", what))
+				r.fromProviderSet(j.cluster, ref.Kind, ns, ref.Name, &p)
 				return nil, &p
 			}
 			access, err := r.sourceAccess(j, ref.Kind, oci)
@@ -206,8 +208,20 @@ func (r *renderer) helmChart(ctx context.Context, u *Unit, j job, hr *helmv2.Hel
 			}
 			return ch, nil
 		}
+		if ref.Kind == "ExternalArtifact" {
+			// helm-controller reads the chart at the artifact's root.
+			ch, prob := r.chartFromSource(ctx, u, j, chartSpec{kind: ref.Kind, namespace: ns, name: ref.Name, chart: "."})
+			if prob != nil {
+				p := *prob
+				if p.Object == u.ID && !strings.HasPrefix(p.Message, "chartRef ") {
+					p.Message = "chartRef " + what + ": " + p.Message
+				}
+				return nil, &p
+			}
+			return ch, nil
+		}
 		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError,
-			fmt.Sprintf("chartRef %s: kind must be OCIRepository or HelmChart", what))
+			fmt.Sprintf("chartRef %s: kind must be OCIRepository, HelmChart or ExternalArtifact", what))
 		return nil, &p
 	}
 	p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, "spec.chart or spec.chartRef must be set")
@@ -225,6 +239,7 @@ func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, s chartS
 		if repo == nil {
 			p := r.problem(u, fleet.RuleSourceNotFound, fleet.SeverityError,
 				fmt.Sprintf("sourceRef %s is not defined in the repository", what))
+			r.fromProviderSet(j.cluster, s.kind, s.namespace, s.name, &p)
 			return nil, &p
 		}
 		prefix := fmt.Sprintf("chart %s %s from %s", s.chart, displayVersion(s.version), what)
@@ -251,8 +266,33 @@ func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, s chartS
 		return ch, nil
 	}
 	src := r.repo.ResolveSourceIn(j.cluster, s.kind, s.namespace, s.name, &fleet.Document{File: u.File, Line: u.Line, Kind: u.Kind, Namespace: u.Namespace, Name: u.Name})
+	tree, isDir, display := r.chartTree(), r.repo.IsDir, func(dir string) string { return dir }
+	if src.Problem != nil && s.kind == "ExternalArtifact" {
+		if ga := r.repo.GeneratedArtifactIn(j.cluster, s.namespace, s.name); ga != nil {
+			// An artifact laid out by its copy rules: the chart is read
+			// from the staging directory.
+			t := r.artifact(ctx, ga)
+			if errors.Is(t.err, errUnsupported) {
+				p := r.problem(u, fleet.RuleSourceUnavailable, fleet.SeverityWarning,
+					fmt.Sprintf("ExternalArtifact %s of ArtifactGenerator %s (%s:%d): %v; the chart is not rendered",
+						t.ref, t.gen.Ref(), t.gen.File, t.gen.Line, t.scrub(t.err)))
+				return nil, &p
+			}
+			if t.err != nil {
+				p := fleet.Problem{Rule: fleet.RuleRenderFailed, Severity: fleet.SeverityError,
+					File: ga.Generator.File, Line: ga.Generator.Line, Object: ga.Generator.Ref(),
+					Message: fmt.Sprintf("ExternalArtifact %s (needed by %s): %v", t.ref, u.ID, t.scrub(t.err))}
+				return nil, &p
+			}
+			src = fleet.SourceResolution{Dir: "."}
+			tree, isDir = helm.Tree{Root: t.root}, t.repo.IsDir
+			display = func(dir string) string { return t.ref + ":" + dir }
+		}
+	}
 	if src.Problem != nil {
-		return nil, src.Problem
+		p := *src.Problem
+		r.generatedSource(j, s.kind, s.namespace, s.name, &p)
+		return nil, &p
 	}
 	rel := path.Clean("./" + strings.TrimPrefix(s.chart, "/"))
 	if rel == ".." || strings.HasPrefix(rel, "../") {
@@ -260,32 +300,32 @@ func (r *renderer) chartFromSource(ctx context.Context, u *Unit, j job, s chartS
 		return nil, &p
 	}
 	dir := path.Join(src.Dir, rel)
-	if !r.repo.IsDir(dir) {
+	if !isDir(dir) {
 		p := r.problem(u, fleet.RulePathNotFound, fleet.SeverityError,
-			fmt.Sprintf("chart %q does not exist in source %s (%s)", s.chart, fleet.ObjectRef(s.kind, s.namespace, s.name), dir))
+			fmt.Sprintf("chart %q does not exist in source %s (%s)", s.chart, fleet.ObjectRef(s.kind, s.namespace, s.name), display(dir)))
 		return nil, &p
 	}
-	c, err := r.chartTree().LoadChart(dir)
+	c, err := tree.LoadChart(dir)
 	if err != nil {
 		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, err.Error())
 		return nil, &p
 	}
 	// source-controller reads the values files of a chart in a source
 	// from the source's root.
-	if err := r.chartTree().ApplySourceValuesFiles(c, src.Dir, s.valuesFiles, s.ignoreMissingValuesFile); err != nil {
-		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("chart %s: %v", dir, err))
+	if err := tree.ApplySourceValuesFiles(c, src.Dir, s.valuesFiles, s.ignoreMissingValuesFile); err != nil {
+		p := r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, fmt.Sprintf("chart %s: %v", display(dir), err))
 		return nil, &p
 	}
-	deps, err := r.charts.BuildDependencies(ctx, r.chartTree(), c, src.Dir, dir, func(nURL string) (*helm.Access, error) {
+	deps, err := r.charts.BuildDependencies(ctx, tree, c, src.Dir, dir, func(nURL string) (*helm.Access, error) {
 		if repo := r.helmRepositoryFor(j, s.namespace, nURL); repo != nil {
 			return r.sourceAccess(j, "HelmRepository", repo)
 		}
 		return nil, nil
 	})
 	if err != nil {
-		return nil, r.fetchProblem(u, fmt.Sprintf("chart %s: dependencies", dir), err)
+		return nil, r.fetchProblem(u, fmt.Sprintf("chart %s: dependencies", display(dir)), err)
 	}
-	return &helm.Chart{Chart: c, Path: dir, Digest: helm.Digest(c, deps)}, nil
+	return &helm.Chart{Chart: c, Path: display(dir), Digest: helm.Digest(c, deps)}, nil
 }
 
 func displayVersion(v string) string {

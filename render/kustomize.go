@@ -30,52 +30,90 @@ import (
 // source root with plugins disabled, then per object the post-build
 // variable substitution and the spec's commonMetadata.
 func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir string, ks map[string]any) {
+	r.buildKustomizeIn(ctx, u, j, nil, srcDir, u.Path, ks)
+}
+
+// buildKustomizeIn is buildKustomize for a build of dir in the source
+// rooted at srcDir, both relative to the root of the tree t: the
+// repository when t is nil, or an ExternalArtifact laid out by its copy
+// rules, whose files map back to the repository's.
+func (r *renderer) buildKustomizeIn(ctx context.Context, u *Unit, j job, t *artifactTree, srcDir, dir string, ks map[string]any) {
+	repo, treeDir := r.repo, r.opts.Dir
+	if t != nil {
+		repo, treeDir = t.repo, t.root
+	}
+	// fail names the artifact, not the staging directory, in messages.
+	fail := func(err error) { r.fail(u, t.scrub(err)) }
+	rel := func(p string) string {
+		rp, err := filepath.Rel(treeDir, p)
+		if err != nil {
+			return p
+		}
+		return filepath.ToSlash(rp)
+	}
 	if !r.opts.AllowRemoteBases {
-		if remote := r.repo.RemoteBases(u.Path); len(remote) > 0 {
-			r.fail(u, fmt.Errorf("kustomize build %s: remote bases are not allowed (use --allow-remote-bases): %s", u.Path, strings.Join(remote, ", ")))
+		if remote := repo.RemoteBases(dir); len(remote) > 0 {
+			fail(fmt.Errorf("kustomize build %s: remote bases are not allowed (use --allow-remote-bases): %s", u.Path, strings.Join(remote, ", ")))
 			return
 		}
 	}
-	if err := r.needBuild(srcDir, u.Path, ks); err != nil {
-		r.fail(u, err)
-		return
+	if t == nil {
+		if err := r.needBuild(srcDir, dir, ks); err != nil {
+			fail(err)
+			return
+		}
 	}
-	srcRoot := filepath.Join(r.opts.Dir, filepath.FromSlash(srcDir))
-	absDir := filepath.Join(r.opts.Dir, filepath.FromSlash(u.Path))
+	srcRoot := filepath.Join(treeDir, filepath.FromSlash(srcDir))
+	absDir := filepath.Join(treeDir, filepath.FromSlash(dir))
 	spec := ks
 	if spec == nil {
 		spec = map[string]any{"apiVersion": fleet.GroupKustomize + "/v1", "kind": "Kustomization", "spec": map[string]any{}}
 	}
-	manifest, kfile, err := r.generate(srcDir, u.Path, spec)
+	var manifest []byte
+	var kfile string
+	var err error
+	if t == nil {
+		manifest, kfile, err = r.generate(srcDir, dir, spec)
+	} else {
+		manifest, kfile, err = kustomize.Generate(srcRoot, absDir, spec)
+	}
 	if err != nil {
-		r.fail(u, fmt.Errorf("generate kustomization.yaml for %s: %w", u.Path, err))
+		fail(fmt.Errorf("generate kustomization.yaml for %s: %w", u.Path, err))
 		return
 	}
 	manifest, keepOrigin, err := kustomize.WithOriginAnnotations(manifest)
 	if err != nil {
-		r.fail(u, fmt.Errorf("read kustomization file %s: %w", r.rel(kfile), err))
+		fail(fmt.Errorf("read kustomization file %s: %w", t.original(rel(kfile)), err))
 		return
 	}
 	base, err := kustomize.SourceFS(srcRoot, r.opts.AllowRemoteBases)
 	if err != nil {
-		r.fail(u, fmt.Errorf("open source root %s: %w", srcDir, err))
+		fail(fmt.Errorf("open source root %s: %w", srcDir, err))
 		return
 	}
 	ufs := kustomize.NewFS(base, kfile, manifest)
 	ufs.Unsafe = r.unsafe
+	if t != nil {
+		ufs.Unsafe = t.unsafe
+	}
 	provider, _, _ := unstructured.NestedString(spec, "spec", "decryption", "provider")
 	if provider == "sops" && r.opts.Decryptor != nil {
 		ufs.Decrypt = r.opts.Decryptor.Decrypt
 	}
-	key := buildKey(srcDir, u.Path, r.rel(kfile), manifest, ufs.Decrypt != nil)
+	key := buildKey(srcDir, dir, rel(kfile), manifest, ufs.Decrypt != nil)
 	specJSON, _ := json.Marshal(spec)
-	slot := r.unitSlot("kustomize", u.Cluster, u.ID, u.File, strconv.Itoa(u.Line), string(specJSON), key)
+	slot := ""
+	if t == nil {
+		// A laid-out artifact is neither cached nor kept: its files are
+		// copies, which the cache's read records cannot check.
+		slot = r.unitSlot("kustomize", u.Cluster, u.ID, u.File, strconv.Itoa(u.Line), string(specJSON), key)
+	}
 	if slot != "" && r.fromUnitCache(u, j, spec, ks, slot, r.rel(kfile)) {
 		r.stats.cached.Add(1)
 		return
 	}
 	var m resmap.ResMap
-	if k := r.reusable(key); k != nil {
+	if k := r.reusableIn(t, key); k != nil {
 		ufs.Replay(r.opts.Dir, k.rec)
 		m = k.res.DeepCopy()
 		r.stats.reused.Add(1)
@@ -88,13 +126,18 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		if err != nil {
 			if file, derr := ufs.DecryptFailure(); file != "" {
 				r.decryptFailed(u, base, file, derr)
+				if t != nil {
+					// The file of the repository the artifact copied.
+					p := &u.Problems[len(u.Problems)-1]
+					p.File, p.Message = t.original(rel(file)), t.scrub(errors.New(p.Message)).Error()
+				}
 			} else {
-				r.fail(u, fmt.Errorf("kustomize build %s: %w", u.Path, err))
+				fail(fmt.Errorf("kustomize build %s: %w", u.Path, err))
 			}
-			u.Hash = hashInputs(spec, ufs.Reads(r.opts.Dir), nil)
+			u.Hash = hashInputs(spec, t.reads(ufs.Reads(treeDir)), nil)
 			return
 		}
-		if r.opts.KeepBuilds {
+		if r.opts.KeepBuilds && t == nil {
 			r.kept.put(key, &keptBuild{rec: ufs.Record(r.opts.Dir), res: m.DeepCopy()})
 		}
 	}
@@ -113,13 +156,13 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 			return
 		}
 		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
-			r.fail(u, fmt.Errorf("object without apiVersion, kind or name in %s: %s", u.Path, strings.TrimSpace(res.MustYaml())))
+			fail(fmt.Errorf("object without apiVersion, kind or name in %s: %s", u.Path, strings.TrimSpace(res.MustYaml())))
 			return
 		}
-		file, line := r.origin(u, res)
+		file, line := r.originIn(t, dir, u, res)
 		if !keepOrigin {
 			if err := res.SetOrigin(nil); err != nil {
-				r.fail(u, err)
+				fail(err)
 				return
 			}
 		}
@@ -141,12 +184,12 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		}
 		b, err := res.MarshalJSON()
 		if err != nil {
-			r.fail(u, fmt.Errorf("encode %s: %w", ref, err))
+			fail(fmt.Errorf("encode %s: %w", ref, err))
 			return
 		}
 		obj := &unstructured.Unstructured{}
 		if err := obj.UnmarshalJSON(b); err != nil {
-			r.fail(u, fmt.Errorf("decode %s: %w", ref, err))
+			fail(fmt.Errorf("decode %s: %w", ref, err))
 			return
 		}
 		if _, encrypted := obj.Object["sops"]; encrypted && obj.GetKind() == "Secret" {
@@ -164,7 +207,7 @@ func (r *renderer) buildKustomize(ctx context.Context, u *Unit, j job, srcDir st
 		}
 		u.Objects = append(u.Objects, &Object{Object: obj.Object, File: file, Line: line})
 	}
-	reads := ufs.Reads(r.opts.Dir)
+	reads := t.reads(ufs.Reads(treeDir))
 	u.Hash = hashInputs(spec, reads, vars)
 	if slot != "" && !u.Failed && len(u.Sensitive) == 0 && len(ufs.Decrypted()) == 0 && own.cacheable() && cacheableObjects(u.Objects) && readsInside(reads) {
 		r.ucache.Put(slot, cache.EntryName(slot, u.Hash), &cache.Entry{Reads: reads, Overlay: r.rel(kfile), Own: own.records,
@@ -327,8 +370,34 @@ func (r *renderer) rel(p string) string {
 	return filepath.ToSlash(rel)
 }
 
-// origin maps an object to the file and line of the document it came from.
-func (r *renderer) origin(u *Unit, res *resource.Resource) (string, int) {
+// originIn maps an object of a build of dir in the tree t (the repository
+// when nil) to the file and line of the document it came from: a file of
+// a laid-out artifact is mapped back to the repository file it was copied
+// from.
+func (r *renderer) originIn(t *artifactTree, dir string, u *Unit, res *resource.Resource) (string, int) {
+	file, line := r.treeOrigin(t, dir, u, res)
+	if t == nil || file == u.File {
+		return file, line
+	}
+	if t.staged.merged[file] {
+		// Merged files are written anew: find the object in the last
+		// file merged into it.
+		orig := t.original(file)
+		for _, d := range r.repo.DocsInFile(orig) {
+			if d.Kind == res.GetKind() && d.Name == res.GetName() {
+				return orig, d.Line
+			}
+		}
+		return orig, 1
+	}
+	return t.original(file), line
+}
+
+func (r *renderer) treeOrigin(t *artifactTree, dir string, u *Unit, res *resource.Resource) (string, int) {
+	repo := r.repo
+	if t != nil {
+		repo = t.repo
+	}
 	o, err := res.GetOrigin()
 	if err != nil || o == nil {
 		return u.File, u.Line
@@ -343,12 +412,12 @@ func (r *renderer) origin(u *Unit, res *resource.Resource) (string, int) {
 	if p == "" {
 		return u.File, u.Line
 	}
-	file := path.Join(u.Path, filepath.ToSlash(p))
+	file := path.Join(dir, filepath.ToSlash(p))
 	if o.Path == "" {
 		// Generated by a generator: point at the kustomization file.
 		return file, 1
 	}
-	docs := r.repo.DocsInFile(file)
+	docs := repo.DocsInFile(file)
 	var candidates []*fleet.Document
 	for _, d := range docs {
 		if d.Kind == res.GetKind() {

@@ -220,6 +220,45 @@ var patternFixtures = []patternFixture{
 		},
 	},
 	{
+		// The children are listed file by file in apps/kustomization.yaml
+		// and rendered once each, as apps patches them.
+		name:     "parent-patches",
+		clusters: []string{"clusters/prod"},
+		units: map[string][]string{
+			"clusters/prod": {
+				"Kustomization/flux-system/apps", "Kustomization/flux-system/flux-system",
+				"Kustomization/flux-system/legacy-wiki", "Kustomization/flux-system/podinfo",
+				"Kustomization/flux-system/whoami",
+			},
+		},
+		values: []patternValue{
+			{"clusters/prod", "Kustomization/flux-system/podinfo", "Deployment/podinfo/podinfo",
+				[]string{"spec", "template", "spec", "containers", "0", "env", "0", "value"}, "podinfo on prod"},
+			{"clusters/prod", "Kustomization/flux-system/apps", "Kustomization/flux-system/whoami",
+				[]string{"spec", "timeout"}, "5m"},
+		},
+	},
+	{
+		// The clusters sync from the OCIRepository CI pushes this
+		// repository to: a FluxInstance's (prod, whose flux-system
+		// Kustomization is not in the tree) or one written by hand.
+		name:     "gitless",
+		clusters: []string{"clusters/prod", "clusters/staging"},
+		units: map[string][]string{
+			"clusters/prod": {
+				"Kustomization/flux-system/apps", "Kustomization/flux-system/infrastructure", "Overlay/clusters/prod",
+			},
+			"clusters/staging": {
+				"Kustomization/flux-system/apps", "Kustomization/flux-system/flux-system", "Kustomization/flux-system/infrastructure",
+			},
+		},
+		values: []patternValue{
+			{"clusters/prod", "Kustomization/flux-system/apps", "Deployment/podinfo/podinfo", []string{"spec", "replicas"}, "3"},
+			{"clusters/staging", "Kustomization/flux-system/apps", "Deployment/podinfo/podinfo",
+				[]string{"spec", "template", "spec", "containers", "0", "env", "0", "value"}, "podinfo on staging"},
+		},
+	},
+	{
 		// No Flux Kustomization, no kustomization.yaml: plain manifests,
 		// one unit per directory, the Helm chart and templates left out.
 		name:     "plain-manifests",

@@ -168,6 +168,9 @@ type Object struct {
 	// Template is the chart template that produced the object (the
 	// "# Source:" path Helm prints) for HelmRelease units; empty otherwise.
 	Template string
+	// GeneratedBy is the ResourceSet (Kind/namespace/name) that the
+	// object was rendered from, at File and Line; empty otherwise.
+	GeneratedBy string
 
 	// compact is set once the object is held as JSON (Options.Compact):
 	// raw, with its apiVersion and Ref; Object is nil then. kind,
@@ -392,6 +395,8 @@ type Unit struct {
 	// affected is set, with Options.Scope, when the change may reach the
 	// unit's output.
 	affected bool
+	// expanded is set once the unit's ResourceSets were rendered into it.
+	expanded bool
 	// Sensitive holds values that came from Secrets (decrypted SOPS data,
 	// substituteFrom Secret variables) and may appear in the objects;
 	// outputs mask them. Never print it.
@@ -514,6 +519,7 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 		opts.Dir = tmp
 	}
 	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: helm.NewFetcher(opts.CacheDir, opts.Offline), kept: &builds{}}
+	defer r.removeStaging()
 	if opts.UnitCacheDir != "" {
 		r.ucache = cache.Open(opts.UnitCacheDir, opts.UnitCacheMaxBytes)
 		defer r.ucache.Trim()
@@ -605,6 +611,13 @@ type renderer struct {
 	ucache *cache.Dir
 	// sums caches file digests for reuse checks (relative path → sha256).
 	sums sync.Map
+	// artifacts holds the ExternalArtifacts laid out by their copy rules
+	// (*artifactSlot), in the staging directory (removed at the end).
+	artifacts sync.Map
+	staging   string
+	// providerSets are the ResourceSets whose inputs come from input
+	// providers (guarded by mu).
+	providerSets []providerSet
 }
 
 // rootJob finds what builds an entry point: the Kustomization of the
@@ -737,9 +750,18 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 		ns = u.Namespace
 	}
 	src := r.repo.ResolveSourceIn(j.cluster, kind, ns, name, &fleet.Document{File: u.File, Line: u.Line, Kind: u.Kind, Namespace: u.Namespace, Name: u.Name})
+	if src.Problem != nil && kind == "ExternalArtifact" {
+		if ga := r.repo.GeneratedArtifactIn(j.cluster, ns, name); ga != nil {
+			specPath, _, _ := unstructured.NestedString(j.ks, "spec", "path")
+			r.buildFromArtifact(ctx, u, j, ga, specPath)
+			return u, r.children(u, j)
+		}
+	}
 	if src.Problem != nil {
-		u.Problems = append(u.Problems, *src.Problem)
-		u.Failed = src.Problem.Severity == fleet.SeverityError
+		p := *src.Problem
+		r.generatedSource(j, kind, ns, name, &p)
+		u.Problems = append(u.Problems, p)
+		u.Failed = p.Severity == fleet.SeverityError
 		return u, nil
 	}
 	specPath, _, _ := unstructured.NestedString(j.ks, "spec", "path")
@@ -799,7 +821,11 @@ func (r *renderer) safeBuild(ctx context.Context, j job) (u *Unit, children []jo
 			children = nil
 		}
 	}()
-	return r.build(ctx, j)
+	u, children = r.build(ctx, j)
+	if u != nil {
+		children = append(children, r.expandResourceSets(u, j)...)
+	}
+	return u, children
 }
 
 func (r *renderer) isFinal() bool {
@@ -834,7 +860,7 @@ func (r *renderer) mustDefer(j job) bool {
 		// the repository defines only through a sibling's output.
 		for _, f := range [][]string{{"spec", "chart", "spec", "sourceRef"}, {"spec", "chartRef"}} {
 			ref, ok, _ := unstructured.NestedStringMap(obj, f...)
-			if !ok || ref["kind"] == "GitRepository" || ref["kind"] == "Bucket" {
+			if !ok || ref["kind"] == "GitRepository" || ref["kind"] == "Bucket" || ref["kind"] == "ExternalArtifact" {
 				continue
 			}
 			refNS := ref["namespace"]
@@ -856,8 +882,13 @@ func (r *renderer) problem(u *Unit, rule string, sev fleet.Severity, msg string)
 // children turns the Flux Kustomizations and HelmReleases among a unit's
 // objects into jobs.
 func (r *renderer) children(u *Unit, j job) []job {
+	return r.childrenOf(u, j, u.Objects)
+}
+
+// childrenOf is children for some of the unit's objects.
+func (r *renderer) childrenOf(u *Unit, j job, objs []*Object) []job {
 	var out []job
-	for _, o := range u.Objects {
+	for _, o := range objs {
 		api, _ := o.Object["apiVersion"].(string)
 		kind, _ := o.Object["kind"].(string)
 		if kind == "HelmRelease" && strings.HasPrefix(api, fleet.GroupHelm+"/") {

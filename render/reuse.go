@@ -131,6 +131,15 @@ func buildKey(srcDir, dir, kfile string, manifest []byte, decrypt bool) string {
 // file it read has the same content under the render's root. A file's
 // digest is computed once per render: units share bases.
 func (r *renderer) reusable(key string) *keptBuild {
+	return r.reusableIn(nil, key)
+}
+
+// reusableIn is reusable for a build in the tree t: never for a laid-out
+// artifact, whose builds are not kept.
+func (r *renderer) reusableIn(t *artifactTree, key string) *keptBuild {
+	if t != nil {
+		return nil
+	}
 	k := r.opts.Reuse.kept().get(key)
 	if k == nil {
 		return nil

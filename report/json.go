@@ -11,7 +11,10 @@ import (
 // jsonWriter writes the report as one JSON object, indented two spaces:
 //
 //	{"findings":[{"rule","severity","file","line","object","message"}],
-//	 "summary":{"units","objects","errors","warnings","skippedKinds"}}
+//	 "summary":{"units","objects","errors","warnings","skippedKinds","assumed"}}
+//
+// "assumed" (the assumptions the run took about which source is this work
+// tree) is left out when there are none.
 //
 // Its own types pin the keys, so that a field added to validate.Report
 // does not change the format.
@@ -39,6 +42,7 @@ type jsonSummary struct {
 	Errors       int            `json:"errors"`
 	Warnings     int            `json:"warnings"`
 	SkippedKinds map[string]int `json:"skippedKinds"`
+	Assumed      []string       `json:"assumed,omitempty"`
 }
 
 func (jsonWriter) Write(w io.Writer, r *validate.Report) error {
@@ -53,6 +57,7 @@ func (jsonWriter) Write(w io.Writer, r *validate.Report) error {
 			Errors:       r.Summary.Errors,
 			Warnings:     r.Summary.Warnings,
 			SkippedKinds: map[string]int{}, // {} rather than null
+			Assumed:      r.Summary.Assumed,
 		},
 	}
 	for _, f := range sorted(r) {

@@ -14,8 +14,8 @@ import (
 // Markdown writes a GitHub-flavoured Markdown job summary of the report,
 // for $GITHUB_STEP_SUMMARY: the totals, a table of errors and warnings per
 // rule, the first maxRows findings (most serious first) as a table of
-// location, object and message, and the kinds skipped for want of a
-// schema. A negative maxRows lists every finding; zero leaves the findings
+// location, object and message, the assumptions the run took (which
+// source is this work tree), and the kinds skipped for want of a schema. A negative maxRows lists every finding; zero leaves the findings
 // table out. Text from the repository is escaped so that it cannot break
 // the tables or inject markup.
 func Markdown(w io.Writer, r *validate.Report, maxRows int) error {
@@ -54,6 +54,14 @@ func Markdown(w io.Writer, r *validate.Report, maxRows int) error {
 		if more := len(fs) - len(rows); more > 0 {
 			fmt.Fprintf(&b, "%s not shown.\n\n", plural(more, "more finding"))
 		}
+	}
+
+	if len(s.Assumed) > 0 {
+		b.WriteString("### Assumed\n\n")
+		for _, a := range s.Assumed {
+			fmt.Fprintf(&b, "- %s\n", mdText(a))
+		}
+		b.WriteString("\n")
 	}
 
 	if len(s.SkippedKinds) > 0 {

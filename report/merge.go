@@ -152,6 +152,11 @@ func mergeJSON(inputs []Input) (*Merged, error) {
 		for k, n := range r.Summary.SkippedKinds {
 			out.Summary.SkippedKinds[k] += n
 		}
+		for _, a := range r.Summary.Assumed {
+			if !slices.Contains(out.Summary.Assumed, a) {
+				out.Summary.Assumed = append(out.Summary.Assumed, a) // each shard takes the same
+			}
+		}
 	}
 	keep, drop := combineSchemaMissing(len(out.Findings), func(i int) missingAt {
 		f := out.Findings[i]

@@ -28,6 +28,7 @@ const (
 //	  12 error   schema-invalid Deployment/apps/web: spec.replicas: ...
 //
 //	1 error, 0 warnings in 3 units (40 objects)
+//	assumed: OCIRepository flux-system/flux-system taken as this work tree: ...
 type textWriter struct {
 	color bool
 }
@@ -69,6 +70,9 @@ func (t textWriter) Write(w io.Writer, r *validate.Report) error {
 			kinds = append(kinds, fmt.Sprintf("%s (%d)", k, s.SkippedKinds[k]))
 		}
 		fmt.Fprintf(&b, "skipped kinds (no schema): %s\n", strings.Join(kinds, ", "))
+	}
+	for _, a := range s.Assumed {
+		fmt.Fprintf(&b, "assumed: %s\n", clean(a))
 	}
 	return flush(w, &b)
 }

@@ -37,6 +37,10 @@ type Summary struct {
 	Warnings int `json:"warnings"`
 	// SkippedKinds counts, per apiVersion/kind, objects that had no schema.
 	SkippedKinds map[string]int `json:"skippedKinds"`
+	// Assumed lists the assumptions the run took about the repository
+	// (fleet.Repo.Assumed): which source was taken as this work tree, and
+	// why.
+	Assumed []string `json:"assumed,omitempty"`
 }
 
 // Report is the result of a validation.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -194,7 +195,7 @@ func (c *Checker) Report(ctx context.Context, res *render.Result) (*Report, erro
 	}
 	Sort(rep.Findings)
 	rep.Findings = dedupe(rep.Findings)
-	rep.Summary = Summary{SkippedKinds: v.skipped}
+	rep.Summary = Summary{SkippedKinds: v.skipped, Assumed: slices.Clone(v.repo.Assumed)}
 	for _, u := range res.Units {
 		if res.Owns(u) {
 			rep.Summary.Units++
