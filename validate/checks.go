@@ -420,20 +420,27 @@ func (v *run) clustersByDoc() map[string]map[string]bool {
 }
 
 // installsFor returns the Flux releases installed in the clusters that
-// apply d: those whose installing document a unit of the same cluster
-// applies, and those no unit applies (they count for every cluster). When
-// no cluster of d is known, or none of its clusters says which Flux it
-// runs, every release the repository installs counts.
+// apply d. A release counts when a unit applies the document that installs
+// it (an example FluxInstance nothing applies says nothing about any
+// cluster), or when no document carries it (install manifests as a remote
+// base). Among those, the ones of d's clusters count; when d's clusters
+// are not known, or none of them says which Flux it runs, all of them do.
 func installsFor(installs []fleet.FluxInstall, clusters map[string]map[string]bool, d *fleet.Document) []fleet.FluxInstall {
+	var applied []fleet.FluxInstall
+	for _, in := range installs {
+		if in.DocFile == "" || len(clusters[fmt.Sprintf("%s:%d", in.DocFile, in.DocLine)]) > 0 {
+			applied = append(applied, in)
+		}
+	}
 	mine := clusters[fmt.Sprintf("%s:%d", d.File, d.Line)]
 	if len(mine) == 0 {
-		return installs
+		return applied
 	}
 	var out []fleet.FluxInstall
-	for _, in := range installs {
+	for _, in := range applied {
 		theirs := clusters[fmt.Sprintf("%s:%d", in.DocFile, in.DocLine)]
 		if len(theirs) == 0 {
-			out = append(out, in)
+			out = append(out, in) // no document: every cluster's
 			continue
 		}
 		for c := range theirs {
@@ -444,7 +451,7 @@ func installsFor(installs []fleet.FluxInstall, clusters map[string]map[string]bo
 		}
 	}
 	if len(out) == 0 {
-		return installs
+		return applied
 	}
 	return out
 }

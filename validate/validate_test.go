@@ -525,6 +525,28 @@ func TestFluxAPINotYetServedByInstalledFlux(t *testing.T) {
 	}
 }
 
+// TestFluxInstallNothingApplies: a FluxInstance that no unit applies (an
+// example kept in the repository) says nothing about the Flux the
+// clusters run.
+func TestFluxInstallNothingApplies(t *testing.T) {
+	dir := testenv.WriteTree(t, map[string]string{
+		"clusters/home/flux-system/gotk-sync.yaml": "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n" +
+			"  interval: 1m\n  url: ssh://git@github.com/example/fleet\n  ref:\n    branch: main\n---\n" +
+			"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n" +
+			"  interval: 10m\n  path: ./clusters/home\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+		"clusters/home/flux-system/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-sync.yaml\n",
+		"clusters/home/podinfo.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: flux-system\nspec:\n  interval: 1h\n" +
+			"  chart:\n    spec:\n      chart: podinfo\n      sourceRef:\n        kind: HelmRepository\n        name: podinfo\n",
+		"docs/examples/flux-instance.yaml": "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n  namespace: flux-system\nspec:\n  distribution:\n    version: 2.2.x\n    registry: ghcr.io/fluxcd\n",
+	})
+	rep := run(t, dir, fleet.Options{}, validate.Options{})
+	for _, f := range rep.Findings {
+		if f.Rule == validate.RuleDeprecatedAPI {
+			t.Errorf("unexpected finding: %+v", f)
+		}
+	}
+}
+
 func TestSecretFiles(t *testing.T) {
 	sopsMeta := "sops:\n  age:\n    - recipient: age1znfha8tp9uf4a5aw62r878sga8de5q6qvfhg7cmpv7dv38efg48sx9vc9u\n      enc: x\n  mac: ENC[AES256_GCM,data:eA==,iv:eA==,tag:eA==,type:str]\n  version: 3.13.3\n"
 	enc := "ENC[AES256_GCM,data:eA==,iv:eA==,tag:eA==,type:str]"
