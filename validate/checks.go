@@ -22,19 +22,53 @@ func (v *run) deprecated(global bool) {
 	if catalog == nil {
 		catalog = embeddedSchemas(v.opts.KubernetesVersion)
 	}
+	var installs []fleet.FluxInstall
+	var clusters map[string]map[string]bool
+	if global {
+		installs = v.repo.FluxInstalls()
+		if len(installs) > 0 {
+			clusters = v.clustersByDoc()
+		}
+	}
 	for _, fo := range v.repo.Flux {
-		if fo.Current == "" || !global {
+		if !global {
 			continue
 		}
 		d := fo.Doc
+		relevant := installsFor(installs, clusters, d)
+		if in, ok := newestInstall(relevant); ok && fo.Known {
+			if since, known := fleet.FluxIntroducedIn(d.APIVersion, d.Kind); known && in.Minor < since {
+				// Not served yet by the Flux the repository installs
+				// (even its newest release): applying it fails.
+				v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: d.File, Line: d.Line, Object: d.Ref(),
+					Message: fmt.Sprintf("%s %s is not served by the Flux %s this repository installs (%s:%d), so applying it fails; Flux 2.%d introduced it: upgrade Flux or write the version %s serves", d.APIVersion, d.Kind, in.Version, in.File, in.Line, since, in.Version)}, d.Object)
+				continue
+			}
+		}
+		if fo.Current == "" {
+			continue
+		}
 		current := d.Group() + "/" + fo.Current
 		if _, served := catalog.Schema(d.APIVersion, d.Kind); served {
 			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityWarning, File: d.File, Line: d.Line, Object: d.Ref(),
 				Message: fmt.Sprintf("%s is deprecated; use %s", d.APIVersion, current)}, d.Object)
-		} else {
-			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: d.File, Line: d.Line, Object: d.Ref(),
-				Message: fmt.Sprintf("%s %s is no longer served by Flux's CRDs, so applying it fails; use %s", d.APIVersion, d.Kind, current)}, d.Object)
+			continue
 		}
+		removed, known := fleet.FluxRemovedIn(d.APIVersion)
+		if in, ok := newestInstall(relevant); ok && known && in.Minor < removed {
+			// The Flux the repository installs still serves it: applying
+			// works today and fails after the upgrade.
+			v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityWarning, File: d.File, Line: d.Line, Object: d.Ref(),
+				Message: fmt.Sprintf("%s %s is served by the Flux %s this repository installs (%s:%d); removed in Flux 2.%d: move to %s before upgrading to it", d.APIVersion, d.Kind, in.Version, in.File, in.Line, removed, current)}, d.Object)
+			continue
+		}
+		msg := fmt.Sprintf("%s %s is no longer served by Flux's CRDs, so applying it fails; use %s", d.APIVersion, d.Kind, current)
+		if in, ok := newestInstall(relevant); ok && known {
+			msg = fmt.Sprintf("%s %s is no longer served by the Flux %s this repository installs (%s:%d; removed in Flux 2.%d), so applying it fails; use %s", d.APIVersion, d.Kind, in.Version, in.File, in.Line, removed, current)
+		} else if known {
+			msg = fmt.Sprintf("%s %s is no longer served by Flux's CRDs (removed in Flux 2.%d), so applying it fails; use %s", d.APIVersion, d.Kind, removed, current)
+		}
+		v.add(Finding{Rule: RuleDeprecatedAPI, Severity: SeverityError, File: d.File, Line: d.Line, Object: d.Ref(), Message: msg}, d.Object)
 	}
 	kinds := v.opts.Kinds
 	if kinds == nil {
@@ -367,6 +401,74 @@ func secretReference(s string) bool {
 
 func fieldsWithData(obj map[string]any) string {
 	return strings.Join(plaintextKeys(obj), ", ")
+}
+
+// clustersByDoc maps "file:line" of every document a unit applies to the
+// cluster entry points whose units apply it.
+func (v *run) clustersByDoc() map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, u := range v.res.Units {
+		for _, o := range u.Objects {
+			key := fmt.Sprintf("%s:%d", o.File, o.Line)
+			if out[key] == nil {
+				out[key] = map[string]bool{}
+			}
+			out[key][u.Cluster] = true
+		}
+	}
+	return out
+}
+
+// installsFor returns the Flux releases installed in the clusters that
+// apply d. A release counts when a unit applies the document that installs
+// it (an example FluxInstance nothing applies says nothing about any
+// cluster), or when no document carries it (install manifests as a remote
+// base). Among those, the ones of d's clusters count; when d's clusters
+// are not known, or none of them says which Flux it runs, all of them do.
+func installsFor(installs []fleet.FluxInstall, clusters map[string]map[string]bool, d *fleet.Document) []fleet.FluxInstall {
+	var applied []fleet.FluxInstall
+	for _, in := range installs {
+		if in.DocFile == "" || len(clusters[fmt.Sprintf("%s:%d", in.DocFile, in.DocLine)]) > 0 {
+			applied = append(applied, in)
+		}
+	}
+	mine := clusters[fmt.Sprintf("%s:%d", d.File, d.Line)]
+	if len(mine) == 0 {
+		return applied
+	}
+	var out []fleet.FluxInstall
+	for _, in := range applied {
+		theirs := clusters[fmt.Sprintf("%s:%d", in.DocFile, in.DocLine)]
+		if len(theirs) == 0 {
+			out = append(out, in) // no document: every cluster's
+			continue
+		}
+		for c := range theirs {
+			if mine[c] {
+				out = append(out, in)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return applied
+	}
+	return out
+}
+
+// newestInstall returns the newest of the Flux releases that apply an
+// object: the first to drop an API, and the last to still lack one.
+func newestInstall(installs []fleet.FluxInstall) (fleet.FluxInstall, bool) {
+	if len(installs) == 0 {
+		return fleet.FluxInstall{}, false
+	}
+	newest := installs[0]
+	for _, in := range installs[1:] {
+		if in.Minor > newest.Minor {
+			newest = in
+		}
+	}
+	return newest, true
 }
 
 // isRemovedAPI reports whether deprecated-api reports an object's API as
