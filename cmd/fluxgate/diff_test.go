@@ -212,6 +212,52 @@ func TestDiffCommandClusterAddedAndBadInput(t *testing.T) {
 	}
 }
 
+// TestDiffUnrenderedUnitExits1: a unit that cannot render in head, or in
+// both revisions the same way, is in every output with its reason, and
+// the diff exits 1 without --exit-code.
+func TestDiffUnrenderedUnitExits1(t *testing.T) {
+	g := newGitFleet(t, "fleet-infra")
+	g.branch("break")
+	g.edit("apps/staging/kustomization.yaml", "  - team-a.yaml\n", "  - team-a.yaml\n  - missing.yaml\n")
+	g.commit("break staging apps")
+	g.branch("still-broken")
+	g.edit("apps/base/backend/deployment.yaml", "path: /readyz", "path: /healthz")
+	g.commit("bump backend, staging still broken")
+
+	dir := t.TempDir()
+	md, txt := filepath.Join(dir, "diff.md"), filepath.Join(dir, "diff.txt")
+	for _, tc := range []struct {
+		base, head string
+		failedIn   string
+		unchanged  bool
+	}{
+		{base: "main", head: "break", failedIn: "head"},
+		{base: "break", head: "main", failedIn: "base"},
+		{base: "break", head: "still-broken", failedIn: "both", unchanged: true},
+	} {
+		out, stderr, code := runDiffCmd(t, g.dir, "--base", tc.base, "--head", tc.head, "-o", "json", "-o", "markdown="+md, "-o", "text="+txt)
+		if code != 1 || !strings.Contains(stderr, "1 unit(s) could not render") {
+			t.Errorf("%s..%s: exit %d, want 1:\n%s", tc.base, tc.head, code, stderr)
+		}
+		var unit *diff.UnitChange
+		rep := diffJSON(t, out)
+		for i, u := range rep.Units {
+			if u.Cluster == "clusters/staging" && u.Unit == "Kustomization/flux-system/apps" {
+				unit = &rep.Units[i]
+			}
+		}
+		if unit == nil || unit.Status != "could not render" || unit.FailedIn != tc.failedIn || unit.Unchanged != tc.unchanged || !strings.Contains(unit.Error, "missing.yaml") {
+			t.Errorf("%s..%s: staging apps unit %+v", tc.base, tc.head, unit)
+		}
+		for _, f := range []string{md, txt} {
+			data, err := os.ReadFile(f)
+			if err != nil || !strings.Contains(string(data), "could not render: ") || !strings.Contains(string(data), "missing.yaml") {
+				t.Errorf("%s..%s: %s lacks the reason: %v\n%s", tc.base, tc.head, filepath.Base(f), err, data)
+			}
+		}
+	}
+}
+
 // TestDiffChangedOnlyMatchesFullDiff: on every scenario, --changed-only
 // gives the report a full diff gives, and builds no more.
 func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
