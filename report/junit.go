@@ -16,6 +16,7 @@ import (
 // so that dashboards show the run.
 type junitWriter struct {
 	version string
+	prefix  string // Options.PathPrefix
 }
 
 var _ Writer = junitWriter{}
@@ -69,7 +70,7 @@ func (j junitWriter) Write(w io.Writer, r *validate.Report) error {
 		props = []junitProperty{{Name: "fluxgate.version", Value: j.version}}
 	}
 	out := junitSuites{Name: junitTool}
-	for _, group := range byFile(sorted(r)) {
+	for _, group := range byFile(rebase(sorted(r), j.prefix)) {
 		suite := junitSuite{Name: group[0].File, Properties: props}
 		if suite.Name == "" {
 			suite.Name = junitTool

@@ -188,6 +188,7 @@ func countSeverities(r *validate.Report) {
 
 func mergeSARIF(inputs []Input) (*Merged, error) {
 	var driver *sarifDriver
+	var bases map[string]sarifBase
 	rules := map[string]sarifRule{}
 	var results []sarifResult
 	for _, in := range inputs {
@@ -205,6 +206,7 @@ func mergeSARIF(inputs []Input) (*Merged, error) {
 			if driver == nil {
 				d := run.Tool.Driver
 				driver = &d
+				bases = run.OriginalURIBaseIDs
 			} else if run.Tool.Driver.Version != driver.Version {
 				return nil, fmt.Errorf("%s: written by fluxgate %s, another report by %s", in.Name, run.Tool.Driver.Version, driver.Version)
 			}
@@ -294,7 +296,7 @@ func mergeSARIF(inputs []Input) (*Merged, error) {
 		results = []sarifResult{}
 	}
 	countSeverities(rep)
-	log := &sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{{Tool: sarifTool{Driver: *driver}, Results: results}}}
+	log := &sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{{Tool: sarifTool{Driver: *driver}, OriginalURIBaseIDs: bases, Results: results}}}
 	return &Merged{Format: "sarif", Report: rep, sarif: log}, nil
 }
 

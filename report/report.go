@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"strings"
 
@@ -28,6 +29,19 @@ type Options struct {
 	// forward slashes, that the change under review touches. The github
 	// format annotates findings in them first within each level.
 	ChangedFiles []string
+	// PathPrefix goes before every finding's file in the github, sarif
+	// and junit formats: the fleet directory relative to the directory CI
+	// reads paths against (the Git work tree's root or GITHUB_WORKSPACE,
+	// see workspace.FindPathBase), with forward slashes. Findings name
+	// files from the fleet directory; with the prefix, annotations and
+	// code scanning alerts land on the right files of a monorepo. Empty
+	// leaves files as findings have them. Other formats ignore it.
+	PathPrefix string
+	// SourceRootURI is that directory as an absolute file URI ending in
+	// "/", recorded by the sarif format as originalUriBaseIds SRCROOT.
+	// Empty leaves the URI out: SRCROOT is then resolved by the consumer
+	// (GitHub resolves it against its checkout).
+	SourceRootURI string
 	// AnnotationLimit caps the annotations the github format writes in all,
 	// for a job that runs several fluxgate steps and shares GitHub's
 	// 50-per-job budget between them. Zero or more than 50 means 50.
@@ -52,8 +66,10 @@ var formats = []struct {
 }{
 	{"text", func(o Options) Writer { return textWriter{color: o.Color} }},
 	{"json", func(Options) Writer { return jsonWriter{} }},
-	{"junit", func(o Options) Writer { return junitWriter{version: o.ToolVersion} }},
-	{"sarif", func(o Options) Writer { return sarifWriter{version: o.ToolVersion, rulesDocURL: o.RulesDocURL} }},
+	{"junit", func(o Options) Writer { return junitWriter{version: o.ToolVersion, prefix: o.PathPrefix} }},
+	{"sarif", func(o Options) Writer {
+		return sarifWriter{version: o.ToolVersion, rulesDocURL: o.RulesDocURL, prefix: o.PathPrefix, rootURI: o.SourceRootURI}
+	}},
 	{"github", func(o Options) Writer { return newGitHubWriter(o) }},
 }
 
@@ -85,6 +101,21 @@ func sorted(r *validate.Report) []validate.Finding {
 	fs := slices.Clone(r.Findings)
 	validate.Sort(fs)
 	return fs
+}
+
+// rebase puts prefix (Options.PathPrefix) before the file of every
+// finding that has one, in a copy of fs.
+func rebase(fs []validate.Finding, prefix string) []validate.Finding {
+	if prefix == "" {
+		return fs
+	}
+	out := slices.Clone(fs)
+	for i := range out {
+		if out[i].File != "" {
+			out[i].File = path.Join(prefix, out[i].File)
+		}
+	}
+	return out
 }
 
 // bySeverity returns a copy of the findings, most serious first and in
