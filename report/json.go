@@ -11,7 +11,12 @@ import (
 // jsonWriter writes the report as one JSON object, indented two spaces:
 //
 //	{"findings":[{"rule","severity","file","line","object","message"}],
-//	 "summary":{"units","objects","errors","warnings","skippedKinds"}}
+//	 "summary":{"units","objects","errors","warnings","skippedKinds"},
+//	 "units":[{"id","cluster","file","line","findings":[0,2]}]}
+//
+// units lists the units checked, by cluster and ID, each with the
+// indexes in findings of the findings about it; it is left out when the
+// report lists no unit.
 //
 // Its own types pin the keys, so that a field added to validate.Report
 // does not change the format.
@@ -20,8 +25,17 @@ type jsonWriter struct{}
 var _ Writer = jsonWriter{}
 
 type jsonReport struct {
-	Findings []jsonFinding `json:"findings"`
-	Summary  jsonSummary   `json:"summary"`
+	Findings []jsonFinding     `json:"findings"`
+	Summary  jsonSummary       `json:"summary"`
+	Units    []jsonCheckedUnit `json:"units,omitempty"`
+}
+
+type jsonCheckedUnit struct {
+	ID       string `json:"id"`
+	Cluster  string `json:"cluster"`
+	File     string `json:"file,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Findings []int  `json:"findings,omitempty"`
 }
 
 type jsonFinding struct {
@@ -55,11 +69,12 @@ func (jsonWriter) Write(w io.Writer, r *validate.Report) error {
 			SkippedKinds: map[string]int{}, // {} rather than null
 		},
 	}
-	for _, f := range sorted(r) {
-		out.Findings = append(out.Findings, jsonFinding{
-			Rule: f.Rule, Severity: f.Severity, File: f.File,
-			Line: f.Line, Object: f.Object, Message: f.Message,
-		})
+	fs, units := sortedUnits(r)
+	for _, f := range fs {
+		out.Findings = append(out.Findings, jsonFinding(f))
+	}
+	for _, u := range units {
+		out.Units = append(out.Units, jsonCheckedUnit(u))
 	}
 	for k, n := range r.Summary.SkippedKinds {
 		out.Summary.SkippedKinds[k] = n

@@ -65,8 +65,13 @@ func TestPathPrefixInCIFormats(t *testing.T) {
 
 	junit := parseJUnit(t, write(t, "junit", opts, fixture()))
 	for _, s := range junit.Suites {
-		if s.Name != "fluxgate" && !strings.HasPrefix(s.Name, "deploy/flux/") {
-			t.Errorf("junit suite %q without the prefix", s.Name)
+		for _, c := range s.Cases {
+			if !strings.HasPrefix(c.File, "deploy/flux/") {
+				t.Errorf("junit testcase %q file %q without the prefix", c.Name, c.File)
+			}
+			if c.Failure != nil && !strings.HasPrefix(c.Failure.Text, "deploy/flux/") {
+				t.Errorf("junit testcase %q: failure %q without the prefix", c.Name, c.Failure.Text)
+			}
 		}
 	}
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +43,11 @@ type Options struct {
 	// Empty leaves the URI out: SRCROOT is then resolved by the consumer
 	// (GitHub resolves it against its checkout).
 	SourceRootURI string
+	// FailOn is the lowest severity that fails the run (--fail-on):
+	// error (also when empty), warning, info or none. The junit format
+	// makes a failure of the findings at or above it and writes the
+	// others to system-out.
+	FailOn string
 	// AnnotationLimit caps the annotations the github format writes in all,
 	// for a job that runs several fluxgate steps and shares GitHub's
 	// 50-per-job budget between them. Zero or more than 50 means 50.
@@ -66,7 +72,9 @@ var formats = []struct {
 }{
 	{"text", func(o Options) Writer { return textWriter{color: o.Color} }},
 	{"json", func(Options) Writer { return jsonWriter{} }},
-	{"junit", func(o Options) Writer { return junitWriter{version: o.ToolVersion, prefix: o.PathPrefix} }},
+	{"junit", func(o Options) Writer {
+		return junitWriter{version: o.ToolVersion, prefix: o.PathPrefix, failOn: failRank(o.FailOn)}
+	}},
 	{"sarif", func(o Options) Writer {
 		return sarifWriter{version: o.ToolVersion, rulesDocURL: o.RulesDocURL, prefix: o.PathPrefix, rootURI: o.SourceRootURI}
 	}},
@@ -101,6 +109,41 @@ func sorted(r *validate.Report) []validate.Finding {
 	fs := slices.Clone(r.Findings)
 	validate.Sort(fs)
 	return fs
+}
+
+// sortedUnits returns the report's findings as sorted does and its units
+// by cluster, ID and declaration, each unit's finding indexes pointing
+// into the sorted findings (an index out of range is dropped).
+func sortedUnits(r *validate.Report) ([]validate.Finding, []validate.Unit) {
+	fs := sorted(r)
+	at := map[validate.Finding][]int{}
+	for i, f := range fs {
+		at[f] = append(at[f], i)
+	}
+	// Equal findings are interchangeable: the n-th of them in the report
+	// goes to the n-th place they sort to.
+	remap := make([]int, len(r.Findings))
+	used := map[validate.Finding]int{}
+	for i, f := range r.Findings {
+		remap[i] = at[f][used[f]]
+		used[f]++
+	}
+	units := make([]validate.Unit, 0, len(r.Units))
+	for _, u := range r.Units {
+		var idx []int
+		for _, i := range u.Findings {
+			if i >= 0 && i < len(remap) {
+				idx = append(idx, remap[i])
+			}
+		}
+		slices.Sort(idx)
+		u.Findings = slices.Compact(idx)
+		units = append(units, u)
+	}
+	slices.SortStableFunc(units, func(a, b validate.Unit) int {
+		return cmp.Or(strings.Compare(a.Cluster, b.Cluster), strings.Compare(a.ID, b.ID), strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+	return fs, units
 }
 
 // rebase puts prefix (Options.PathPrefix) before the file of every

@@ -61,7 +61,8 @@ type Unit struct {
 	// Findings are indexes into Report.Findings, in order: the unit's own
 	// problems and the findings about the objects it renders. A finding
 	// about an object that several units render is in each of their
-	// lists.
+	// lists. schema-missing, which counts the objects of a kind in every
+	// unit, is in none.
 	Findings []int `json:"findings,omitempty"`
 }
 

@@ -347,6 +347,11 @@ func (v *run) byUnit(res *render.Result) ([]Finding, []Unit) {
 		if len(fs) == 0 || fs[len(fs)-1] != f {
 			fs = append(fs, f)
 		}
+		// schema-missing stands for every object of its kind, in all
+		// units: it is reported at the first and belongs to none.
+		if f.Rule == RuleSchemaMissing {
+			continue
+		}
 		u := v.about[i].unit
 		if u == nil && v.about[i].obj != nil {
 			u = objUnit[v.about[i].obj]

@@ -38,7 +38,8 @@ all be in one format: json, sarif or junit.
 
 Merged json reports can be written in every format (text, json, junit, sarif,
 github); sarif and junit reports merge into their own format only (one SARIF
-run with every result and rule; one set of JUnit testsuites).
+run with every result and rule; one JUnit testcase per unit of every shard,
+failing at --fail-on).
 
 Exit codes: 0 when no merged finding reaches --fail-on, 1 when one does, 2
 when a report cannot be read or the formats are mixed.`,
@@ -98,6 +99,7 @@ func runReportMerge(cmd *cobra.Command, files []string, o *reportMergeOptions, s
 		}
 	}
 	gh := withPathBase(githubReportOptions(cmd.Context(), o.dir, outputs, stderr), o.dir, stderr)
+	gh.FailOn = o.failOn
 	return emitReports(outputs, merged.Report, threshold, stdout, gh, func(w io.Writer, format string, opts report.Options) error {
 		return merged.Write(w, format, opts)
 	})

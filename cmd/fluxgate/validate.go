@@ -152,6 +152,7 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	}
 	redactFindings(rep, res)
 	gh := withPathBase(githubReportOptions(ctx, dir, outputs, stderr), dir, stderr)
+	gh.FailOn = o.failOn
 	err = emitReports(outputs, rep, threshold, stdout, gh, func(w io.Writer, format string, opts report.Options) error {
 		rw, err := report.New(format, opts)
 		if err != nil {
