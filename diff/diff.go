@@ -69,18 +69,46 @@ type UnitChange struct {
 	Changed int    `json:"changed"`
 	Removed int    `json:"removed"`
 	Moved   int    `json:"moved"`
-	// Errors are the render errors of the unit in base or head, prefixed
-	// with the side; objects are not compared when either side failed
-	// (its output is incomplete).
+	// Status is StatusUnrendered when the unit could not render in base,
+	// head or both; its objects are then not compared (the output of a
+	// failed build is incomplete). Empty otherwise.
+	Status string `json:"status,omitempty"`
+	// FailedIn says where the unit could not render: base, head or both.
+	FailedIn string `json:"failedIn,omitempty"`
+	// Error is the reason the unit could not render: its errors joined,
+	// redacted like every object.
+	Error string `json:"error,omitempty"`
+	// Unchanged is set for a unit that fails the same way in base and
+	// head: it is reported, as nothing of it could be compared, but it is
+	// no change.
+	Unchanged bool `json:"unchanged,omitempty"`
+	// Errors are the render errors of the unit in base or head, each
+	// prefixed with the side.
 	Errors  []string       `json:"errors,omitempty"`
 	Objects []ObjectChange `json:"objects,omitempty"`
+}
+
+// StatusUnrendered is the Status of a unit that could not render.
+const StatusUnrendered = "could not render"
+
+// Unrendered reports whether the unit could not render on either side.
+func (u UnitChange) Unrendered() bool { return u.Status == StatusUnrendered }
+
+// HasChanges reports whether the unit changes: an object differs, or it
+// renders on one side and not the other, or fails differently.
+func (u UnitChange) HasChanges() bool {
+	if u.Unrendered() {
+		return !u.Unchanged
+	}
+	return u.Added+u.Changed+u.Removed+u.Moved > 0
 }
 
 // Report is the comparison of two renders.
 type Report struct {
 	Base string `json:"base"`
 	Head string `json:"head"`
-	// Units lists the units with changes or errors, by cluster and unit.
+	// Units lists the units with changes and every unit that could not
+	// render on either side, by cluster and unit.
 	Units []UnitChange `json:"units"`
 }
 
@@ -95,8 +123,31 @@ func (r *Report) Totals() (added, changed, removed, moved int) {
 	return
 }
 
-// HasChanges reports whether any object differs or any unit failed.
-func (r *Report) HasChanges() bool { return len(r.Units) > 0 }
+// HasChanges reports whether any unit changed (see UnitChange.HasChanges).
+func (r *Report) HasChanges() bool { return r.ChangedUnits() > 0 }
+
+// ChangedUnits counts the units that changed.
+func (r *Report) ChangedUnits() int {
+	n := 0
+	for _, u := range r.Units {
+		if u.HasChanges() {
+			n++
+		}
+	}
+	return n
+}
+
+// Unrendered counts the units that could not render in base, head or
+// both: the comparison of their objects is missing from the report.
+func (r *Report) Unrendered() int {
+	n := 0
+	for _, u := range r.Units {
+		if u.Unrendered() {
+			n++
+		}
+	}
+	return n
+}
 
 // Options tune Compare.
 type Options struct {
@@ -190,15 +241,21 @@ func (c *comparer) cluster(base, head side) []UnitChange {
 	removed := map[string][]entry{}
 	for _, id := range unionKeys(base, head) {
 		b, h := base[id], head[id]
+		if errs := unitErrors(b, h); len(errs) > 0 {
+			// Never dropped, even when it fails the same way on both
+			// sides or was out of the change's reach on the other.
+			uc := get(id)
+			uc.Status = StatusUnrendered
+			uc.FailedIn = failedIn(b, h)
+			uc.Unchanged = sameFailure(b, h)
+			for _, e := range errs {
+				uc.Errors = append(uc.Errors, c.redactText(e))
+			}
+			uc.Error = strings.Join(uc.Errors, "; ")
+			continue
+		}
 		if (b != nil && b.Skipped) || (h != nil && h.Skipped) {
 			continue // not rendered: the change cannot reach it
-		}
-		if errs := unitErrors(b, h); len(errs) > 0 {
-			// A unit that fails the same way on both sides is no change.
-			if !sameFailure(b, h) {
-				get(id).Errors = errs
-			}
-			continue
 		}
 		bo, ho := objectsByKey(b), objectsByKey(h)
 		for _, k := range unionKeys(bo, ho) {
@@ -276,6 +333,27 @@ func unitErrors(base, head *render.Unit) []string {
 		}
 	}
 	return out
+}
+
+// failedIn says on which side a unit failed: base, head or both.
+func failedIn(base, head *render.Unit) string {
+	b, h := base != nil && base.Failed, head != nil && head.Failed
+	switch {
+	case b && h:
+		return "both"
+	case b:
+		return "base"
+	}
+	return "head"
+}
+
+// redactText replaces the Secret-derived values in a message (a render
+// error may quote what it read) by their tokens.
+func (c *comparer) redactText(s string) string {
+	if c.opts.ShowSecrets {
+		return s
+	}
+	return c.mask(s).(string)
 }
 
 // sameFailure reports whether a unit failed on both sides with the same

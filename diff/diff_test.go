@@ -206,6 +206,69 @@ func TestCompareFailedUnitIsAnErrorNotARemoval(t *testing.T) {
 	}
 }
 
+func TestCompareNeverDropsAnUnrenderedUnit(t *testing.T) {
+	const canary = "canary-dW5yZW5kZXJlZA"
+	failed := func(msg string) *render.Unit {
+		u := unit(t, "c", "Kustomization/flux-system/apps")
+		u.Failed = true
+		u.Sensitive = []string{canary}
+		u.Problems = []fleet.Problem{{Rule: fleet.RuleRenderFailed, Severity: fleet.SeverityError, File: "apps/kustomization.yaml", Line: 3, Object: u.ID, Message: msg}}
+		return u
+	}
+	ok := func() *render.Unit { return unit(t, "c", "Kustomization/flux-system/apps", deployA) }
+	skipped := func() *render.Unit {
+		u := unit(t, "c", "Kustomization/flux-system/apps")
+		u.Skipped = true
+		return u
+	}
+	for _, tc := range []struct {
+		name       string
+		base, head *render.Unit
+		failedIn   string
+		unchanged  bool
+		errPrefix  string
+	}{
+		{name: "fails in head", base: ok(), head: failed("boom " + canary), failedIn: "head", errPrefix: "head: apps/kustomization.yaml:3"},
+		{name: "fails in base", base: failed("boom " + canary), head: ok(), failedIn: "base", errPrefix: "base: apps/kustomization.yaml:3"},
+		{name: "fails the same way on both sides", base: failed("boom " + canary), head: failed("boom " + canary), failedIn: "both", unchanged: true, errPrefix: "base: "},
+		{name: "fails differently on both sides", base: failed("old " + canary), head: failed("new " + canary), failedIn: "both", errPrefix: "base: "},
+		{name: "only in head, failing", head: failed("boom " + canary), failedIn: "head", errPrefix: "head: "},
+		{name: "only in base, failing", base: failed("boom " + canary), failedIn: "base", errPrefix: "base: "},
+		{name: "out of reach in base, failing in head", base: skipped(), head: failed("boom " + canary), failedIn: "head", errPrefix: "head: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var base, head *render.Result = result(), result()
+			if tc.base != nil {
+				base = result(tc.base)
+			}
+			if tc.head != nil {
+				head = result(tc.head)
+			}
+			rep := diff.Compare(base, head, diff.Options{})
+			if len(rep.Units) != 1 {
+				t.Fatalf("want the unit reported, got %+v", rep.Units)
+			}
+			u := rep.Units[0]
+			if u.Status != diff.StatusUnrendered || u.FailedIn != tc.failedIn || u.Unchanged != tc.unchanged || !strings.HasPrefix(u.Error, tc.errPrefix) {
+				t.Errorf("got status %q failedIn %q unchanged %v error %q", u.Status, u.FailedIn, u.Unchanged, u.Error)
+			}
+			if rep.Unrendered() != 1 || rep.HasChanges() == tc.unchanged {
+				t.Errorf("Unrendered %d, HasChanges %v", rep.Unrendered(), rep.HasChanges())
+			}
+			if u.Added+u.Removed+u.Changed+u.Moved != 0 {
+				t.Errorf("objects of a failed unit compared: %+v", u)
+			}
+			out, _ := json.Marshal(rep)
+			if strings.Contains(string(out), canary) {
+				t.Errorf("secret value in the report: %s", out)
+			}
+			if !strings.Contains(u.Error, "<redacted:") {
+				t.Errorf("reason not redacted: %q", u.Error)
+			}
+		})
+	}
+}
+
 func TestCompareSameFailureIsNoChange(t *testing.T) {
 	failed := func() *render.Unit {
 		u := unit(t, "c", "HelmRelease/apps/web")

@@ -25,8 +25,11 @@ func DiffText(w io.Writer, r *diff.Report, color bool) error {
 	var b bytes.Buffer
 	for _, u := range r.Units {
 		fmt.Fprintf(&b, "%s %s\n", t.paint(ansiBold, clean(u.Cluster)+" » "+clean(u.Unit)), t.paint(ansiDim, unitCounts(u)))
+		if u.Unchanged {
+			fmt.Fprintf(&b, "  %s\n", t.paint(ansiDim, "fails the same way in base and head"))
+		}
 		for _, e := range u.Errors {
-			fmt.Fprintf(&b, "  %s %s\n", t.paint(ansiRed, "error"), clean(e))
+			fmt.Fprintf(&b, "  %s %s\n", t.paint(ansiRed, diff.StatusUnrendered+":"), clean(e))
 		}
 		for _, o := range u.Objects {
 			fmt.Fprintf(&b, "  %s %s\n", actionSign(o.Action), clean(objectTitle(o)))
@@ -107,8 +110,8 @@ func DiffMarkdown(w io.Writer, r *diff.Report, opts DiffMarkdownOptions) (trunca
 		head.WriteString("| Cluster | Unit | Added | Changed | Removed | Moved |\n| --- | --- | ---: | ---: | ---: | ---: |\n")
 		for _, u := range r.Units {
 			name := mdCode(u.Unit)
-			if len(u.Errors) > 0 {
-				name += " ⚠️ render failed"
+			if u.Unrendered() {
+				name += " ⚠️ " + diff.StatusUnrendered + " (" + u.FailedIn + ")"
 			}
 			fmt.Fprintf(&head, "| %s | %s | %d | %d | %d | %d |\n", mdCode(u.Cluster), name, u.Added, u.Changed, u.Removed, u.Moved)
 		}
@@ -160,8 +163,11 @@ func unitDetails(u diff.UnitChange) []byte {
 	if u.File != "" {
 		fmt.Fprintf(&b, "Declared in %s.\n\n", mdCode(lineRef(u.File, u.Line)))
 	}
+	if u.Unchanged {
+		b.WriteString("Fails the same way in base and head.\n\n")
+	}
 	for _, e := range u.Errors {
-		fmt.Fprintf(&b, "- ⚠️ %s\n", mdText(e))
+		fmt.Fprintf(&b, "- ⚠️ %s: %s\n", diff.StatusUnrendered, mdText(e))
 	}
 	if len(u.Errors) > 0 {
 		b.WriteString("\n")
@@ -244,24 +250,30 @@ func unitCounts(u diff.UnitChange) string {
 }
 
 func diffTotals(r *diff.Report) string {
+	failed := r.Unrendered()
+	unrendered := ""
+	if failed > 0 {
+		unrendered = fmt.Sprintf("%s could not render", plural(failed, "unit"))
+	}
 	if !r.HasChanges() {
+		if failed > 0 {
+			return "No changes in the units that rendered; " + unrendered + "."
+		}
 		return "No changes."
 	}
 	a, c, rm, m := r.Totals()
 	clusters := map[string]bool{}
-	failed := 0
 	for _, u := range r.Units {
-		clusters[u.Cluster] = true
-		if len(u.Errors) > 0 {
-			failed++
+		if u.HasChanges() {
+			clusters[u.Cluster] = true
 		}
 	}
-	s := fmt.Sprintf("%s in %s: %d added, %d changed, %d removed", plural(len(r.Units), "unit"), plural(len(clusters), "cluster"), a, c, rm)
+	s := fmt.Sprintf("%s in %s: %d added, %d changed, %d removed", plural(r.ChangedUnits(), "unit"), plural(len(clusters), "cluster"), a, c, rm)
 	if m > 0 {
 		s += fmt.Sprintf(", %d moved", m)
 	}
 	if failed > 0 {
-		s += fmt.Sprintf("; %s failed to render", plural(failed, "unit"))
+		s += "; " + unrendered
 	}
 	return s + "."
 }

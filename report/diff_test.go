@@ -144,3 +144,75 @@ func TestDiffNoChanges(t *testing.T) {
 		t.Errorf("no-change output:\n%s\n%s\n%s", md.String(), txt.String(), js.String())
 	}
 }
+
+// TestDiffUnrenderedUnitsInEveryOutput: a unit that could not render in
+// base, head or both is listed in text, JSON and Markdown with its
+// reason, redacted.
+func TestDiffUnrenderedUnitsInEveryOutput(t *testing.T) {
+	failed := func(id, msg string) *render.Unit {
+		u := renderUnit(t, "clusters/production", id)
+		u.Failed = true
+		u.Sensitive = []string{diffCanary}
+		u.Problems = []fleet.Problem{{Rule: fleet.RuleRenderFailed, Severity: fleet.SeverityError, File: "apps/kustomization.yaml", Line: 2, Object: id, Message: msg}}
+		return u
+	}
+	base := &render.Result{Units: []*render.Unit{
+		failed("Kustomization/flux-system/both", "missing resource "+diffCanary),
+		failed("Kustomization/flux-system/base-only", "base broken"),
+		renderUnit(t, "clusters/production", "Kustomization/flux-system/head-only", deployment("web:1.0", 1)),
+	}}
+	head := &render.Result{Units: []*render.Unit{
+		failed("Kustomization/flux-system/both", "missing resource "+diffCanary),
+		renderUnit(t, "clusters/production", "Kustomization/flux-system/base-only", deployment("web:1.0", 1)),
+		failed("Kustomization/flux-system/head-only", "head broken"),
+		failed("Kustomization/flux-system/new", "new and broken"),
+	}}
+	rep := diff.Compare(base, head, diff.Options{RedactionKey: []byte("golden")})
+	if got := rep.Unrendered(); got != 4 {
+		t.Fatalf("Unrendered = %d, want 4: %+v", got, rep.Units)
+	}
+	var txt, js, md bytes.Buffer
+	if err := report.DiffText(&txt, rep, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.DiffJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := report.DiffMarkdown(&md, rep, report.DiffMarkdownOptions{Limit: report.CommentLimit}); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Units []struct {
+			Unit, Status, FailedIn, Error string
+		}
+	}
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"both": "both", "base-only": "base", "head-only": "head", "new": "head"}
+	for _, u := range back.Units {
+		name := strings.TrimPrefix(u.Unit, "Kustomization/flux-system/")
+		if u.Status != "could not render" || u.FailedIn != want[name] || u.Error == "" {
+			t.Errorf("json %s: status %q failedIn %q error %q", name, u.Status, u.FailedIn, u.Error)
+		}
+		delete(want, name)
+	}
+	if len(want) != 0 {
+		t.Errorf("json lacks %v", want)
+	}
+	for name, out := range map[string]string{"text": txt.String(), "markdown": md.String()} {
+		for _, reason := range []string{"base broken", "head broken", "new and broken", "missing resource ", "redacted:"} {
+			if !strings.Contains(out, "could not render: ") || !strings.Contains(out, reason) {
+				t.Errorf("%s lacks %q:\n%s", name, reason, out)
+			}
+		}
+		if !strings.Contains(out, "4 units could not render") {
+			t.Errorf("%s totals do not count the unrendered units:\n%s", name, out)
+		}
+	}
+	for name, out := range map[string][]byte{"text": txt.Bytes(), "json": js.Bytes(), "markdown": md.Bytes()} {
+		if bytes.Contains(out, []byte(diffCanary)) {
+			t.Errorf("%s output holds a secret value", name)
+		}
+	}
+}

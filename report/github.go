@@ -37,12 +37,13 @@ const annotationsPerJob = 50
 type githubWriter struct {
 	changed map[string]bool
 	limit   int
+	prefix  string // Options.PathPrefix
 }
 
 var _ Writer = githubWriter{}
 
 func newGitHubWriter(o Options) githubWriter {
-	w := githubWriter{limit: annotationsPerJob}
+	w := githubWriter{limit: annotationsPerJob, prefix: o.PathPrefix}
 	if o.AnnotationLimit > 0 && o.AnnotationLimit < annotationsPerJob {
 		w.limit = o.AnnotationLimit
 	}
@@ -112,7 +113,9 @@ func (g githubWriter) Write(w io.Writer, r *validate.Report) error {
 	}
 	chosen, cut := g.plan(r)
 	var b bytes.Buffer
-	for _, f := range chosen {
+	// Chosen by the fleet's paths (ChangedFiles are), written with the
+	// prefix that makes them the checkout's.
+	for _, f := range rebase(chosen, g.prefix) {
 		b.WriteString(annotation(githubLevel(f.Severity), f))
 		b.WriteByte('\n')
 	}

@@ -11,10 +11,13 @@ import (
 // jsonWriter writes the report as one JSON object, indented two spaces:
 //
 //	{"findings":[{"rule","severity","file","line","object","message"}],
-//	 "summary":{"units","objects","errors","warnings","skippedKinds","assumed"}}
+//	 "summary":{"units","objects","errors","warnings","skippedKinds","assumed"},
+//	 "units":[{"id","cluster","file","line","findings":[0,2]}]}
 //
 // "assumed" (the assumptions the run took about which source is this work
-// tree) is left out when there are none.
+// tree) is left out when there are none. units lists the units checked, by
+// cluster and ID, each with the indexes in findings of the findings about
+// it; it is left out when the report lists no unit.
 //
 // Its own types pin the keys, so that a field added to validate.Report
 // does not change the format.
@@ -23,8 +26,17 @@ type jsonWriter struct{}
 var _ Writer = jsonWriter{}
 
 type jsonReport struct {
-	Findings []jsonFinding `json:"findings"`
-	Summary  jsonSummary   `json:"summary"`
+	Findings []jsonFinding     `json:"findings"`
+	Summary  jsonSummary       `json:"summary"`
+	Units    []jsonCheckedUnit `json:"units,omitempty"`
+}
+
+type jsonCheckedUnit struct {
+	ID       string `json:"id"`
+	Cluster  string `json:"cluster"`
+	File     string `json:"file,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Findings []int  `json:"findings,omitempty"`
 }
 
 type jsonFinding struct {
@@ -60,11 +72,12 @@ func (jsonWriter) Write(w io.Writer, r *validate.Report) error {
 			Assumed:      r.Summary.Assumed,
 		},
 	}
-	for _, f := range sorted(r) {
-		out.Findings = append(out.Findings, jsonFinding{
-			Rule: f.Rule, Severity: f.Severity, File: f.File,
-			Line: f.Line, Object: f.Object, Message: f.Message,
-		})
+	fs, units := sortedUnits(r)
+	for _, f := range fs {
+		out.Findings = append(out.Findings, jsonFinding(f))
+	}
+	for _, u := range units {
+		out.Units = append(out.Units, jsonCheckedUnit(u))
 	}
 	for k, n := range r.Summary.SkippedKinds {
 		out.Summary.SkippedKinds[k] = n

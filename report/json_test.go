@@ -25,8 +25,31 @@ func TestJSONRoundTrip(t *testing.T) {
 			if err := json.Unmarshal(out, &got); err != nil {
 				t.Fatal(err)
 			}
+			// The findings about each unit, by value: the writer sorts
+			// findings and units, and points the units at the sorted list.
+			about := func(r *validate.Report) map[string][]validate.Finding {
+				m := map[string][]validate.Finding{}
+				for _, u := range r.Units {
+					var fs []validate.Finding
+					for _, i := range u.Findings {
+						fs = append(fs, r.Findings[i])
+					}
+					validate.Sort(fs)
+					m[u.Cluster+" "+u.ID] = fs
+				}
+				return m
+			}
+			if diff := cmp.Diff(about(tc.r), about(&got)); diff != "" {
+				t.Errorf("findings of the units (-want +got):\n%s", diff)
+			}
+			if !slices.IsSortedFunc(got.Units, func(a, b validate.Unit) int {
+				return strings.Compare(a.Cluster+" "+a.ID, b.Cluster+" "+b.ID)
+			}) {
+				t.Errorf("units not by cluster and ID: %+v", got.Units)
+			}
 			want := tc.r
 			validate.Sort(want.Findings)
+			want.Units, got.Units = nil, nil
 			if want.Findings == nil {
 				want.Findings = []validate.Finding{}
 			}
@@ -60,7 +83,7 @@ func keys(t *testing.T, raw []byte) []string {
 
 func TestJSONKeys(t *testing.T) {
 	out := write(t, "json", testOptions, fixture())
-	if diff := cmp.Diff([]string{"findings", "summary"}, keys(t, out)); diff != "" {
+	if diff := cmp.Diff([]string{"findings", "summary", "units"}, keys(t, out)); diff != "" {
 		t.Errorf("top-level keys (-want +got):\n%s", diff)
 	}
 	var doc struct {

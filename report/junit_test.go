@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"encoding/xml"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -28,7 +29,9 @@ type xTestsuite struct {
 type xTestcase struct {
 	Name      string    `xml:"name,attr"`
 	Classname string    `xml:"classname,attr"`
+	File      string    `xml:"file,attr"`
 	Failure   *xFailure `xml:"failure"`
+	SystemOut string    `xml:"system-out"`
 }
 
 type xFailure struct {
@@ -69,6 +72,17 @@ func checkCounts(t *testing.T, doc xTestsuites) {
 	}
 }
 
+// cases returns the testcases of a JUnit document by name.
+func cases(doc xTestsuites) map[string]xTestcase {
+	m := map[string]xTestcase{}
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			m[c.Name] = c
+		}
+	}
+	return m
+}
+
 func TestJUnit(t *testing.T) {
 	doc := parseJUnit(t, write(t, "junit", testOptions, fixture()))
 	checkCounts(t, doc)
@@ -77,31 +91,79 @@ func TestJUnit(t *testing.T) {
 	for _, s := range doc.Suites {
 		names = append(names, s.Name)
 	}
-	wantNames := []string{"apps/web/deploy.yaml", "charts/web/templates/deploy.yaml", "clusters/prod,eu/secrets.yaml", "clusters/prod/infra.yaml"}
-	if diff := cmp.Diff(wantNames, names); diff != "" {
+	// A suite per cluster, then the repository's findings.
+	if diff := cmp.Diff([]string{"clusters/prod", "clusters/staging", "repository"}, names); diff != "" {
 		t.Errorf("suite names (-want +got):\n%s", diff)
 	}
-	if doc.Tests != 6 || doc.Failures != 5 {
-		t.Errorf("tests=%d failures=%d, want 6 and 5 (the info finding passes)", doc.Tests, doc.Failures)
+	// Four units, passing ones included, and two repository files; at
+	// --fail-on error only the errors fail.
+	if doc.Tests != 6 || doc.Failures != 2 {
+		t.Errorf("tests=%d failures=%d, want 6 and 2", doc.Tests, doc.Failures)
 	}
-	first := doc.Suites[0].Cases[0]
+	got := cases(doc)
+	apps := got["Kustomization flux-system/apps (clusters/prod)"]
 	want := xTestcase{
-		Name: "Deployment/apps/web line 12", Classname: validate.RuleSchemaInvalid,
+		Name: "Kustomization flux-system/apps (clusters/prod)", Classname: "clusters/prod", File: "clusters/prod/apps.yaml",
 		Failure: &xFailure{
-			Message: `spec.template.spec.containers[0]: unknown field "portz" in <io.k8s.api.core.v1.Container> & friends`,
-			Type:    validate.RuleSchemaInvalid,
-			Text:    `apps/web/deploy.yaml:12: error: Deployment/apps/web: spec.template.spec.containers[0]: unknown field "portz" in <io.k8s.api.core.v1.Container> & friends [schema-invalid]`,
+			Message: `2 findings at or above error; first: Deployment/apps/web: spec.template.spec.containers[0]: unknown field "portz" in <io.k8s.api.core.v1.Container> & friends`,
+			Type:    "fluxgate",
+			Text: `apps/web/deploy.yaml:12: error: Deployment/apps/web: spec.template.spec.containers[0]: unknown field "portz" in <io.k8s.api.core.v1.Container> & friends [schema-invalid]` + "\n" +
+				`apps/web/deploy.yaml:12: error: Deployment/apps/web: image ${IMAGE_TAG} resolves to *latest* | pin a digest [x-custom-policy]`,
 		},
+		SystemOut: "apps/web/deploy.yaml:40: warning: HorizontalPodAutoscaler/apps/web: autoscaling/v2beta2 is removed in Kubernetes 1.26; use autoscaling/v2 [deprecated-api]",
 	}
-	if diff := cmp.Diff(want, first); diff != "" {
-		t.Errorf("first testcase (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, apps); diff != "" {
+		t.Errorf("apps testcase (-want +got):\n%s", diff)
 	}
-	for _, s := range doc.Suites {
-		for _, c := range s.Cases {
-			if c.Failure != nil && c.Failure.Type != c.Classname {
-				t.Errorf("%s: failure type %q, classname %q", c.Name, c.Failure.Type, c.Classname)
-			}
+	for _, name := range []string{"HelmRelease apps/web (clusters/prod)", "Kustomization flux-system/apps (clusters/staging)"} {
+		if c, ok := got[name]; !ok || c.Failure != nil || c.SystemOut != "" {
+			t.Errorf("passing unit %s: %+v (listed %v)", name, c, ok)
 		}
+	}
+	if c := got["Kustomization flux-system/infra (clusters/prod)"]; c.Failure != nil || !strings.Contains(c.SystemOut, "[source-unavailable]") {
+		t.Errorf("a warning below --fail-on is no failure: %+v", c)
+	}
+	if c := got["clusters/prod,eu/secrets.yaml"]; c.Classname != "repository" || c.Failure == nil || c.Failure.Type != validate.RuleSecretNotEncrypted {
+		t.Errorf("repository finding: %+v", c)
+	}
+}
+
+func TestJUnitFailOn(t *testing.T) {
+	for _, tc := range []struct {
+		failOn   string
+		failures int
+		failing  []string
+	}{
+		{failOn: "", failures: 2, failing: []string{"Kustomization flux-system/apps (clusters/prod)", "clusters/prod,eu/secrets.yaml"}},
+		{failOn: "error", failures: 2, failing: []string{"Kustomization flux-system/apps (clusters/prod)", "clusters/prod,eu/secrets.yaml"}},
+		{failOn: "warning", failures: 3, failing: []string{"Kustomization flux-system/apps (clusters/prod)", "Kustomization flux-system/infra (clusters/prod)", "clusters/prod,eu/secrets.yaml"}},
+		{failOn: "info", failures: 4, failing: []string{"Kustomization flux-system/apps (clusters/prod)", "Kustomization flux-system/infra (clusters/prod)", "charts/web/templates/deploy.yaml", "clusters/prod,eu/secrets.yaml"}},
+		{failOn: "none", failures: 0},
+	} {
+		t.Run(tc.failOn, func(t *testing.T) {
+			opts := testOptions
+			opts.FailOn = tc.failOn
+			doc := parseJUnit(t, write(t, "junit", opts, fixture()))
+			checkCounts(t, doc)
+			var failing []string
+			for _, s := range doc.Suites {
+				for _, c := range s.Cases {
+					if c.Failure != nil {
+						failing = append(failing, c.Name)
+					}
+				}
+			}
+			if doc.Tests != 6 || doc.Failures != tc.failures || !cmp.Equal(tc.failing, failing) {
+				t.Errorf("tests=%d failures=%d failing %v, want 6, %d, %v", doc.Tests, doc.Failures, failing, tc.failures, tc.failing)
+			}
+			// Nothing is lost: what does not fail is in system-out.
+			out := string(write(t, "junit", opts, fixture()))
+			for _, f := range fixture().Findings {
+				if !strings.Contains(out, "["+f.Rule+"]</") && !strings.Contains(out, "["+f.Rule+"]&#xA;") {
+					t.Errorf("finding %s is in no failure or system-out", f.Rule)
+				}
+			}
+		})
 	}
 }
 

@@ -61,14 +61,15 @@ type Merged struct {
 	// Format is the inputs' format.
 	Format string
 	// Report holds the merged findings. For json inputs it is the whole
-	// report, summary included, and any format can write it; for sarif and
-	// junit inputs the findings are read back from the results (a finding
-	// without a line has line 1 in sarif) and the summary counts only
-	// errors and warnings.
+	// report, summary and units included, and any format can write it;
+	// for sarif inputs the findings are read back from the results (a
+	// finding without a line has line 1) and the summary counts only
+	// errors and warnings; for junit inputs the units and findings are
+	// read back from the testcases' properties and the summary counts
+	// errors, warnings and units.
 	Report *validate.Report
 
 	sarif *sarifLog
-	junit *junitSuites
 }
 
 // Merge combines reports that the shards of a sharded validate wrote in
@@ -116,13 +117,13 @@ func (m *Merged) Write(w io.Writer, format string, opts Options) error {
 			return err
 		}
 	case m.Format == "junit" && format == "junit":
-		b.WriteString(xml.Header)
-		enc := xml.NewEncoder(&b)
-		enc.Indent("", "  ")
-		if err := enc.Encode(m.junit); err != nil {
+		// The shards' paths already hold the prefix.
+		opts.PathPrefix = ""
+		rw, err := New(format, opts)
+		if err != nil {
 			return err
 		}
-		b.WriteByte('\n')
+		return rw.Write(w, m.Report)
 	case m.Format == "json":
 		rw, err := New(format, opts)
 		if err != nil {
@@ -136,7 +137,7 @@ func (m *Merged) Write(w io.Writer, format string, opts Options) error {
 }
 
 func mergeJSON(inputs []Input) (*Merged, error) {
-	out := &validate.Report{Findings: []validate.Finding{}, Summary: validate.Summary{SkippedKinds: map[string]int{}}}
+	var reps []*validate.Report
 	for _, in := range inputs {
 		var r jsonReport
 		dec := json.NewDecoder(bytes.NewReader(in.Data))
@@ -144,8 +145,48 @@ func mergeJSON(inputs []Input) (*Merged, error) {
 		if err := dec.Decode(&r); err != nil {
 			return nil, fmt.Errorf("%s: read json report: %w", in.Name, err)
 		}
+		rep := &validate.Report{Summary: validate.Summary{
+			Units: r.Summary.Units, Objects: r.Summary.Objects, SkippedKinds: r.Summary.SkippedKinds,
+			Assumed: r.Summary.Assumed,
+		}}
 		for _, f := range r.Findings {
-			out.Findings = append(out.Findings, validate.Finding(f))
+			rep.Findings = append(rep.Findings, validate.Finding(f))
+		}
+		for _, u := range r.Units {
+			for _, i := range u.Findings {
+				if i < 0 || i >= len(r.Findings) {
+					return nil, fmt.Errorf("%s: read json report: unit %s of %s lists finding %d of %d", in.Name, u.ID, u.Cluster, i, len(r.Findings))
+				}
+			}
+			rep.Units = append(rep.Units, validate.Unit(u))
+		}
+		reps = append(reps, rep)
+	}
+	return &Merged{Format: "json", Report: combine(reps)}, nil
+}
+
+// combine merges the reports of shards: the summary counts added up, the
+// units of all, schema-missing findings of one kind combined at the first
+// (see combineSchemaMissing), findings sorted and kept once, and each
+// unit's finding indexes pointing into the result.
+func combine(reps []*validate.Report) *validate.Report {
+	out := &validate.Report{Findings: []validate.Finding{}, Summary: validate.Summary{SkippedKinds: map[string]int{}}}
+	var all []validate.Finding
+	var owners [][]int // for each of all, the units (in out.Units) that list it
+	for _, r := range reps {
+		base := len(all)
+		all = append(all, r.Findings...)
+		owners = append(owners, make([][]int, len(r.Findings))...)
+		for _, u := range r.Units {
+			k := len(out.Units)
+			listed := u.Findings
+			u.Findings = nil
+			out.Units = append(out.Units, u)
+			for _, i := range listed {
+				if i >= 0 && i < len(r.Findings) {
+					owners[base+i] = append(owners[base+i], k)
+				}
+			}
 		}
 		out.Summary.Units += r.Summary.Units
 		out.Summary.Objects += r.Summary.Objects
@@ -158,17 +199,32 @@ func mergeJSON(inputs []Input) (*Merged, error) {
 			}
 		}
 	}
-	keep, drop := combineSchemaMissing(len(out.Findings), func(i int) missingAt {
-		f := out.Findings[i]
+	keep, drop := combineSchemaMissing(len(all), func(i int) missingAt {
+		f := all[i]
 		return missingAt{f.Rule, f.File, f.Line, f.Object, f.Message}
 	})
 	for i, n := range keep {
-		out.Findings[i].Message = validate.WithSchemaMissingCount(out.Findings[i].Message, n)
+		all[i].Message = validate.WithSchemaMissingCount(all[i].Message, n)
 	}
-	out.Findings = deleteIndexes(out.Findings, drop)
-	out.Findings = sortUnique(out.Findings)
+	out.Findings = sortUnique(deleteIndexes(slices.Clone(all), drop))
+	at := make(map[validate.Finding]int, len(out.Findings))
+	for i, f := range out.Findings {
+		at[f] = i
+	}
+	for i, f := range all {
+		if drop[i] {
+			continue
+		}
+		for _, k := range owners[i] {
+			out.Units[k].Findings = append(out.Units[k].Findings, at[f])
+		}
+	}
+	for k := range out.Units {
+		slices.Sort(out.Units[k].Findings)
+		out.Units[k].Findings = slices.Compact(out.Units[k].Findings)
+	}
 	countSeverities(out)
-	return &Merged{Format: "json", Report: out}, nil
+	return out
 }
 
 // sortUnique sorts findings in validate.Sort order and drops repeats.
@@ -193,6 +249,7 @@ func countSeverities(r *validate.Report) {
 
 func mergeSARIF(inputs []Input) (*Merged, error) {
 	var driver *sarifDriver
+	var bases map[string]sarifBase
 	rules := map[string]sarifRule{}
 	var results []sarifResult
 	for _, in := range inputs {
@@ -210,6 +267,7 @@ func mergeSARIF(inputs []Input) (*Merged, error) {
 			if driver == nil {
 				d := run.Tool.Driver
 				driver = &d
+				bases = run.OriginalURIBaseIDs
 			} else if run.Tool.Driver.Version != driver.Version {
 				return nil, fmt.Errorf("%s: written by fluxgate %s, another report by %s", in.Name, run.Tool.Driver.Version, driver.Version)
 			}
@@ -299,7 +357,7 @@ func mergeSARIF(inputs []Input) (*Merged, error) {
 		results = []sarifResult{}
 	}
 	countSeverities(rep)
-	log := &sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{{Tool: sarifTool{Driver: *driver}, Results: results}}}
+	log := &sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{{Tool: sarifTool{Driver: *driver}, OriginalURIBaseIDs: bases, Results: results}}}
 	return &Merged{Format: "sarif", Report: rep, sarif: log}, nil
 }
 
@@ -321,9 +379,7 @@ func severityOfLevel(level string) string {
 }
 
 func mergeJUnit(inputs []Input) (*Merged, error) {
-	out := &junitSuites{Name: junitTool}
-	suites := map[string]*junitSuite{}
-	var names []string
+	var reps []*validate.Report
 	for _, in := range inputs {
 		var s junitSuites
 		if err := xml.Unmarshal(in.Data, &s); err != nil {
@@ -332,66 +388,58 @@ func mergeJUnit(inputs []Input) (*Merged, error) {
 		if s.Name != junitTool {
 			return nil, fmt.Errorf("%s: junit testsuites %q, not fluxgate's", in.Name, s.Name)
 		}
-		for _, suite := range s.Suites {
-			cases := slices.DeleteFunc(suite.Cases, isCleanCase)
-			if len(cases) == 0 {
-				continue // the passing case of a shard without findings
+		rep, err := junitReport(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: read junit report: %w", in.Name, err)
+		}
+		reps = append(reps, rep)
+	}
+	m := combine(reps)
+	// The units are counted as listed; objects and skipped kinds are not
+	// in a JUnit report.
+	m.Summary.Units = len(m.Units)
+	return &Merged{Format: "junit", Report: m}, nil
+}
+
+// junitReport reads back the units and findings the junit format wrote
+// as testcase properties.
+func junitReport(s junitSuites) (*validate.Report, error) {
+	rep := &validate.Report{}
+	for _, suite := range s.Suites {
+		for _, c := range suite.Cases {
+			var unit *validate.Unit
+			var findings []int
+			var props []junitProperty
+			if c.Properties != nil {
+				props = c.Properties.Items
 			}
-			m, ok := suites[suite.Name]
-			if !ok {
-				m = &junitSuite{Name: suite.Name, Properties: suite.Properties}
-				suites[suite.Name] = m
-				names = append(names, suite.Name)
+			for _, p := range props {
+				switch p.Name {
+				case junitUnitProperty:
+					var u jsonCheckedUnit
+					if err := json.Unmarshal([]byte(p.Value), &u); err != nil {
+						return nil, fmt.Errorf("testcase %q: %s: %w", c.Name, p.Name, err)
+					}
+					unit = &validate.Unit{ID: u.ID, Cluster: u.Cluster, File: u.File, Line: u.Line}
+				case junitFindingProperty:
+					var f jsonFinding
+					if err := json.Unmarshal([]byte(p.Value), &f); err != nil {
+						return nil, fmt.Errorf("testcase %q: %s: %w", c.Name, p.Name, err)
+					}
+					findings = append(findings, len(rep.Findings))
+					rep.Findings = append(rep.Findings, validate.Finding(f))
+				}
 			}
-			m.Cases = append(m.Cases, cases...)
+			if (c.Failure != nil || c.SystemOut != "") && len(findings) == 0 {
+				return nil, fmt.Errorf("testcase %q has no %s properties (written by an older fluxgate?); merge the shards' json reports instead", c.Name, junitFindingProperty)
+			}
+			if unit != nil {
+				unit.Findings = findings
+				rep.Units = append(rep.Units, *unit)
+			}
 		}
 	}
-	combineJUnitSchemaMissing(suites)
-	names = slices.DeleteFunc(names, func(n string) bool { return len(suites[n].Cases) == 0 })
-	// A suite per file in file order; findings without a file (suite
-	// fluxgate) sort first, as their empty file name does.
-	slices.SortFunc(names, func(a, b string) int {
-		return cmp.Or(-cmp.Compare(boolRank(a == junitTool), boolRank(b == junitTool)), strings.Compare(a, b))
-	})
-	rep := &validate.Report{Findings: []validate.Finding{}}
-	for _, name := range names {
-		s := suites[name]
-		slices.SortStableFunc(s.Cases, func(a, b junitCase) int {
-			return cmp.Or(cmp.Compare(caseLine(a), caseLine(b)), strings.Compare(a.Classname, b.Classname), strings.Compare(caseText(a), caseText(b)))
-		})
-		s.Cases = slices.CompactFunc(s.Cases, func(a, b junitCase) bool {
-			return a.Name == b.Name && a.Classname == b.Classname && caseText(a) == caseText(b) && (a.Failure == nil) == (b.Failure == nil)
-		})
-		s.Tests, s.Failures = len(s.Cases), 0
-		for _, c := range s.Cases {
-			sev := validate.SeverityInfo
-			if c.Failure != nil {
-				s.Failures++
-				sev = severityInText(c.Failure.Text)
-			}
-			file := name
-			if file == junitTool {
-				file = ""
-			}
-			rep.Findings = append(rep.Findings, validate.Finding{Rule: c.Classname, Severity: sev, File: file, Line: caseLine(c), Message: caseText(c)})
-		}
-		out.Suites = append(out.Suites, *s)
-		out.Tests += s.Tests
-		out.Failures += s.Failures
-	}
-	if len(out.Suites) == 0 {
-		var props []junitProperty
-		if len(inputs) > 0 {
-			var s junitSuites
-			if xml.Unmarshal(inputs[0].Data, &s) == nil && len(s.Suites) > 0 {
-				props = s.Suites[0].Properties
-			}
-		}
-		out.Suites = []junitSuite{{Name: junitTool, Tests: 1, Properties: props, Cases: []junitCase{{Name: "validate", Classname: junitTool}}}}
-		out.Tests = 1
-	}
-	countSeverities(rep)
-	return &Merged{Format: "junit", Report: rep, junit: out}, nil
+	return rep, nil
 }
 
 // missingAt is what combineSchemaMissing reads of a finding.
@@ -455,91 +503,4 @@ func deleteIndexes[T any](s []T, drop map[int]bool) []T {
 		}
 	}
 	return out
-}
-
-// combineJUnitSchemaMissing applies combineSchemaMissing to the testcases
-// of the suites, whatever suite (file) they are in.
-func combineJUnitSchemaMissing(suites map[string]*junitSuite) {
-	type at struct {
-		suite string
-		i     int
-	}
-	var all []at
-	for name, s := range suites {
-		for i := range s.Cases {
-			all = append(all, at{name, i})
-		}
-	}
-	keep, drop := combineSchemaMissing(len(all), func(i int) missingAt {
-		c := suites[all[i].suite].Cases[all[i].i]
-		obj, _, _ := strings.Cut(c.Name, " line ")
-		msg := ""
-		if c.Failure != nil {
-			msg = c.Failure.Message
-		}
-		return missingAt{c.Classname, all[i].suite, caseLine(c), obj, cmp.Or(msg, caseText(c))}
-	})
-	dropped := map[string]map[int]bool{}
-	for i := range drop {
-		a := all[i]
-		if dropped[a.suite] == nil {
-			dropped[a.suite] = map[int]bool{}
-		}
-		dropped[a.suite][a.i] = true
-	}
-	for i, n := range keep {
-		c := &suites[all[i].suite].Cases[all[i].i]
-		if c.Failure != nil {
-			c.Failure.Message = validate.WithSchemaMissingCount(c.Failure.Message, n)
-			c.Failure.Text = validate.WithSchemaMissingCount(c.Failure.Text, n)
-		} else {
-			c.SystemOut = validate.WithSchemaMissingCount(c.SystemOut, n)
-		}
-	}
-	for name, d := range dropped {
-		suites[name].Cases = deleteIndexes(suites[name].Cases, d)
-	}
-}
-
-func boolRank(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// isCleanCase is the passing testcase a report without findings holds.
-func isCleanCase(c junitCase) bool {
-	return c.Name == "validate" && c.Classname == junitTool && c.Failure == nil && c.SystemOut == ""
-}
-
-// caseLine reads N from a testcase named "object line N"; 0 without one.
-func caseLine(c junitCase) int {
-	i := strings.LastIndex(c.Name, " line ")
-	if i < 0 {
-		return 0
-	}
-	n, err := strconv.Atoi(c.Name[i+len(" line "):])
-	if err != nil {
-		return 0
-	}
-	return n
-}
-
-// caseText is the one-line description a testcase carries.
-func caseText(c junitCase) string {
-	if c.Failure != nil {
-		return c.Failure.Text
-	}
-	return c.SystemOut
-}
-
-// severityInText reads the severity from describe's
-// "file:line: severity: object: message [rule]".
-func severityInText(text string) string {
-	parts := strings.SplitN(text, ": ", 3)
-	if len(parts) == 3 && validate.SeverityRank(parts[1]) > 0 {
-		return parts[1]
-	}
-	return validate.SeverityError
 }

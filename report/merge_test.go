@@ -13,21 +13,50 @@ import (
 )
 
 // shardsOf splits the fixture as three shards of a run would report it:
-// each finding in one shard, the repository-level one (no object) in two,
-// the summary counts split, and a third shard without findings.
+// the units between two shards, each with its findings, each other
+// finding in one shard, the repository-level one (no object) in two, the
+// summary counts split, and a third shard without findings.
 func shardsOf(full *validate.Report) []*validate.Report {
 	a := &validate.Report{Summary: validate.Summary{Units: 3, Objects: 30, SkippedKinds: map[string]int{"cert-manager.io/v1/Certificate": 5, "example.com/v1/Widget": 1}}}
 	b := &validate.Report{Summary: validate.Summary{Units: 1, Objects: 7, SkippedKinds: map[string]int{"example.com/v1/Widget": 1}}}
+	shardOf := func(unit int) *validate.Report {
+		if unit%2 == 0 {
+			return a
+		}
+		return b
+	}
+	owner := map[int]*validate.Report{}
+	for k, u := range full.Units {
+		for _, i := range u.Findings {
+			owner[i] = shardOf(k)
+		}
+	}
+	index := map[*validate.Report]map[int]int{a: {}, b: {}}
+	add := func(r *validate.Report, i int) {
+		index[r][i] = len(r.Findings)
+		r.Findings = append(r.Findings, full.Findings[i])
+	}
 	for i, f := range full.Findings {
 		switch {
+		case owner[i] != nil:
+			add(owner[i], i)
 		case f.Object == "":
-			a.Findings = append(a.Findings, f)
-			b.Findings = append(b.Findings, f)
+			add(a, i)
+			add(b, i)
 		case i%2 == 0:
-			a.Findings = append(a.Findings, f)
+			add(a, i)
 		default:
-			b.Findings = append(b.Findings, f)
+			add(b, i)
 		}
+	}
+	for k, u := range full.Units {
+		r := shardOf(k)
+		listed := u.Findings
+		u.Findings = nil
+		for _, i := range listed {
+			u.Findings = append(u.Findings, index[r][i])
+		}
+		r.Units = append(r.Units, u)
 	}
 	c := &validate.Report{Summary: validate.Summary{}}
 	for _, r := range []*validate.Report{a, b} {
@@ -127,6 +156,8 @@ func TestMergeRefusesWhatItCannotRead(t *testing.T) {
 		{"text", "json", []report.Input{{"a.json", jsonData}, {"r.txt", write(t, "text", testOptions, fixture())}}, "r.txt: not a fluxgate json, sarif or junit report", nil},
 		{"foreign json", "json", []report.Input{{"x.json", []byte(`{"findings":[],"summary":{},"extra":1}`)}}, "x.json: read json report", nil},
 		{"truncated junit", "junit", []report.Input{{"t.xml", []byte("<testsuites name=\"fluxgate\"><testsuite>")}}, "t.xml: read junit report", nil},
+		{"junit without the finding properties", "junit", []report.Input{{"old.xml", []byte(`<testsuites name="fluxgate"><testsuite name="a.yaml"><testcase name="x line 1" classname="schema-invalid"><failure message="m" type="schema-invalid">a.yaml:1: error: m [schema-invalid]</failure></testcase></testsuite></testsuites>`)}}, `old.xml: read junit report: testcase "x line 1" has no fluxgate.finding properties`, nil},
+		{"json unit pointing past the findings", "json", []report.Input{{"u.json", []byte(`{"findings":[],"summary":{},"units":[{"id":"Kustomization/flux-system/apps","cluster":"c","findings":[3]}]}`)}}, "u.json: read json report: unit Kustomization/flux-system/apps of c lists finding 3 of 0", nil},
 		{"other tool", "sarif", []report.Input{{"o.sarif", []byte(`{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"kubeconform"}},"results":[]}]}`)}}, `o.sarif: a sarif run of "kubeconform"`, nil},
 		{"unknown format", "text", []report.Input{{"a.json", jsonData}}, "unknown output format", report.ErrUnknownFormat},
 		{"none", "json", nil, "no reports to merge", nil},

@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"strings"
 
@@ -28,6 +30,24 @@ type Options struct {
 	// forward slashes, that the change under review touches. The github
 	// format annotates findings in them first within each level.
 	ChangedFiles []string
+	// PathPrefix goes before every finding's file in the github, sarif
+	// and junit formats: the fleet directory relative to the directory CI
+	// reads paths against (the Git work tree's root or GITHUB_WORKSPACE,
+	// see workspace.FindPathBase), with forward slashes. Findings name
+	// files from the fleet directory; with the prefix, annotations and
+	// code scanning alerts land on the right files of a monorepo. Empty
+	// leaves files as findings have them. Other formats ignore it.
+	PathPrefix string
+	// SourceRootURI is that directory as an absolute file URI ending in
+	// "/", recorded by the sarif format as originalUriBaseIds SRCROOT.
+	// Empty leaves the URI out: SRCROOT is then resolved by the consumer
+	// (GitHub resolves it against its checkout).
+	SourceRootURI string
+	// FailOn is the lowest severity that fails the run (--fail-on):
+	// error (also when empty), warning, info or none. The junit format
+	// makes a failure of the findings at or above it and writes the
+	// others to system-out.
+	FailOn string
 	// AnnotationLimit caps the annotations the github format writes in all,
 	// for a job that runs several fluxgate steps and shares GitHub's
 	// 50-per-job budget between them. Zero or more than 50 means 50.
@@ -52,8 +72,12 @@ var formats = []struct {
 }{
 	{"text", func(o Options) Writer { return textWriter{color: o.Color} }},
 	{"json", func(Options) Writer { return jsonWriter{} }},
-	{"junit", func(o Options) Writer { return junitWriter{version: o.ToolVersion} }},
-	{"sarif", func(o Options) Writer { return sarifWriter{version: o.ToolVersion, rulesDocURL: o.RulesDocURL} }},
+	{"junit", func(o Options) Writer {
+		return junitWriter{version: o.ToolVersion, prefix: o.PathPrefix, failOn: failRank(o.FailOn)}
+	}},
+	{"sarif", func(o Options) Writer {
+		return sarifWriter{version: o.ToolVersion, rulesDocURL: o.RulesDocURL, prefix: o.PathPrefix, rootURI: o.SourceRootURI}
+	}},
 	{"github", func(o Options) Writer { return newGitHubWriter(o) }},
 }
 
@@ -85,6 +109,56 @@ func sorted(r *validate.Report) []validate.Finding {
 	fs := slices.Clone(r.Findings)
 	validate.Sort(fs)
 	return fs
+}
+
+// sortedUnits returns the report's findings as sorted does and its units
+// by cluster, ID and declaration, each unit's finding indexes pointing
+// into the sorted findings (an index out of range is dropped).
+func sortedUnits(r *validate.Report) ([]validate.Finding, []validate.Unit) {
+	fs := sorted(r)
+	at := map[validate.Finding][]int{}
+	for i, f := range fs {
+		at[f] = append(at[f], i)
+	}
+	// Equal findings are interchangeable: the n-th of them in the report
+	// goes to the n-th place they sort to.
+	remap := make([]int, len(r.Findings))
+	used := map[validate.Finding]int{}
+	for i, f := range r.Findings {
+		remap[i] = at[f][used[f]]
+		used[f]++
+	}
+	units := make([]validate.Unit, 0, len(r.Units))
+	for _, u := range r.Units {
+		var idx []int
+		for _, i := range u.Findings {
+			if i >= 0 && i < len(remap) {
+				idx = append(idx, remap[i])
+			}
+		}
+		slices.Sort(idx)
+		u.Findings = slices.Compact(idx)
+		units = append(units, u)
+	}
+	slices.SortStableFunc(units, func(a, b validate.Unit) int {
+		return cmp.Or(strings.Compare(a.Cluster, b.Cluster), strings.Compare(a.ID, b.ID), strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+	return fs, units
+}
+
+// rebase puts prefix (Options.PathPrefix) before the file of every
+// finding that has one, in a copy of fs.
+func rebase(fs []validate.Finding, prefix string) []validate.Finding {
+	if prefix == "" {
+		return fs
+	}
+	out := slices.Clone(fs)
+	for i := range out {
+		if out[i].File != "" {
+			out[i].File = path.Join(prefix, out[i].File)
+		}
+	}
+	return out
 }
 
 // bySeverity returns a copy of the findings, most serious first and in

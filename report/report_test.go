@@ -66,6 +66,14 @@ func fixture() *validate.Report {
 			Units: 4, Objects: 37, Errors: 3, Warnings: 2,
 			SkippedKinds: map[string]int{"example.com/v1/Widget": 2, "cert-manager.io/v1/Certificate": 5},
 		},
+		// Out of order too; two units pass. The Secret and the templated
+		// file are repository findings.
+		Units: []validate.Unit{
+			{ID: "Kustomization/flux-system/infra", Cluster: "clusters/prod", File: "clusters/prod/infra.yaml", Line: 1, Findings: []int{3}},
+			{ID: "Kustomization/flux-system/apps", Cluster: "clusters/staging", File: "clusters/staging/apps.yaml", Line: 1},
+			{ID: "Kustomization/flux-system/apps", Cluster: "clusters/prod", File: "clusters/prod/apps.yaml", Line: 8, Findings: []int{1, 2, 5}},
+			{ID: "HelmRelease/apps/web", Cluster: "clusters/prod", File: "apps/web/release.yaml", Line: 1},
+		},
 	}
 }
 

@@ -19,8 +19,9 @@ const (
 	sarifSchema  = "https://json.schemastore.org/sarif-2.1.0.json"
 	// sarifInformationURI is fluxgate's home page.
 	sarifInformationURI = "https://github.com/fluxgate/fluxgate"
-	// sarifSrcRoot is the uriBaseId of every location: the repository root.
-	sarifSrcRoot = "%SRCROOT%"
+	// sarifSrcRoot is the uriBaseId of every location: the root of the
+	// checkout (Options.PathPrefix), declared in originalUriBaseIds.
+	sarifSrcRoot = "SRCROOT"
 	// sarifFingerprint is the partialFingerprints key; bump its version if
 	// the fingerprint's recipe ever changes.
 	sarifFingerprint = "fluxgate/v1"
@@ -32,6 +33,8 @@ const (
 type sarifWriter struct {
 	version     string
 	rulesDocURL string
+	prefix      string // Options.PathPrefix
+	rootURI     string // Options.SourceRootURI
 }
 
 var _ Writer = sarifWriter{}
@@ -43,8 +46,23 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool sarifTool `json:"tool"`
+	// OriginalURIBaseIDs declares SRCROOT, the base of every location.
+	OriginalURIBaseIDs map[string]sarifBase `json:"originalUriBaseIds,omitempty"`
+	Results            []sarifResult        `json:"results"`
+}
+
+// sarifBase is an originalUriBaseIds entry: an absolute URI when known,
+// and what it stands for.
+type sarifBase struct {
+	URI         string     `json:"uri,omitempty"`
+	Description *sarifText `json:"description,omitempty"`
+}
+
+// sarifBases is the originalUriBaseIds of a run whose root is uri (empty:
+// unknown, left to the consumer).
+func sarifBases(uri string) map[string]sarifBase {
+	return map[string]sarifBase{sarifSrcRoot: {URI: uri, Description: &sarifText{"The root of the repository's checkout; every location is relative to it."}}}
 }
 
 type sarifTool struct {
@@ -107,7 +125,7 @@ func (s sarifWriter) Write(w io.Writer, r *validate.Report) error {
 	if r == nil {
 		return errNilReport
 	}
-	fs := sorted(r)
+	fs := rebase(sorted(r), s.prefix)
 	driver := sarifDriver{Name: "fluxgate", Version: s.version, InformationURI: sarifInformationURI}
 	index := map[string]int{}
 	addRule := func(rule sarifRule) {
@@ -174,7 +192,7 @@ func (s sarifWriter) Write(w io.Writer, r *validate.Report) error {
 	out := sarifLog{
 		Schema:  sarifSchema,
 		Version: sarifVersion,
-		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}},
+		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, OriginalURIBaseIDs: sarifBases(s.rootURI), Results: results}},
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -222,7 +240,7 @@ func sarifFingerprintOf(f validate.Finding) string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// sarifURI turns a repository-relative path into a relative URI reference:
+// sarifURI turns a checkout-relative path into a relative URI reference:
 // forward slashes, no leading "./" or "/", percent-encoded where a URI
 // needs it. A finding without a file points at the repository root, since
 // GitHub rejects results without a location.

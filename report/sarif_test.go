@@ -149,7 +149,7 @@ func TestSARIFStructure(t *testing.T) {
 			if uri == "" || strings.Contains(uri, `\`) || strings.HasPrefix(uri, "/") || strings.HasPrefix(uri, "./") || strings.Contains(uri, "://") {
 				t.Errorf("result %d: uri %q is not a relative forward-slash path", i, uri)
 			}
-			if pl.ArtifactLocation.URIBaseID != "%SRCROOT%" {
+			if pl.ArtifactLocation.URIBaseID != "SRCROOT" {
 				t.Errorf("result %d: uriBaseId %q", i, pl.ArtifactLocation.URIBaseID)
 			}
 			if pl.Region.StartLine < 1 {

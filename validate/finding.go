@@ -47,6 +47,27 @@ type Summary struct {
 type Report struct {
 	Findings []Finding `json:"findings"`
 	Summary  Summary   `json:"summary"`
+	// Units are the units checked (a shard's own), in render order, each
+	// with the findings about it. A finding about no unit (a repository
+	// file, .sops.yaml, a YAML error) is in no unit's list.
+	Units []Unit `json:"units,omitempty"`
+}
+
+// Unit is a unit the validation checked.
+type Unit struct {
+	// ID is the unit's ID: Kind/namespace/name of the Flux Kustomization
+	// or HelmRelease, or Overlay/<path>.
+	ID      string `json:"id"`
+	Cluster string `json:"cluster"`
+	// File and Line locate the unit's declaration.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+	// Findings are indexes into Report.Findings, in order: the unit's own
+	// problems and the findings about the objects it renders. A finding
+	// about an object that several units render is in each of their
+	// lists. schema-missing, which counts the objects of a kind in every
+	// unit, is in none.
+	Findings []int `json:"findings,omitempty"`
 }
 
 // FromProblem turns a load or render problem into a finding.
@@ -70,20 +91,22 @@ func SeverityRank(s string) int {
 // Sort orders findings by file, line, rule, object and message, so that
 // every output is deterministic.
 func Sort(fs []Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		if a.Rule != b.Rule {
-			return a.Rule < b.Rule
-		}
-		if a.Object != b.Object {
-			return a.Object < b.Object
-		}
-		return a.Message < b.Message
-	})
+	sort.SliceStable(fs, func(i, j int) bool { return less(fs[i], fs[j]) })
+}
+
+// less is the order of Sort.
+func less(a, b Finding) bool {
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	if a.Line != b.Line {
+		return a.Line < b.Line
+	}
+	if a.Rule != b.Rule {
+		return a.Rule < b.Rule
+	}
+	if a.Object != b.Object {
+		return a.Object < b.Object
+	}
+	return a.Message < b.Message
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,7 +175,11 @@ func (c *Checker) Report(ctx context.Context, res *render.Result) (*Report, erro
 			continue
 		}
 		for _, p := range u.Problems {
-			v.addFor(FromProblem(p), objectAt(u, p.Object))
+			o := objectAt(u, p.Object)
+			v.mu.Lock()
+			ann := v.ignores[o]
+			v.mu.Unlock()
+			v.record(FromProblem(p), ann, about{unit: u})
 		}
 	}
 	if err := v.schemas(ctx); err != nil {
@@ -189,12 +194,8 @@ func (c *Checker) Report(ctx context.Context, res *render.Result) (*Report, erro
 		v.secretFiles()
 	}
 
-	rep := &Report{Findings: v.findings}
-	if rep.Findings == nil {
-		rep.Findings = []Finding{}
-	}
-	Sort(rep.Findings)
-	rep.Findings = dedupe(rep.Findings)
+	rep := &Report{}
+	rep.Findings, rep.Units = v.byUnit(res)
 	rep.Summary = Summary{SkippedKinds: v.skipped, Assumed: slices.Clone(v.repo.Assumed)}
 	for _, u := range res.Units {
 		if res.Owns(u) {
@@ -233,7 +234,10 @@ type run struct {
 
 	mu       sync.Mutex
 	findings []Finding
-	skipped  map[string]int
+	// about holds, for each of findings, the unit or rendered object it
+	// is about (neither for a repository finding).
+	about   []about
+	skipped map[string]int
 	// missing holds the first object of each apiVersion/kind without a
 	// schema.
 	missing map[string]item
@@ -303,11 +307,18 @@ func (v *run) schemaSource(apiVersion, kind string) ([]byte, bool) {
 	return s, ok
 }
 
+// about is what a finding is about: a unit (its own problem), an object
+// a unit rendered, or neither.
+type about struct {
+	unit *render.Unit
+	obj  *render.Object
+}
+
 // add records a finding about a repository document, or about nothing in
 // particular (obj nil), unless an ignore rule or the object's ignore
 // annotation covers it.
 func (v *run) add(f Finding, obj map[string]any) {
-	v.record(f, ignoreAnnotation(obj))
+	v.record(f, ignoreAnnotation(obj), about{})
 }
 
 // addFor records a finding about a rendered object (nil: none), unless
@@ -316,16 +327,63 @@ func (v *run) addFor(f Finding, o *render.Object) {
 	v.mu.Lock()
 	ann := v.ignores[o]
 	v.mu.Unlock()
-	v.record(f, ann)
+	v.record(f, ann, about{obj: o})
 }
 
-func (v *run) record(f Finding, annotation string) {
+func (v *run) record(f Finding, annotation string, a about) {
 	if ignoredByAnnotation(annotation, f.Rule) || ignoredByConfig(v.opts.Ignore, f) {
 		return
 	}
 	v.mu.Lock()
 	v.findings = append(v.findings, f)
+	v.about = append(v.about, a)
 	v.mu.Unlock()
+}
+
+// byUnit returns the findings sorted and without repeats, and the units
+// res owns with the indexes of the findings about each.
+func (v *run) byUnit(res *render.Result) ([]Finding, []Unit) {
+	var units []Unit
+	index := map[*render.Unit]int{}
+	objUnit := map[*render.Object]*render.Unit{}
+	for _, u := range res.Units {
+		if !res.Owns(u) {
+			continue
+		}
+		index[u] = len(units)
+		units = append(units, Unit{ID: u.ID, Cluster: u.Cluster, File: u.File, Line: u.Line})
+		for _, o := range u.Objects {
+			objUnit[o] = u
+		}
+	}
+	order := make([]int, len(v.findings))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return less(v.findings[order[i]], v.findings[order[j]]) })
+	fs := []Finding{}
+	for _, i := range order {
+		f := v.findings[i]
+		if len(fs) == 0 || fs[len(fs)-1] != f {
+			fs = append(fs, f)
+		}
+		// schema-missing stands for every object of its kind, in all
+		// units: it is reported at the first and belongs to none.
+		if f.Rule == RuleSchemaMissing {
+			continue
+		}
+		u := v.about[i].unit
+		if u == nil && v.about[i].obj != nil {
+			u = objUnit[v.about[i].obj]
+		}
+		if k, ok := index[u]; ok && u != nil {
+			n := len(fs) - 1
+			if l := units[k].Findings; len(l) == 0 || l[len(l)-1] != n {
+				units[k].Findings = append(units[k].Findings, n)
+			}
+		}
+	}
+	return fs, units
 }
 
 // noteIgnore remembers a rendered object's IgnoreAnnotation, decoding
@@ -374,17 +432,6 @@ func ignoredByAnnotation(list, rule string) bool {
 		}
 	}
 	return false
-}
-
-func dedupe(fs []Finding) []Finding {
-	out := fs[:0]
-	for i, f := range fs {
-		if i > 0 && f == fs[i-1] {
-			continue
-		}
-		out = append(out, f)
-	}
-	return out
 }
 
 // objectRef formats an object as Kind/namespace/name.

@@ -41,7 +41,15 @@ hashes so that a change is visible and the value is not.
 Builds whose inputs are the same in both revisions run once. --changed-only
 also skips, in both revisions, the units that no changed file can reach.
 
-The exit code is 0, or with --exit-code 1 when anything changed (like git diff).`,
+A unit that could not render in either revision is never left out: it is
+listed with "could not render: REASON" in every output, and the exit code is
+1 whatever --exit-code says, since the report misses what it changes. One
+that fails the same way in both is listed as unchanged and does not change
+the exit code (--changed-only leaves it out when the change cannot reach it).
+
+The exit code is 0, or 1 when a unit could not render in one revision, or
+fails differently in the two, or, with --exit-code, when anything changed
+(like git diff); 2 when diff itself could not run.`,
 		Example: `  # What this branch changes, against main
   fluxgate diff --base origin/main
 
@@ -137,8 +145,20 @@ func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.
 			return err
 		}
 	}
+	// The report misses what these units change: not a clean diff. A unit
+	// failing the same way in both is listed but is not this change's
+	// (and --changed-only need not build it).
+	n := 0
+	for _, u := range rep.Units {
+		if u.Unrendered() && !u.Unchanged {
+			n++
+		}
+	}
+	if n > 0 {
+		return &unrenderedError{units: n}
+	}
 	if o.exitCode && rep.HasChanges() {
-		return &changesError{units: len(rep.Units)}
+		return &changesError{units: rep.ChangedUnits()}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,6 +213,53 @@ func TestDiffCommandClusterAddedAndBadInput(t *testing.T) {
 	}
 }
 
+// TestDiffUnrenderedUnitExits1: a unit that cannot render in head, base,
+// or both revisions the same way, is in every output with its reason; the
+// diff exits 1 without --exit-code, but for the unchanged failure.
+func TestDiffUnrenderedUnitExits1(t *testing.T) {
+	g := newGitFleet(t, "fleet-infra")
+	g.branch("break")
+	g.edit("apps/staging/kustomization.yaml", "  - team-a.yaml\n", "  - team-a.yaml\n  - missing.yaml\n")
+	g.commit("break staging apps")
+	g.branch("still-broken")
+	g.edit("apps/base/backend/deployment.yaml", "path: /readyz", "path: /healthz")
+	g.commit("bump backend, staging still broken")
+
+	dir := t.TempDir()
+	md, txt := filepath.Join(dir, "diff.md"), filepath.Join(dir, "diff.txt")
+	for _, tc := range []struct {
+		base, head string
+		failedIn   string
+		unchanged  bool
+		exit       int
+	}{
+		{base: "main", head: "break", failedIn: "head", exit: 1},
+		{base: "break", head: "main", failedIn: "base", exit: 1},
+		{base: "break", head: "still-broken", failedIn: "both", unchanged: true, exit: 0},
+	} {
+		out, stderr, code := runDiffCmd(t, g.dir, "--base", tc.base, "--head", tc.head, "-o", "json", "-o", "markdown="+md, "-o", "text="+txt)
+		if code != tc.exit || (tc.exit == 1 && !strings.Contains(stderr, "1 unit(s) could not render")) {
+			t.Errorf("%s..%s: exit %d, want %d:\n%s", tc.base, tc.head, code, tc.exit, stderr)
+		}
+		var unit *diff.UnitChange
+		rep := diffJSON(t, out)
+		for i, u := range rep.Units {
+			if u.Cluster == "clusters/staging" && u.Unit == "Kustomization/flux-system/apps" {
+				unit = &rep.Units[i]
+			}
+		}
+		if unit == nil || unit.Status != "could not render" || unit.FailedIn != tc.failedIn || unit.Unchanged != tc.unchanged || !strings.Contains(unit.Error, "missing.yaml") {
+			t.Errorf("%s..%s: staging apps unit %+v", tc.base, tc.head, unit)
+		}
+		for _, f := range []string{md, txt} {
+			data, err := os.ReadFile(f)
+			if err != nil || !strings.Contains(string(data), "could not render: ") || !strings.Contains(string(data), "missing.yaml") {
+				t.Errorf("%s..%s: %s lacks the reason: %v\n%s", tc.base, tc.head, filepath.Base(f), err, data)
+			}
+		}
+	}
+}
+
 // TestDiffChangedOnlyMatchesFullDiff: on every scenario, --changed-only
 // gives the report a full diff gives, and builds no more.
 func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
@@ -314,17 +362,24 @@ func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
 				sc.edit(g)
 				g.commit(sc.name)
 				args := append([]string{g.dir, "--base", "main", "--head", "change", "-o", "json"}, sc.extra...)
-				full, stderrFull, code := runDiffCmd(t, args...)
-				if code != 0 {
-					t.Fatalf("full diff: exit %d\n%s", code, stderrFull)
+				// Exit 1 only for units that could not render (some
+				// scenarios break a build), the same both ways.
+				full, stderrFull, codeFull := runDiffCmd(t, args...)
+				if codeFull != 0 && (codeFull != 1 || !strings.Contains(stderrFull, "could not render")) {
+					t.Fatalf("full diff: exit %d\n%s", codeFull, stderrFull)
 				}
 				only, stderrOnly, code := runDiffCmd(t, append(args, "--changed-only")...)
-				if code != 0 {
-					t.Fatalf("--changed-only: exit %d\n%s", code, stderrOnly)
+				if code != codeFull {
+					t.Fatalf("--changed-only: exit %d, full diff %d\n%s", code, codeFull, stderrOnly)
 				}
 				if sc.seen != "" && !strings.Contains(full, sc.seen) {
 					t.Fatalf("the full diff does not show %q:\n%s", sc.seen, full)
 				}
+				// A unit failing unchanged out of the change's reach is
+				// listed by the full diff only: --changed-only builds
+				// neither side of it.
+				full = withoutUnchangedFailures(t, full)
+				only = withoutUnchangedFailures(t, only)
 				if full != only {
 					t.Fatalf("reports differ\nfull:\n%s\nchanged-only:\n%s\n%s", full, only, stderrOnly)
 				}
@@ -335,6 +390,19 @@ func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
 			})
 		}
 	}
+}
+
+// withoutUnchangedFailures drops, from a JSON diff report, the units that
+// fail the same way on both sides.
+func withoutUnchangedFailures(t *testing.T, out string) string {
+	t.Helper()
+	rep := diffJSON(t, out)
+	rep.Units = slices.DeleteFunc(rep.Units, func(u diff.UnitChange) bool { return u.Unchanged })
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // builds sums the "N builds run" counts of a diff's progress lines.

@@ -30,19 +30,28 @@ func main() {
 	os.Exit(exitCode(err))
 }
 
-// exitCode maps an error to the process exit code: 0 clean, 1 findings at
-// or above the failure threshold, 2 usage or tool error.
+// exitCode maps an error to the process exit code (see exitStatus) and
+// prints it.
 func exitCode(err error) int {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fluxgate:", err)
+	}
+	return exitStatus(err)
+}
+
+// exitStatus is the exit code of an error: 0 clean, 1 findings at or
+// above the failure threshold, units diff could not render, or changes
+// with --exit-code; 2 usage or tool error.
+func exitStatus(err error) int {
 	if err == nil {
 		return 0
 	}
 	var f *findingsError
 	var c *changesError
-	if errors.As(err, &f) || errors.As(err, &c) {
-		fmt.Fprintln(os.Stderr, "fluxgate:", err)
+	var u *unrenderedError
+	if errors.As(err, &f) || errors.As(err, &c) || errors.As(err, &u) {
 		return 1
 	}
-	fmt.Fprintln(os.Stderr, "fluxgate:", err)
 	return 2
 }
 
@@ -52,6 +61,14 @@ type findingsError struct{ n int }
 
 func (e *findingsError) Error() string {
 	return fmt.Sprintf("%d problem(s) at or above the failure threshold", e.n)
+}
+
+// unrenderedError reports that diff ran and some units could not render
+// in base, head or both: what they change is missing from the report.
+type unrenderedError struct{ units int }
+
+func (e *unrenderedError) Error() string {
+	return fmt.Sprintf("%d unit(s) could not render; the diff does not show what they change", e.units)
 }
 
 // changesError reports, for --exit-code, that the revisions differ.

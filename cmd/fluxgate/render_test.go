@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,14 +31,8 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	}
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(context.Background())
-	code := 0
+	code := exitStatus(err)
 	if err != nil {
-		code = 2
-		var f *findingsError
-		var c *changesError
-		if errors.As(err, &f) || errors.As(err, &c) {
-			code = 1
-		}
 		errb.WriteString(err.Error())
 	}
 	return out.String(), errb.String(), code

@@ -38,7 +38,8 @@ all be in one format: json, sarif or junit.
 
 Merged json reports can be written in every format (text, json, junit, sarif,
 github); sarif and junit reports merge into their own format only (one SARIF
-run with every result and rule; one set of JUnit testsuites).
+run with every result and rule; one JUnit testcase per unit of every shard,
+failing at --fail-on).
 
 Exit codes: 0 when no merged finding reaches --fail-on, 1 when one does, 2
 when a report cannot be read or the formats are mixed.`,
@@ -58,7 +59,7 @@ when a report cannot be read or the formats are mixed.`,
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format, optionally to a file: text, json, junit, sarif, github, or FORMAT=PATH (repeatable; default: the inputs' format)")
 	f.StringVar(&o.failOn, "fail-on", "error", "lowest severity that fails the run: error, warning, info or none")
-	f.StringVar(&o.dir, "dir", ".", "the repository the reports are about (-o github reads the pull request's changed files from it)")
+	f.StringVar(&o.dir, "dir", ".", "the fleet directory the reports are about, validate's DIR (-o github reads the pull request's changed files from it; github, sarif and junit paths are made relative to the checkout holding it)")
 	return cmd
 }
 
@@ -97,7 +98,8 @@ func runReportMerge(cmd *cobra.Command, files []string, o *reportMergeOptions, s
 			}
 		}
 	}
-	gh := githubReportOptions(cmd.Context(), o.dir, outputs, stderr)
+	gh := withPathBase(githubReportOptions(cmd.Context(), o.dir, outputs, stderr), o.dir, stderr)
+	gh.FailOn = o.failOn
 	return emitReports(outputs, merged.Report, threshold, stdout, gh, func(w io.Writer, format string, opts report.Options) error {
 		return merged.Write(w, format, opts)
 	})

@@ -151,7 +151,8 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 		return err
 	}
 	redactFindings(rep, res)
-	gh := githubReportOptions(ctx, dir, outputs, stderr)
+	gh := withPathBase(githubReportOptions(ctx, dir, outputs, stderr), dir, stderr)
+	gh.FailOn = o.failOn
 	err = emitReports(outputs, rep, threshold, stdout, gh, func(w io.Writer, format string, opts report.Options) error {
 		rw, err := report.New(format, opts)
 		if err != nil {

@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	git "github.com/go-git/go-git/v5"
+
+	"github.com/fluxgate/fluxgate/internal/testenv"
 )
 
 const ruleFixtures = "../../validate/testdata/rules"
@@ -47,7 +51,10 @@ func TestValidateCommandWritesEveryFormat(t *testing.T) {
 	dir := t.TempDir()
 	summary := filepath.Join(dir, "summary.md")
 	t.Setenv("GITHUB_STEP_SUMMARY", summary)
-	fixture := filepath.Join(ruleFixtures, "schema-invalid", "fail")
+	// Outside any Git work tree: paths are the fleet's in every format.
+	t.Setenv("GITHUB_WORKSPACE", "")
+	fixture := t.TempDir()
+	testenv.CopyTree(t, filepath.Join(ruleFixtures, "schema-invalid", "fail"), fixture)
 	out, stderr, code := run(t, "validate", fixture, "-o", "github",
 		"-o", "json="+filepath.Join(dir, "r.json"), "-o", "sarif="+filepath.Join(dir, "r.sarif"),
 		"-o", "junit="+filepath.Join(dir, "r.xml"), "-o", "text="+filepath.Join(dir, "r.txt"))
@@ -94,5 +101,82 @@ func TestValidateCommandWritesEveryFormat(t *testing.T) {
 	}
 	if s := string(mustRead("summary.md")); !strings.Contains(s, "schema-invalid") {
 		t.Errorf("job summary lacks the finding:\n%s", s)
+	}
+}
+
+// TestValidatePathsRelativeToCheckout: a fleet in deploy/flux of a
+// monorepo gets annotations, SARIF locations and JUnit files named from
+// the Git work tree's root, or from GITHUB_WORKSPACE when it holds the
+// checkout; text and json keep the fleet's paths.
+func TestValidatePathsRelativeToCheckout(t *testing.T) {
+	workspace := t.TempDir()
+	root := filepath.Join(workspace, "platform")
+	fleet := filepath.Join(root, "deploy", "flux")
+	testenv.CopyTree(t, filepath.Join(ruleFixtures, "schema-invalid", "fail"), fleet)
+	if _, err := git.PlainInit(root, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, githubWorkspace, prefix, base string
+	}{
+		{name: "git work tree root", prefix: "deploy/flux/", base: root},
+		{name: "GITHUB_WORKSPACE", githubWorkspace: workspace, prefix: "platform/deploy/flux/", base: workspace},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GITHUB_WORKSPACE", tc.githubWorkspace)
+			t.Setenv("GITHUB_STEP_SUMMARY", "")
+			out := t.TempDir()
+			read := func(name string) string {
+				data, err := os.ReadFile(filepath.Join(out, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(data)
+			}
+			stdout, stderr, code := run(t, "validate", fleet, "-o", "github", "-o", "sarif="+filepath.Join(out, "r.sarif"),
+				"-o", "junit="+filepath.Join(out, "r.xml"), "-o", "json="+filepath.Join(out, "r.json"), "-o", "text="+filepath.Join(out, "r.txt"))
+			if code != 1 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if !strings.Contains(stdout, "::error file="+tc.prefix+"app/deploy.yaml,line=6,") {
+				t.Errorf("annotation not relative to %s:\n%s", tc.base, stdout)
+			}
+			var sarif struct {
+				Runs []struct {
+					OriginalURIBaseIDs map[string]struct {
+						URI string `json:"uri"`
+					} `json:"originalUriBaseIds"`
+					Results []struct {
+						Locations []struct {
+							PhysicalLocation struct {
+								ArtifactLocation struct {
+									URI       string `json:"uri"`
+									URIBaseID string `json:"uriBaseId"`
+								} `json:"artifactLocation"`
+							} `json:"physicalLocation"`
+						} `json:"locations"`
+					} `json:"results"`
+				} `json:"runs"`
+			}
+			if err := json.Unmarshal([]byte(read("r.sarif")), &sarif); err != nil {
+				t.Fatal(err)
+			}
+			base, _ := filepath.EvalSymlinks(tc.base)
+			if got, want := sarif.Runs[0].OriginalURIBaseIDs["SRCROOT"].URI, "file://"+filepath.ToSlash(base)+"/"; got != want {
+				t.Errorf("SRCROOT = %q, want %q", got, want)
+			}
+			if loc := sarif.Runs[0].Results[0].Locations[0].PhysicalLocation.ArtifactLocation; loc.URI != tc.prefix+"app/deploy.yaml" || loc.URIBaseID != "SRCROOT" {
+				t.Errorf("sarif location %+v", loc)
+			}
+			if x := read("r.xml"); !strings.Contains(x, tc.prefix+"app/deploy.yaml") {
+				t.Errorf("junit does not name %sapp/deploy.yaml:\n%s", tc.prefix, x)
+			}
+			if js := read("r.json"); !strings.Contains(js, `"file": "app/deploy.yaml"`) {
+				t.Errorf("json paths changed:\n%s", js)
+			}
+			if txt := read("r.txt"); !strings.Contains(txt, "app/deploy.yaml") || strings.Contains(txt, "deploy/flux") {
+				t.Errorf("text paths changed:\n%s", txt)
+			}
+		})
 	}
 }

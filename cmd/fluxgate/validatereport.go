@@ -8,7 +8,23 @@ import (
 
 	"github.com/fluxgate/fluxgate/report"
 	"github.com/fluxgate/fluxgate/validate"
+	"github.com/fluxgate/fluxgate/workspace"
 )
+
+// withPathBase sets, in o, the prefix that makes the fleet's paths the
+// checkout's (GITHUB_WORKSPACE or the Git work tree holding dir) for the
+// github, sarif and junit formats. When it cannot be found the paths stay
+// the fleet's, and stderr says why.
+func withPathBase(o report.Options, dir string, stderr io.Writer) report.Options {
+	base, err := workspace.FindPathBase(dir, os.Getenv("GITHUB_WORKSPACE"))
+	if err != nil {
+		fmt.Fprintf(stderr, "fluxgate: report paths are relative to %s: %v\n", dir, err)
+	}
+	if base.Dir != "" {
+		o.PathPrefix, o.SourceRootURI = base.Prefix, base.URI()
+	}
+	return o
+}
 
 // emitReports writes rep in every requested format with write (to stdout
 // or the output's file), appends the job summary for the github format

@@ -325,12 +325,22 @@ func reportOutputs(command string, data []byte, out map[string]string) error {
 		out["warnings"] = strconv.Itoa(r.Summary.Warnings)
 	case "diff":
 		var r struct {
-			Units []json.RawMessage `json:"units"`
+			Units []struct {
+				// A unit failing the same way on both sides is listed,
+				// but is no change.
+				Unchanged bool `json:"unchanged"`
+			} `json:"units"`
 		}
 		if err := json.Unmarshal(data, &r); err != nil {
 			return err
 		}
-		out["changed-units"] = strconv.Itoa(len(r.Units))
+		n := 0
+		for _, u := range r.Units {
+			if !u.Unchanged {
+				n++
+			}
+		}
+		out["changed-units"] = strconv.Itoa(n)
 	case "image-update":
 		var r struct {
 			Changes      []json.RawMessage `json:"changes"`

@@ -30,7 +30,7 @@ func TestWriteOutputs(t *testing.T) {
 	reports := map[string]string{
 		"v.json":  `{"findings":[{},{},{}],"summary":{"errors":2,"warnings":1}}`,
 		"v.sarif": `{}`,
-		"d.json":  `{"base":"a","head":"b","units":[{},{}]}`,
+		"d.json":  `{"base":"a","head":"b","units":[{},{},{"status":"could not render","unchanged":true}]}`,
 		"d.md":    "## diff\n",
 		// Three fields changed by two automations with pull requests (one
 		// already holding the updates) and one without changes.
@@ -59,6 +59,8 @@ func TestWriteOutputs(t *testing.T) {
 				{"report-file", "v.json"}, {"pull-request-url", "https://github.com/o/r/pull/1"}},
 		},
 		{
+			// A unit failing the same way on both sides is listed, not
+			// counted as changed.
 			name:        "diff, its Markdown in the job summary",
 			plan:        &Plan{Command: "diff", ReportFile: "d.json", MarkdownFile: "d.md"},
 			want:        [][2]string{{"report-file", "d.json"}, {"changed-units", "2"}, {"pull-request-url", "https://github.com/o/r/pull/1"}},
