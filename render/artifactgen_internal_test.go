@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fluxgate/fluxgate/internal/testenv"
 )
 
 // The copy rules of source-watcher's ArtifactGenerator
@@ -30,21 +32,6 @@ var copySourceTree = map[string]string{
 	"charts/podinfo/Chart.yaml":      "name: podinfo\n",
 	"charts/podinfo/docs/index.md":   "docs\n",
 	"charts/podinfo/templates/a.yml": "a\n",
-}
-
-func writeTree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 func readTree(t *testing.T, dir string) map[string]string {
@@ -201,7 +188,7 @@ func TestStageCopies(t *testing.T) {
 			{From: "@src/charts/podinfo/templates/a.yml", To: "@artifact/r.yaml", Strategy: copyMerge},
 		}, err: "merge"},
 	}
-	src := writeTree(t, copySourceTree)
+	src := testenv.WriteTree(t, copySourceTree)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dst := t.TempDir()
