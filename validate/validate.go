@@ -105,6 +105,16 @@ func (e *UnknownVersionError) Error() string {
 	return fmt.Sprintf("kubernetes version %s: no embedded schemas; known: %s", e.Version, strings.Join(e.Known, ", "))
 }
 
+// CheckKubernetesVersion refuses, with an *UnknownVersionError, a
+// Kubernetes version ("" for the newest) the embedded catalog has no
+// schemas for, so that a command can refuse it before it reads anything.
+func CheckKubernetesVersion(version string) error {
+	if versions := embeddedKinds().Versions(); len(versions) > 0 && matchVersion(versions, version) == "" {
+		return &UnknownVersionError{Version: version, Known: versions}
+	}
+	return nil
+}
+
 // A Checker validates a render's units as they are built, so that a
 // render need not hold every object until the end: give Unit to
 // render.Options.Checked of a render made with Options.Compact, then call

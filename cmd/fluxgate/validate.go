@@ -101,6 +101,9 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err := checkSchemaLocations(o.schemaLocations, o.build.offline); err != nil {
 		return err
 	}
+	if err := validate.CheckKubernetesVersion(o.kubernetesVersion); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	o.load.Parsed = o.build.parseCache()
 	abs, repo, cleanup, err := workspace.Load(ctx, dir, o.load)

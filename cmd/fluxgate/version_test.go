@@ -40,4 +40,10 @@ func TestUnknownKubernetesVersion(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "kubernetes version 1.20: no embedded schemas; known: "+strings.Join(catalog.KubernetesVersions(), ", ")) {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
+	// Refused before anything is read: a directory that does not exist
+	// is not what the error names.
+	_, stderr, code = run(t, "validate", filepath.Join(t.TempDir(), "missing"), "--kubernetes-version", "1.20")
+	if code != 2 || !strings.Contains(stderr, "kubernetes version 1.20: no embedded schemas") {
+		t.Fatalf("missing directory: exit %d:\n%s", code, stderr)
+	}
 }
