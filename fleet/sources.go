@@ -353,8 +353,17 @@ func describeRef(obj map[string]any) string {
 	return ""
 }
 
-// generatorOf finds the ArtifactGenerator declaring an artifact.
-func (r *Repo) generatorOf(namespace, name string) *FluxObject {
+// artifactDecl is one spec.artifacts entry of an ArtifactGenerator.
+type artifactDecl struct {
+	gen      *FluxObject
+	spec     map[string]any // the generator's spec
+	artifact map[string]any // the entry
+}
+
+// artifactDecls lists the declarations of the ExternalArtifact
+// namespace/name by the repository's ArtifactGenerators, in file order.
+func (r *Repo) artifactDecls(namespace, name string) []artifactDecl {
+	var out []artifactDecl
 	for _, fo := range r.FluxKind("ArtifactGenerator") {
 		if fo.Doc.Namespace != namespace && fo.Doc.Namespace != "" {
 			continue
@@ -364,9 +373,17 @@ func (r *Repo) generatorOf(namespace, name string) *FluxObject {
 		for _, a := range artifacts {
 			m, _ := a.(map[string]any)
 			if n, _ := m["name"].(string); n == name {
-				return fo
+				out = append(out, artifactDecl{gen: fo, spec: spec, artifact: m})
 			}
 		}
+	}
+	return out
+}
+
+// generatorOf finds the ArtifactGenerator declaring an artifact.
+func (r *Repo) generatorOf(namespace, name string) *FluxObject {
+	if decls := r.artifactDecls(namespace, name); len(decls) > 0 {
+		return decls[0].gen
 	}
 	return nil
 }
@@ -396,48 +413,38 @@ type GeneratedArtifact struct {
 func (r *Repo) GeneratedArtifactIn(cluster, namespace, name string) *GeneratedArtifact {
 	var best *GeneratedArtifact
 	score := -1
-	for _, fo := range r.FluxKind("ArtifactGenerator") {
-		if fo.Doc.Namespace != namespace && fo.Doc.Namespace != "" {
+	for _, d := range r.artifactDecls(namespace, name) {
+		fo, spec, m := d.gen, d.spec, d.artifact
+		s := commonDirs(fo.Doc.File, cluster)
+		if s <= score {
 			continue
 		}
-		spec, _ := fo.Doc.Object["spec"].(map[string]any)
-		artifacts, _ := spec["artifacts"].([]any)
-		for _, a := range artifacts {
-			m, _ := a.(map[string]any)
-			if n, _ := m["name"].(string); n != name {
-				continue
+		ga := &GeneratedArtifact{Generator: fo.Doc, Namespace: namespace, Name: name, Sources: map[string]string{}}
+		sources, _ := spec["sources"].([]any)
+		local := true
+		for _, src := range sources {
+			sm, _ := src.(map[string]any)
+			alias, _ := sm["alias"].(string)
+			kind, _ := sm["kind"].(string)
+			sname, _ := sm["name"].(string)
+			ns, _ := sm["namespace"].(string)
+			dir, ok := r.sourceDirNear(kind, sourceNamespace(ns, fo.Doc.Namespace), sname, fo.Doc.File)
+			if !ok {
+				local = false
+				break
 			}
-			s := commonDirs(fo.Doc.File, cluster)
-			if s <= score {
-				continue
-			}
-			ga := &GeneratedArtifact{Generator: fo.Doc, Namespace: namespace, Name: name, Sources: map[string]string{}}
-			sources, _ := spec["sources"].([]any)
-			local := true
-			for _, src := range sources {
-				sm, _ := src.(map[string]any)
-				alias, _ := sm["alias"].(string)
-				kind, _ := sm["kind"].(string)
-				sname, _ := sm["name"].(string)
-				ns, _ := sm["namespace"].(string)
-				dir, ok := r.sourceDirNear(kind, sourceNamespace(ns, fo.Doc.Namespace), sname, fo.Doc.File)
-				if !ok {
-					local = false
-					break
-				}
-				ga.Sources[alias] = dir
-			}
-			if !local {
-				continue
-			}
-			copies, _ := m["copy"].([]any)
-			for _, c := range copies {
-				if cm, ok := c.(map[string]any); ok {
-					ga.Copy = append(ga.Copy, cm)
-				}
-			}
-			best, score = ga, s
+			ga.Sources[alias] = dir
 		}
+		if !local {
+			continue
+		}
+		copies, _ := m["copy"].([]any)
+		for _, c := range copies {
+			if cm, ok := c.(map[string]any); ok {
+				ga.Copy = append(ga.Copy, cm)
+			}
+		}
+		best, score = ga, s
 	}
 	return best
 }
