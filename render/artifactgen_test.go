@@ -203,32 +203,7 @@ func TestRenderArtifactBuildError(t *testing.T) {
 // apps artifact has the given copy rules (YAML list items) and a
 // Kustomization building ./prod from it.
 func artifactFleet(copies string) map[string]string {
-	return map[string]string{
-		"clusters/prod/flux-system/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-sync.yaml\n",
-		"clusters/prod/flux-system/gotk-sync.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  ref:
-    branch: main
-  url: https://git.example.com/acme/fleet
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/prod
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-`,
+	return withBootstrap(map[string]string{
 		"clusters/prod/apps.yaml": `apiVersion: source.extensions.fluxcd.io/v1beta1
 kind: ArtifactGenerator
 metadata:
@@ -256,7 +231,39 @@ spec:
     kind: ExternalArtifact
     name: apps
 `,
-	}
+	})
+}
+
+// withBootstrap adds to files a bootstrapped cluster clusters/prod: the
+// flux-system GitRepository of this repository and the Kustomization
+// syncing ./clusters/prod from it.
+func withBootstrap(files map[string]string) map[string]string {
+	files["clusters/prod/flux-system/kustomization.yaml"] = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-sync.yaml\n"
+	files["clusters/prod/flux-system/gotk-sync.yaml"] = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m
+  ref:
+    branch: main
+  url: https://git.example.com/acme/fleet
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/prod
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+`
+	return files
 }
 
 // TestRenderArtifactExtract: a copy rule with strategy Extract (tarballs,

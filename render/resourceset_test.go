@@ -1,7 +1,6 @@
 package render_test
 
 import (
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fluxgate/fluxgate/fleet"
+	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
 )
 
@@ -89,33 +89,7 @@ func TestRenderResourceSets(t *testing.T) {
 // GitRepository a ResourceSet makes is source-unavailable (defined, not
 // this work tree), not source-not-found.
 func TestRenderResourceSetSourceRef(t *testing.T) {
-	dir := t.TempDir()
-	files := map[string]string{
-		"clusters/prod/flux-system/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - gotk-sync.yaml\n",
-		"clusters/prod/flux-system/gotk-sync.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  ref:
-    branch: main
-  url: https://git.example.com/acme/fleet
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/prod
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-`,
+	files := withBootstrap(map[string]string{
 		"clusters/prod/tenants.yaml": `apiVersion: fluxcd.controlplane.io/v1
 kind: ResourceSet
 metadata:
@@ -146,17 +120,8 @@ spec:
           kind: GitRepository
           name: << inputs.tenant >>
 `,
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_, res := renderDir(t, dir, 2)
+	})
+	_, res := renderDir(t, testenv.WriteTree(t, files), 2)
 	var got []string
 	for _, u := range res.Units {
 		if u.ID == "Kustomization/flux-system/alpha" {
