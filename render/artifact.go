@@ -50,6 +50,14 @@ func materialize(repo *fleet.Repo, src, dst string) error {
 }
 
 func copyFile(root *os.Root, name, target string) error {
+	return copyFrom(root, name, func(perm os.FileMode) (*os.File, error) {
+		return os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	})
+}
+
+// copyFrom copies the regular file name of root into the file create
+// opens, which gets the source's permissions plus the owner's write bit.
+func copyFrom(root *os.Root, name string, create func(perm os.FileMode) (*os.File, error)) error {
 	in, err := root.Open(filepath.FromSlash(name))
 	if err != nil {
 		return err
@@ -62,7 +70,7 @@ func copyFile(root *os.Root, name, target string) error {
 	if info.IsDir() {
 		return errors.New("is a directory")
 	}
-	out, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, info.Mode().Perm()|0o200)
+	out, err := create(info.Mode().Perm() | 0o200)
 	if err != nil {
 		return err
 	}

@@ -269,26 +269,15 @@ func (c *copier) copyFile(p, target string) error {
 			return c.dst.WriteFile(filepath.FromSlash(target), out, 0o644)
 		}
 	}
-	in, err := c.src.Open(filepath.FromSlash(p))
+	err := copyFrom(c.src, p, func(perm os.FileMode) (*os.File, error) {
+		return c.dst.OpenFile(filepath.FromSlash(target), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, perm)
+	})
 	if err != nil {
-		return err
-	}
-	defer in.Close()
-	info, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	out, err := c.dst.OpenFile(filepath.FromSlash(target), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, info.Mode().Perm()|0o200)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
 		return err
 	}
 	c.st.origin[target] = orig
 	delete(c.st.merged, target)
-	return out.Close()
+	return nil
 }
 
 // loadMergedYAML reads a YAML file and merges its documents into one map,
