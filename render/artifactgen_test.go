@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render"
 )
 
@@ -120,7 +121,6 @@ resources:
 // render-failed error at the ArtifactGenerator, naming the rule, and the
 // units built from the artifact fail.
 func TestRenderArtifactBadCopyRule(t *testing.T) {
-	dir := t.TempDir()
 	files := artifactFleet(`        - from: "@repo/apps/base/**"
           to: "@artifact/base/"
           exclude: ["*.md"]
@@ -128,7 +128,7 @@ func TestRenderArtifactBadCopyRule(t *testing.T) {
           to: "@artifact/prod/"
 `)
 	files["apps/base/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
-	writeFiles(t, dir, files)
+	dir := testenv.WriteTree(t, files)
 	_, res := renderDir(t, dir, 2)
 	var got []string
 	for _, u := range res.Units {
@@ -148,26 +148,11 @@ func TestRenderArtifactBadCopyRule(t *testing.T) {
 	}
 }
 
-// writeFiles writes files (slash paths relative to dir) into dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // TestRenderArtifactBuildError: a kustomize build that fails inside a
 // laid-out artifact names the artifact, never the staging directory.
 func TestRenderArtifactBuildError(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	dir := t.TempDir()
 	files := artifactFleet(`        - from: "@repo/apps/base/**"
           to: "@artifact/base/"
           exclude: ["*.md"]
@@ -177,7 +162,7 @@ func TestRenderArtifactBuildError(t *testing.T) {
 	files["apps/base/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
 	files["apps/base/kustomization.yaml"] = "resources:\n  - cm.yaml\n"
 	files["apps/prod/kustomization.yaml"] = "resources:\n  - ../base\n  - missing.yaml\n"
-	writeFiles(t, dir, files)
+	dir := testenv.WriteTree(t, files)
 	_, res := renderDir(t, dir, 2)
 	found := false
 	for _, u := range res.Units {
@@ -270,13 +255,12 @@ spec:
 // which fluxgate does not unpack) leaves the artifact's units unrendered
 // with a warning, not an error.
 func TestRenderArtifactExtract(t *testing.T) {
-	dir := t.TempDir()
 	files := artifactFleet(`        - from: "@repo/bundles/*.tgz"
           to: "@artifact/prod/"
           strategy: Extract
 `)
 	files["bundles/readme.yaml"] = "a: b\n"
-	writeFiles(t, dir, files)
+	dir := testenv.WriteTree(t, files)
 	_, res := renderDir(t, dir, 2)
 	var got []string
 	for _, u := range res.Units {

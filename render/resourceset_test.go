@@ -157,7 +157,6 @@ func TestRenderResourceSetsReused(t *testing.T) {
 // strategy is not rendered (a warning), and a reference to an object it
 // templates is a warning that says so.
 func TestRenderResourceSetPermute(t *testing.T) {
-	dir := t.TempDir()
 	files := artifactFleet(`        - from: "@repo/apps/**"
           to: "@artifact/prod/"
 `)
@@ -195,7 +194,7 @@ spec:
     kind: OCIRepository
     name: app-chart
 `
-	writeFiles(t, dir, files)
+	dir := testenv.WriteTree(t, files)
 	_, res := renderDir(t, dir, 2)
 	var got []string
 	for _, u := range res.Units {
