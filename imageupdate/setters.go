@@ -3,21 +3,18 @@ package imageupdate
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
-	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
-
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/fluxgate/fluxgate/internal/yamlsplice"
 )
 
 // ImageRef is the image a policy resolved to.
@@ -305,28 +302,11 @@ func (f *setterFile) problem(line int, format string, args ...any) {
 // yamlErrLineRE finds the line number in a yaml.v3 error.
 var yamlErrLineRE = regexp.MustCompile(`line (\d+)`)
 
-// decodeSetterDocs parses every document of src.
-func decodeSetterDocs(src []byte) ([]*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	var docs []*yaml.Node
-	for {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if errors.Is(err, io.EOF) {
-			return docs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		docs = append(docs, &n)
-	}
-}
-
 // planSetterFile plans one file's edit; edit is nil when nothing changes.
 func planSetterFile(p string, src []byte, policies map[string]ImageRef) (*FileEdit, []FileProblem, error) {
-	lines := setterLineStarts(src)
+	lines := yamlsplice.LineStarts(src)
 	f := &setterFile{path: p, src: src, lines: lines}
-	docs, err := decodeSetterDocs(src)
+	docs, err := yamlsplice.Decode(src)
 	if err != nil {
 		line := 0
 		if m := yamlErrLineRE.FindStringSubmatch(err.Error()); m != nil {
@@ -373,16 +353,16 @@ func planSetterFile(p string, src []byte, policies map[string]ImageRef) (*FileEd
 			f.problem(line, "image policy marker %q: the new value %q is not valid UTF-8", t.marker.Value, newValue)
 			continue
 		}
-		start, end, err := locateSetterScalar(src, lines, t.node)
+		start, end, err := yamlsplice.Locate(src, lines, t.node)
 		if err != nil {
 			f.problem(line, "image policy marker %q: %v", t.marker.Value, err)
 			continue
 		}
-		valueLine := line + bytes.Count(src[setterOffset(src, lines, t.node):start], []byte("\n"))
+		valueLine := line + bytes.Count(src[yamlsplice.Offset(src, lines, t.node):start], []byte("\n"))
 		splices = append(splices, splice{
 			start:  start,
 			end:    end,
-			text:   setterScalarText(newValue, t.node.Style, t.flow),
+			text:   yamlsplice.ScalarText(newValue, t.node.Style, t.flow),
 			target: t,
 			change: Change{
 				File:   p,
@@ -413,11 +393,11 @@ func planSetterFile(p string, src []byte, policies map[string]ImageRef) (*FileEd
 		after.WriteString(s.text)
 		last = s.end
 		changes = append(changes, s.change)
-		want[routeKey(s.target.route)] = s.change.New
+		want[yamlsplice.RouteKey(s.target.route)] = s.change.New
 	}
 	after.Write(src[last:])
 	out := after.Bytes()
-	if err := verifySetterEdit(docs, out, want); err != nil {
+	if err := yamlsplice.Verify(docs, out, want); err != nil {
 		return nil, nil, fmt.Errorf("plan setters: verify edit of %s: %w", p, err)
 	}
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Line < changes[j].Line })
@@ -434,7 +414,7 @@ func (f *setterFile) walk(n *yaml.Node, route []int, obj ObjectID, value, flow b
 	case yaml.DocumentNode:
 		f.strayComments(n, "")
 		for i, c := range n.Content {
-			f.walk(c, appendRoute(route, i), objectIDOf(c), true, flow)
+			f.walk(c, yamlsplice.AppendRoute(route, i), objectIDOf(c), true, flow)
 		}
 	case yaml.MappingNode:
 		f.strayComments(n, n.LineComment)
@@ -445,16 +425,16 @@ func (f *setterFile) walk(n *yaml.Node, route []int, obj ObjectID, value, flow b
 			if list && k.Value == "items" && v.Kind == yaml.SequenceNode {
 				f.strayComments(v, v.LineComment)
 				for j, item := range v.Content {
-					f.walk(item, appendRoute(appendRoute(route, i+1), j), objectIDOf(item), true, flow || v.Style&yaml.FlowStyle != 0)
+					f.walk(item, yamlsplice.AppendRoute(yamlsplice.AppendRoute(route, i+1), j), objectIDOf(item), true, flow || v.Style&yaml.FlowStyle != 0)
 				}
 				continue
 			}
-			f.walk(v, appendRoute(route, i+1), obj, true, flow)
+			f.walk(v, yamlsplice.AppendRoute(route, i+1), obj, true, flow)
 		}
 	case yaml.SequenceNode:
 		f.strayComments(n, n.LineComment)
 		for i, c := range n.Content {
-			f.walk(c, appendRoute(route, i), obj, true, flow)
+			f.walk(c, yamlsplice.AppendRoute(route, i), obj, true, flow)
 		}
 	case yaml.ScalarNode:
 		if !value {
@@ -542,279 +522,22 @@ func markerText(c string) string {
 	return "`" + strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(c), "#")) + "`"
 }
 
-func appendRoute(route []int, i int) []int {
-	r := make([]int, len(route), len(route)+1)
-	copy(r, route)
-	return append(r, i)
-}
-
-func routeKey(route []int) string {
-	var b strings.Builder
-	for _, i := range route {
-		b.WriteString(strconv.Itoa(i))
-		b.WriteByte('/')
-	}
-	return b.String()
-}
-
-// mappingScalar returns the scalar value of key in mapping n, or "".
-func mappingScalar(n *yaml.Node, key string) string {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return ""
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			if v := n.Content[i+1]; v.Kind == yaml.ScalarNode {
-				return v.Value
-			}
-			return ""
-		}
-	}
-	return ""
-}
-
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
 // objectIDOf identifies the object n, empty when n has neither apiVersion
 // nor kind.
 func objectIDOf(n *yaml.Node) ObjectID {
-	id := ObjectID{APIVersion: mappingScalar(n, "apiVersion"), Kind: mappingScalar(n, "kind")}
+	id := ObjectID{APIVersion: yamlsplice.MappingScalar(n, "apiVersion"), Kind: yamlsplice.MappingScalar(n, "kind")}
 	if id.APIVersion == "" && id.Kind == "" {
 		return ObjectID{}
 	}
-	md := mappingValue(n, "metadata")
-	id.Namespace = mappingScalar(md, "namespace")
-	id.Name = mappingScalar(md, "name")
+	md := yamlsplice.MappingValue(n, "metadata")
+	id.Namespace = yamlsplice.MappingScalar(md, "namespace")
+	id.Name = yamlsplice.MappingScalar(md, "name")
 	return id
 }
 
 // isListObject reports whether n is a List (or kyaml ResourceList) whose
 // items upstream's reader unwraps into objects of their own.
 func isListObject(n *yaml.Node) bool {
-	k := mappingScalar(n, "kind")
+	k := yamlsplice.MappingScalar(n, "kind")
 	return k == "List" || k == "ResourceList"
-}
-
-// setterLineStarts returns the byte offset at which each line starts.
-func setterLineStarts(src []byte) []int {
-	starts := []int{0}
-	for i, c := range src {
-		if c == '\n' {
-			starts = append(starts, i+1)
-		}
-	}
-	return starts
-}
-
-// setterOffset converts n's 1-based line and (rune) column to a byte
-// offset in src.
-func setterOffset(src []byte, lines []int, n *yaml.Node) int {
-	if n.Line < 1 || n.Line > len(lines) {
-		return -1
-	}
-	off := lines[n.Line-1]
-	if n.Line == 1 && bytes.HasPrefix(src, []byte("\xef\xbb\xbf")) {
-		off += 3
-	}
-	for col := 1; col < n.Column; col++ {
-		if off >= len(src) || src[off] == '\n' {
-			return -1
-		}
-		_, size := utf8.DecodeRune(src[off:])
-		off += size
-	}
-	return off
-}
-
-// locateSetterScalar returns the byte range of scalar n's text in src,
-// past any anchor or tag, and checks that it reads back as n's value.
-func locateSetterScalar(src []byte, lines []int, n *yaml.Node) (start, end int, err error) {
-	p := setterOffset(src, lines, n)
-	if p < 0 {
-		return 0, 0, fmt.Errorf("cannot locate the value in the file")
-	}
-	// Skip anchors (&a) and tags (!t) before the value.
-	for p < len(src) && (src[p] == '&' || src[p] == '!') {
-		for p < len(src) && !isYAMLSpace(src[p]) {
-			p++
-		}
-		for p < len(src) && isYAMLSpace(src[p]) {
-			p++
-		}
-	}
-	if p >= len(src) {
-		return 0, 0, fmt.Errorf("cannot locate the value in the file")
-	}
-	switch {
-	case n.Style&yaml.SingleQuotedStyle != 0:
-		if src[p] != '\'' {
-			return 0, 0, fmt.Errorf("cannot locate the single-quoted value in the file")
-		}
-		end = -1
-		for i := p + 1; i < len(src); i++ {
-			if src[i] == '\'' {
-				if i+1 < len(src) && src[i+1] == '\'' {
-					i++
-					continue
-				}
-				end = i + 1
-				break
-			}
-		}
-	case n.Style&yaml.DoubleQuotedStyle != 0:
-		if src[p] != '"' {
-			return 0, 0, fmt.Errorf("cannot locate the double-quoted value in the file")
-		}
-		end = -1
-		for i := p + 1; i < len(src); i++ {
-			if src[i] == '\\' {
-				i++
-				continue
-			}
-			if src[i] == '"' {
-				end = i + 1
-				break
-			}
-		}
-	default:
-		if n.Value == "" || !bytes.HasPrefix(src[p:], []byte(n.Value)) {
-			return 0, 0, fmt.Errorf("the value %q is not a plain scalar on one line, which is not edited", n.Value)
-		}
-		return p, p + len(n.Value), nil
-	}
-	if end < 0 {
-		return 0, 0, fmt.Errorf("cannot find the end of the quoted value")
-	}
-	var got string
-	if err := yaml.Unmarshal(src[p:end], &got); err != nil || got != n.Value {
-		return 0, 0, fmt.Errorf("cannot locate the quoted value %q in the file", n.Value)
-	}
-	return p, end, nil
-}
-
-func isYAMLSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n'
-}
-
-// setterScalarText is how v is written in place of a scalar of style:
-// quoted values keep their quotes; a plain value stays plain when v reads
-// back as the string v, and is otherwise quoted the way
-// image-automation-controller's output has it: double quotes for values
-// that YAML 1.1 reads as numbers, booleans or null ("1.10", "yes", ""),
-// the YAML encoder's choice (single quotes, usually) for the rest ("*x").
-func setterScalarText(v string, style yaml.Style, flow bool) string {
-	switch {
-	case style&yaml.SingleQuotedStyle != 0:
-		if canSingleQuote(v) {
-			return "'" + strings.ReplaceAll(v, "'", "''") + "'"
-		}
-	case style&yaml.DoubleQuotedStyle != 0:
-	default:
-		if v == "" || kyaml.IsValueNonString(v) {
-			break
-		}
-		out, err := yaml.Marshal(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v})
-		text := strings.TrimSuffix(string(out), "\n")
-		if err != nil || strings.Contains(text, "\n") {
-			break
-		}
-		if text == v && flow && strings.ContainsAny(v, ",[]{}") {
-			break // plain in block context, not in a flow collection
-		}
-		return text
-	}
-	return doubleQuote(v)
-}
-
-func canSingleQuote(v string) bool {
-	for _, r := range v {
-		if r == '\n' || r == '\r' || !unicode.IsPrint(r) && r != '\t' {
-			return false
-		}
-	}
-	return true
-}
-
-// doubleQuote writes v as a YAML double-quoted scalar.
-func doubleQuote(v string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range v {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			switch {
-			case unicode.IsPrint(r):
-				b.WriteRune(r)
-			case r <= 0xffff:
-				fmt.Fprintf(&b, `\u%04x`, r)
-			default:
-				fmt.Fprintf(&b, `\U%08x`, r)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-// verifySetterEdit parses after and checks that it holds the same
-// documents as before, except that the values at the routes in want now
-// read as the strings given.
-func verifySetterEdit(before []*yaml.Node, after []byte, want map[string]string) error {
-	docs, err := decodeSetterDocs(after)
-	if err != nil {
-		return fmt.Errorf("edited file does not parse: %w", err)
-	}
-	if len(docs) != len(before) {
-		return fmt.Errorf("edited file has %d documents, want %d", len(docs), len(before))
-	}
-	seen := 0
-	var cmp func(a, b *yaml.Node, route []int) error
-	cmp = func(a, b *yaml.Node, route []int) error {
-		if a.Kind != b.Kind || len(a.Content) != len(b.Content) {
-			return fmt.Errorf("line %d: structure changed", b.Line)
-		}
-		if nv, ok := want[routeKey(route)]; ok {
-			seen++
-			if b.Value != nv || b.ShortTag() != "!!str" {
-				return fmt.Errorf("line %d: value reads back as %s %q, want string %q", b.Line, b.ShortTag(), b.Value, nv)
-			}
-		} else if a.Value != b.Value || a.Tag != b.Tag {
-			return fmt.Errorf("line %d: unmarked value changed from %q to %q", b.Line, a.Value, b.Value)
-		}
-		for i := range a.Content {
-			if err := cmp(a.Content[i], b.Content[i], appendRoute(route, i)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for i := range docs {
-		if err := cmp(before[i], docs[i], []int{i}); err != nil {
-			return err
-		}
-	}
-	if seen != len(want) {
-		return fmt.Errorf("found %d of %d edited values", seen, len(want))
-	}
-	return nil
 }
