@@ -3,10 +3,9 @@
 // versions, copied files, postBuild variables), as a [Plan] of [Change]s
 // that name the file, line and YAML path they edit and why.
 //
-// A plan only describes edits; writing them (kyaml, comments kept),
-// committing, pushing the bot branch and opening the pull request is the
-// job of package change, which cmd composes with a [Planner].
-//
-// The package holds the types the promote command is built on; the
-// planners themselves land with that command.
+// [Compute] compares pairs of source and target directories of a tree
+// (an fs.FS) and plans the edits of the target: each changed scalar is
+// spliced into the file's original bytes, so comments, key order and
+// formatting stay as written. Nothing outside the target directories is
+// edited. [LoadConfig] reads the promotions .fluxgate.yaml declares.
 package promote

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,6 +28,9 @@ type IgnoreRule struct {
 // Config is the content of .fluxgate.yaml.
 type Config struct {
 	Ignore []IgnoreRule `json:"ignore"`
+	// Promotions is read by package promote; validate accepts the key and
+	// leaves its content alone.
+	Promotions json.RawMessage `json:"promotions,omitempty"`
 }
 
 // LoadConfig reads .fluxgate.yaml from the repository root; a missing file
