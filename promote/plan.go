@@ -619,3 +619,16 @@ func imageFields(file, obj string, n *yaml.Node, route []int, p string, values b
 	walk(n, route, p, false)
 	return out
 }
+
+// ComputeAll plans each promotion in turn.
+func ComputeAll(fsys fs.FS, ps []Promotion) ([]*Plan, error) {
+	var out []*Plan
+	for _, p := range ps {
+		plan, err := Compute(fsys, p)
+		if err != nil {
+			return nil, fmt.Errorf("promotion %s: %w", p.Name, err)
+		}
+		out = append(out, plan)
+	}
+	return out, nil
+}

@@ -49,7 +49,8 @@ func exitStatus(err error) int {
 	var f *findingsError
 	var c *changesError
 	var u *unrenderedError
-	if errors.As(err, &f) || errors.As(err, &c) || errors.As(err, &u) {
+	var r *promoteRefused
+	if errors.As(err, &f) || errors.As(err, &c) || errors.As(err, &u) || errors.As(err, &r) {
 		return 1
 	}
 	return 2

@@ -22,6 +22,7 @@ and reports what is wrong with file and line before a cluster pulls it.`,
 	root.AddCommand(newReportCmd(stdout, stderr))
 	root.AddCommand(newDiffCmd(stdout, stderr))
 	root.AddCommand(newImageUpdateCmd(stdout, stderr))
+	root.AddCommand(newPromoteCmd(stdout, stderr))
 	root.AddCommand(newVersionCmd(stdout))
 	root.AddCommand(newActionCmd(stdout, stderr, func() *cobra.Command { return newRootCmd(stdout, stderr) }))
 	return root
