@@ -3,7 +3,7 @@ package promote
 import (
 	"bytes"
 	"flag"
-	"io/fs"
+	"github.com/fluxgate/fluxgate/internal/testenv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,28 +12,6 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the expected trees and plan.txt files under testdata")
-
-// readTree reads every file under dir, keyed by slash path.
-func readTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(data)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 func writeTree(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
@@ -74,7 +52,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := readTree(t, filepath.Join(dir, "original"))
+			got := testenv.ReadTree(t, filepath.Join(dir, "original"))
 			before := map[string]string{}
 			for k, v := range got {
 				before[k] = v
@@ -99,7 +77,7 @@ func TestGolden(t *testing.T) {
 				}
 				return
 			}
-			if d := cmp.Diff(readTree(t, filepath.Join(dir, "expected")), got); d != "" {
+			if d := cmp.Diff(testenv.ReadTree(t, filepath.Join(dir, "expected")), got); d != "" {
 				t.Errorf("tree (-want +got):\n%s", d)
 			}
 			want, err := os.ReadFile(filepath.Join(dir, "plan.txt"))

@@ -2,9 +2,6 @@ package render
 
 import (
 	"context"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -32,27 +29,6 @@ var copySourceTree = map[string]string{
 	"charts/podinfo/Chart.yaml":      "name: podinfo\n",
 	"charts/podinfo/docs/index.md":   "docs\n",
 	"charts/podinfo/templates/a.yml": "a\n",
-}
-
-func readTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(b)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func keys(m map[string]string) []string {
@@ -202,7 +178,7 @@ func TestStageCopies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := readTree(t, dst)
+			got := testenv.ReadTree(t, dst)
 			if diff := cmp.Diff(tt.files, keys(got)); diff != "" && !(len(tt.files) == 0 && len(got) == 0) {
 				t.Errorf("artifact files (-want +got):\n%s", diff)
 			}

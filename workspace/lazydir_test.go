@@ -2,10 +2,8 @@ package workspace_test
 
 import (
 	"context"
-	"io/fs"
+	"github.com/fluxgate/fluxgate/internal/testenv"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"testing/fstest"
@@ -27,28 +25,6 @@ func loadMap(t *testing.T, files map[string]string) *fleet.Repo {
 		t.Fatal(err)
 	}
 	return repo
-}
-
-// onDisk lists the files under dir with their content.
-func onDisk(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(data)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // TestLazyDir: only what is asked for is written (a directory's own files,
@@ -78,7 +54,7 @@ func TestLazyDir(t *testing.T) {
 		"charts/web/t/x.txt":   "x\n",
 		"other/c.yaml":         "c: 1\n",
 	}
-	if diff := cmp.Diff(want, onDisk(t, dir)); diff != "" {
+	if diff := cmp.Diff(want, testenv.ReadTree(t, dir)); diff != "" {
 		t.Fatalf("written (-want +got):\n%s", diff)
 	}
 
@@ -100,13 +76,13 @@ func TestLazyDir(t *testing.T) {
 		"charts/web/Chart.txt": "web\n",
 		"charts/web/t/x.txt":   "x\n",
 	}
-	if diff := cmp.Diff(want, onDisk(t, dir)); diff != "" {
+	if diff := cmp.Diff(want, testenv.ReadTree(t, dir)); diff != "" {
 		t.Fatalf("after the switch (-want +got):\n%s", diff)
 	}
 	if err := l.Materialize([]string{"apps"}, true); err != nil {
 		t.Fatal(err)
 	}
-	if got := onDisk(t, dir)["apps/sub/b.yaml"]; got != "b: 2\n" {
+	if got := testenv.ReadTree(t, dir)["apps/sub/b.yaml"]; got != "b: 2\n" {
 		t.Errorf("apps/sub/b.yaml = %q, want the head's content", got)
 	}
 
@@ -114,13 +90,13 @@ func TestLazyDir(t *testing.T) {
 	if err := l.Switch(loadMap(t, head), []string{".sourceignore"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := onDisk(t, dir); len(got) != 0 {
+	if got := testenv.ReadTree(t, dir); len(got) != 0 {
 		t.Errorf("after an ignore rule changed: %v, want an empty directory", slices.Sorted(maps.Keys(got)))
 	}
 	if err := l.Materialize([]string{"."}, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := onDisk(t, dir)["charts/web/Chart.txt"]; ok {
+	if _, ok := testenv.ReadTree(t, dir)["charts/web/Chart.txt"]; ok {
 		t.Error("a file the new ignore rule excludes was written")
 	}
 }
