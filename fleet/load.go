@@ -18,6 +18,19 @@ import (
 // DefaultMaxFileSize is the largest file read by default (10 MiB).
 const DefaultMaxFileSize = 10 << 20
 
+// MaxWorkers is the most goroutines a --workers value starts: more only
+// adds memory and scheduling, never speed.
+const MaxWorkers = 256
+
+// Workers is the parallelism a --workers value n asks for: GOMAXPROCS for
+// zero or less, at most MaxWorkers.
+func Workers(n int) int {
+	if n <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return min(n, MaxWorkers)
+}
+
 // Options configure Load.
 type Options struct {
 	// MaxFileSize is the largest YAML file read; larger files are a
@@ -31,7 +44,8 @@ type Options struct {
 	// Sources maps sources explicitly: "Kind/namespace/name" to a directory
 	// relative to the repository root.
 	Sources map[string]string
-	// Workers bounds parallel parsing; zero means GOMAXPROCS.
+	// Workers bounds parallel parsing; zero means GOMAXPROCS, and more
+	// than MaxWorkers means MaxWorkers.
 	Workers int
 	// Parsed, when set, is shared by the loads of several revisions of
 	// one repository: a file whose path and content were parsed before is
@@ -101,9 +115,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Repo, error) {
 	if opts.MaxFileSize <= 0 {
 		opts.MaxFileSize = DefaultMaxFileSize
 	}
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
-	}
+	opts.Workers = Workers(opts.Workers)
 	r := &Repo{
 		FS:        fsys,
 		opts:      opts,

@@ -40,6 +40,8 @@ func ContentKey(data []byte) string {
 // One opened with OpenParseCache also reads what an earlier run saved to
 // its file, and Save writes back the entries this run's loads used, so
 // that a run over a mostly unchanged repository parses only what changed.
+// Files with a Secret are kept in memory only, never written: no Secret
+// value is at rest under the cache directory.
 type ParseCache struct {
 	mu sync.Mutex
 	m  map[parseKey]parsed
@@ -81,7 +83,7 @@ func (c *ParseCache) get(k parseKey) (parsed, bool) {
 	c.mu.Lock()
 	p, ok := c.m[k]
 	enc, stored := c.stored[k]
-	if (ok || stored) && c.used != nil {
+	if (ok || stored) && c.used != nil && !(ok && p.holdsSecret()) {
 		c.used[k] = true
 	}
 	c.mu.Unlock()
@@ -90,9 +92,28 @@ func (c *ParseCache) get(k parseKey) (parsed, bool) {
 	}
 	if stored {
 		// Decoding gives a copy of its own: nothing to clone.
-		return decodeParsed(k.path, enc)
+		p, ok := decodeParsed(k.path, enc)
+		if ok && p.holdsSecret() {
+			// Written by a build that cached Secrets: dropped at Save.
+			c.mu.Lock()
+			delete(c.used, k)
+			c.changed = true
+			c.mu.Unlock()
+		}
+		return p, ok
 	}
 	return parsed{}, false
+}
+
+// holdsSecret reports whether p has a Secret document: its values are
+// plaintext (or base64) in the parsed form, so Save never writes it.
+func (p parsed) holdsSecret() bool {
+	for _, d := range p.docs {
+		if d.Kind == "Secret" && (d.APIVersion == "v1" || d.APIVersion == "") {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *ParseCache) put(k parseKey, p parsed) {
@@ -102,7 +123,7 @@ func (c *ParseCache) put(k parseKey, p parsed) {
 	p = p.clone()
 	c.mu.Lock()
 	c.m[k] = p
-	if c.used != nil {
+	if c.used != nil && !p.holdsSecret() {
 		c.used[k], c.changed = true, true
 	}
 	c.mu.Unlock()

@@ -1,7 +1,9 @@
 package fleet_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -143,5 +145,43 @@ func TestParseCacheAcrossRuns(t *testing.T) {
 	}
 	if corrupt.reads.Load() == 0 {
 		t.Error("a corrupt cache file was used")
+	}
+}
+
+// TestParseCacheNoSecrets: a file with a Secret is never written to the
+// cache file (neither its stringData nor its base64 data), the same load
+// still finds it, and the other files of the run are cached as before.
+func TestParseCacheNoSecrets(t *testing.T) {
+	const canary = "canary-7f3c9e1d-parse"
+	b64 := base64.StdEncoding.EncodeToString([]byte(canary))
+	files := merge(bootstrap("prod"), map[string]string{
+		"apps/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: default\n" +
+			"stringData:\n  password: " + canary + "\ndata:\n  token: " + b64 + "\n",
+		"apps/cm.yaml": configMap("base"),
+	})
+	file := filepath.Join(t.TempDir(), "parsed")
+	fresh := loaded(t, newKeyedFS(files), nil)
+	first := fleet.OpenParseCache(file, "build-1")
+	if got := loaded(t, newKeyedFS(files), first); !cmp.Equal(fresh, got) {
+		t.Fatalf("a load with an empty cache differs:\n%s", cmp.Diff(fresh, got))
+	}
+	if err := first.Save(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{canary, b64} {
+		if bytes.Contains(data, []byte(s)) {
+			t.Errorf("the cache file holds the Secret value %q", s)
+		}
+	}
+	warm := newKeyedFS(files)
+	if got := loaded(t, warm, fleet.OpenParseCache(file, "build-1")); !cmp.Equal(fresh, got) {
+		t.Fatalf("a load from the saved cache differs (-fresh +cached):\n%s", cmp.Diff(fresh, got))
+	}
+	if n := warm.reads.Load(); n != 1 {
+		t.Errorf("a load from the saved cache read %d files, want the Secret's alone", n)
 	}
 }

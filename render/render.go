@@ -10,7 +10,6 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -51,7 +50,8 @@ type Options struct {
 	// Paths are the cluster entry points to render, relative to Dir. Empty
 	// means every entry point of the repository.
 	Paths []string
-	// Workers bounds the units built at once; zero means GOMAXPROCS.
+	// Workers bounds the units built at once; zero means GOMAXPROCS, and
+	// more than fleet.MaxWorkers means fleet.MaxWorkers.
 	Workers int
 	// AllowRemoteBases lets kustomizations load remote bases (off, as in
 	// kustomize-controller started with --no-remote-bases).
@@ -496,9 +496,7 @@ type job struct {
 // Problems in the repository are recorded on the units; an error is
 // returned only when rendering cannot go on (context cancelled).
 func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error) {
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
-	}
+	opts.Workers = fleet.Workers(opts.Workers)
 	clusters := opts.Paths
 	if len(clusters) == 0 {
 		clusters = repo.EntryPoints()

@@ -18,7 +18,7 @@ func addReadFlags(cmd *cobra.Command, o *workspace.Options) {
 	f := cmd.Flags()
 	f.Int64Var(&o.MaxFileSize, "max-file-size", fleet.DefaultMaxFileSize, "largest YAML file read, in bytes")
 	f.StringSliceVar(&o.Sources, "source", nil, "map a source to a directory: KIND/NAMESPACE/NAME=DIR (repeatable)")
-	f.IntVar(&o.Workers, "workers", 0, "units rendered in parallel (default GOMAXPROCS)")
+	f.IntVar(&o.Workers, "workers", 0, "units rendered in parallel (default GOMAXPROCS, at most 256)")
 }
 
 // checkRenderFlags checks, before anything is read, the flags every

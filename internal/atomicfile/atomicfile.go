@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 )
 
-// Write writes data to dir/name, creating dir when missing. A temporary
-// file left by an interrupted write starts with "." and name.
+// Write writes data to dir/name, creating dir (and its missing parents)
+// 0700 when missing; the file is 0600, readable by its owner alone, as
+// cache entries hold rendered manifests. A temporary file left by an
+// interrupted write starts with "." and name.
 func Write(dir, name string, data []byte) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(dir, "."+name+".tmp-*")

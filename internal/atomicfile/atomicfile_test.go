@@ -48,3 +48,29 @@ func TestWriteFailure(t *testing.T) {
 		t.Errorf("directory holds %d entries, want the existing one alone", len(des))
 	}
 }
+
+// TestWritePermissions: the directories Write creates are 0700 and the
+// file 0600, so no other user reads a cache entry.
+func TestWritePermissions(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "a", "b")
+	if err := atomicfile.Write(dir, "f", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		want os.FileMode
+	}{
+		{filepath.Join(root, "a"), 0o700},
+		{dir, 0o700},
+		{filepath.Join(dir, "f"), 0o600},
+	} {
+		fi, err := os.Stat(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != c.want {
+			t.Errorf("%s: mode %v, want %v", c.path, got, c.want)
+		}
+	}
+}
