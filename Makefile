@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build test tools vet fmt bench render-example clean image release
+.PHONY: all build test tools vet fmt vulncheck bench render-example clean image release
 
 all: vet test build
 
@@ -28,6 +28,13 @@ vet:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+# Known vulnerabilities in the functions the code reaches: govulncheck
+# from its Go module, with the Go vulnerability database at vuln.go.dev
+# (needs that host; GOVULNDB points it at a mirror or a local copy).
+GOVULNCHECK_VERSION ?= v1.9.0
+vulncheck:
+	go run golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) ./...
 
 bench:
 	bash bench/render.sh

@@ -17,6 +17,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	kjson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render/cache"
@@ -740,6 +741,11 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 	u.Suspended, _, _ = unstructured.NestedBool(j.ks, "spec", "suspend")
 	u.ServiceAccountName, _, _ = unstructured.NestedString(j.ks, "spec", "serviceAccountName")
 	u.TargetNamespace, _, _ = unstructured.NestedString(j.ks, "spec", "targetNamespace")
+	if msg := invalidTargetNamespace(u.TargetNamespace); msg != "" {
+		u.Failed = true
+		u.Problems = append(u.Problems, r.problem(u, fleet.RuleRenderFailed, fleet.SeverityError, msg))
+		return u, nil
+	}
 
 	kind, _, _ := unstructured.NestedString(j.ks, "spec", "sourceRef", "kind")
 	name, _, _ := unstructured.NestedString(j.ks, "spec", "sourceRef", "name")
@@ -792,6 +798,20 @@ func (r *renderer) build(ctx context.Context, j job) (*Unit, []job) {
 		}
 	}
 	return u, r.children(u, j)
+}
+
+// invalidTargetNamespace says why a Kustomization's spec.targetNamespace
+// is refused: the API server rejects every object placed in a namespace
+// that is not a DNS-1123 label, so Flux applies nothing. Empty when it is
+// unset, valid, or still holds a ${var} that no postBuild resolved.
+func invalidTargetNamespace(ns string) string {
+	if ns == "" || strings.Contains(ns, "${") {
+		return ""
+	}
+	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+		return fmt.Sprintf("spec.targetNamespace %q is not a valid namespace name: %s", ns, strings.Join(errs, "; "))
+	}
+	return ""
 }
 
 // selfIn finds, among a unit's objects, the Flux Kustomization the unit

@@ -407,6 +407,7 @@ func TestRenderBrokenFleets(t *testing.T) {
 			{"path-escape", "clusters/test/broken.yaml", 1, "Kustomization/flux-system/escape-path"},
 			{"render-failed", "clusters/test/broken.yaml", 14, "Kustomization/flux-system/escape-resource"},
 		}},
+		{"invalid-target-namespace", []problemKey{{"render-failed", "clusters/test/broken.yaml", 1, "Kustomization/flux-system/broken"}}},
 		{"undefined-var", []problemKey{{"substitution-undefined", "apps/broken/configmap.yaml", 8, "ConfigMap/default/substituted"}}},
 	}
 	for _, tt := range tests {
