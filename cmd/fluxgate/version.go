@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -14,22 +15,30 @@ import (
 	"github.com/fluxgate/fluxgate/validate/catalog"
 )
 
-// Set at build time with -ldflags "-X main.version=... -X main.commit=...".
+// Set at build time with -ldflags "-X main.version=... -X main.commit=...
+// -X main.date=...". Without them, commit and date come from the VCS
+// stamp the go command embeds when it builds in a Git checkout.
 var (
 	version = "dev"
 	commit  = "none"
+	date    = "unknown"
 )
 
 // versionInfo is what `version -o json` prints.
 type versionInfo struct {
 	Version   string `json:"version"`
 	Commit    string `json:"commit"`
+	Date      string `json:"buildDate"`
+	GoVersion string `json:"goVersion"`
 	KubeAPI   string `json:"kubernetesApi"`
 	Kustomize string `json:"kustomize"`
 	// Schemas are the Kubernetes versions with embedded schemas, newest
 	// first: what --kubernetes-version accepts.
 	Schemas []string            `json:"kubernetesSchemas"`
 	Flux    map[string][]string `json:"fluxApis"` // "group/Kind" -> versions, newest first
+	// Catalog is the ecosystem catalog's contents; empty until the
+	// catalog exports them.
+	Catalog map[string][]string `json:"catalog,omitempty"`
 }
 
 func newVersionCmd(stdout io.Writer) *cobra.Command {
@@ -41,8 +50,19 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
   fluxgate version -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			info := versionInfo{Version: version, Commit: commit, Schemas: catalog.KubernetesVersions(), Flux: map[string][]string{}}
+			info := versionInfo{Version: version, Commit: commit, Date: date, GoVersion: runtime.Version(), Schemas: catalog.KubernetesVersions(), Flux: map[string][]string{}}
 			if bi, ok := debug.ReadBuildInfo(); ok {
+				for _, s := range bi.Settings {
+					switch {
+					case s.Key == "vcs.revision" && info.Commit == "none":
+						info.Commit = s.Value
+					case s.Key == "vcs.time" && info.Date == "unknown":
+						info.Date = s.Value
+					}
+				}
+				if info.Version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+					info.Version = bi.Main.Version // go install MODULE@VERSION
+				}
 				for _, d := range bi.Deps {
 					switch d.Path {
 					case "k8s.io/api":
@@ -64,7 +84,7 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 			default:
 				return fmt.Errorf("--output %q: want text or json", output)
 			}
-			fmt.Fprintf(stdout, "fluxgate %s (commit %s)\n", info.Version, info.Commit)
+			fmt.Fprintf(stdout, "fluxgate %s (commit %s, built %s, %s)\n", info.Version, info.Commit, info.Date, info.GoVersion)
 			fmt.Fprintf(stdout, "kubernetes api: %s\n", info.KubeAPI)
 			fmt.Fprintf(stdout, "kubernetes schemas: %s\n", strings.Join(info.Schemas, ", "))
 			fmt.Fprintf(stdout, "kustomize: %s\n", info.Kustomize)

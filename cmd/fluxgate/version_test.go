@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -22,6 +23,9 @@ func TestVersionJSON(t *testing.T) {
 	}
 	if d := cmp.Diff(catalog.KubernetesVersions(), info.Schemas); d != "" || len(info.Schemas) == 0 {
 		t.Errorf("kubernetesSchemas (-want +got):\n%s", d)
+	}
+	if info.GoVersion != runtime.Version() || info.Version == "" || info.Commit == "" || info.Date == "" {
+		t.Errorf("version %q, commit %q, buildDate %q, goVersion %q: want all set, goVersion %s", info.Version, info.Commit, info.Date, info.GoVersion, runtime.Version())
 	}
 	if len(info.Flux["kustomize.toolkit.fluxcd.io/Kustomization"]) == 0 {
 		t.Errorf("fluxApis lacks Kustomization: %v", info.Flux)
