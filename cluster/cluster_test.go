@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -302,5 +303,27 @@ func TestKubeconfigSelectsContext(t *testing.T) {
 	ns.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "Namespace"})
 	if err := e.Client().Get(context.Background(), client.ObjectKey{Name: "default"}, ns); err != nil {
 		t.Errorf("the selected context does not reach the cluster: %v", err)
+	}
+}
+
+func TestLocateNamesTheLongestMatchingObject(t *testing.T) {
+	u := unit(t, "x", "apps/x.yaml",
+		`{apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: ns}}`,
+		`{apiVersion: v1, kind: ConfigMap, metadata: {name: ab, namespace: ns}}`)
+	objs, srcs, err := unstructuredOf(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = locate(fmt.Errorf("ConfigMap/ns/ab dry-run failed (Invalid): bad"), objs, srcs)
+	var ae *ApplyError
+	if !errors.As(err, &ae) {
+		t.Fatalf("%v is no ApplyError", err)
+	}
+	if ae.Object.String() != "ConfigMap/ns/ab" || ae.File != "apps/x.yaml" || ae.Line != 20 {
+		t.Errorf("located %s at %s:%d, want ConfigMap/ns/ab at apps/x.yaml:20", ae.Object, ae.File, ae.Line)
+	}
+	var none *ApplyError
+	if err := locate(fmt.Errorf("connection refused"), objs, srcs); errors.As(err, &none) {
+		t.Errorf("an error naming no object was located at %s", none.Object)
 	}
 }
