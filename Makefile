@@ -18,11 +18,14 @@ test: tools
 	go vet ./...
 	go test ./... -count=1
 
-# Programs the tests start: a Gitea server for the forge tests, built once
-# from its Go module into ~/.cache/fluxgate-tools (FLUXGATE_TOOLS_DIR moves
-# it); does nothing when already built.
+# Programs the tests start: a Gitea server for the forge tests and the local
+# control plane of the cluster tests (etcd, kube-apiserver, controller
+# manager, scheduler, kwok), built once from their Go modules into
+# ~/.cache/fluxgate-tools (FLUXGATE_TOOLS_DIR moves it); does nothing when
+# already built.
 tools:
 	bash internal/testenv/gitea-build.sh
+	bash internal/testenv/controlplane-build.sh
 
 vet:
 	go vet ./...

@@ -5,7 +5,12 @@
 // clusters fluxgate runs itself (kind where a Docker engine is reachable,
 // or a local control plane from binaries).
 //
-// The interfaces here are what the test command and the in-cluster
-// controller are built on; their implementations, over client-go and
-// fluxcd/pkg/ssa, land with the test command.
+// Engine applies and waits with fluxcd/pkg/ssa's ResourceManager (field
+// manager fluxgate, Flux's ownership labels, a server-side dry run on
+// request); Run drives units in dependsOn order, independent ones in
+// parallel, and returns a UnitResult per unit naming the first failing
+// object's source file and line. Local is a control plane from binaries
+// (etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
+// with one simulated node) in a temporary directory; Kubeconfig an
+// existing cluster. Nothing here prints.
 package cluster
