@@ -1163,12 +1163,13 @@ func TestLoadBrokenFleets(t *testing.T) {
 			wantMessage: []string{"invalid YAML: line 7: mapping values are not allowed in this context"},
 		},
 		// The rest fail when rendered, not when loaded.
-		"kustomize-error":    {},
-		"missing-path":       {},
-		"missing-source":     {},
-		"path-escape":        {},
-		"unavailable-source": {},
-		"undefined-var":      {},
+		"invalid-target-namespace": {},
+		"kustomize-error":          {},
+		"missing-path":             {},
+		"missing-source":           {},
+		"path-escape":              {},
+		"unavailable-source":       {},
+		"undefined-var":            {},
 	}
 	cases, err := filepath.Glob(filepath.Join(fleetsDir, "broken", "*", "README.md"))
 	if err != nil || len(cases) == 0 {
