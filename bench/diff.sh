@@ -77,5 +77,5 @@ row "diff, cold cache" cold "$f" diff --offline --base main --head change .
 row "diff, warm cache" warm "$f" diff --offline --base main --head change .
 row "diff --changed-only, cold cache" cold "$f" diff --offline --base main --head change --changed-only .
 row "diff --changed-only, warm cache" warm "$f" diff --offline --base main --head change --changed-only .
-"$f" diff --offline --base main --head change --changed-only --cache-dir "$tmp/cache-warm" . 2>&1 >/dev/null | sed 's/^/changed-only: /'
-"$f" diff --offline --base main --head change --cache-dir "$tmp/cache-warm" . 2>&1 >/dev/null | sed 's/^/full: /'
+"$f" diff -v --offline --base main --head change --changed-only --cache-dir "$tmp/cache-warm" . 2>&1 >/dev/null | sed 's/^/changed-only: /'
+"$f" diff -v --offline --base main --head change --cache-dir "$tmp/cache-warm" . 2>&1 >/dev/null | sed 's/^/full: /'

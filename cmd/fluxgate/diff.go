@@ -24,6 +24,7 @@ type diffOptions struct {
 	exitCode    bool
 	changedOnly bool
 	kubeVersion string
+	verbose     bool
 	comment     commentOptions
 }
 
@@ -49,7 +50,10 @@ the exit code (--changed-only leaves it out when the change cannot reach it).
 
 The exit code is 0, or 1 when a unit could not render in one revision, or
 fails differently in the two, or, with --exit-code, when anything changed
-(like git diff); 2 when diff itself could not run.`,
+(like git diff); 2 when diff itself could not run.
+
+-v prints, on stderr, what the render of each revision did: units, builds
+run, builds reused from the other revision and units from the unit cache.`,
 		Example: `  # What this branch changes, against main
   fluxgate diff --base origin/main
 
@@ -71,6 +75,7 @@ fails differently in the two, or, with --exit-code, when anything changed
 	f.BoolVar(&o.exitCode, "exit-code", false, "exit with 1 when anything changed")
 	f.BoolVar(&o.changedOnly, "changed-only", false, "render only the units whose inputs changed between the revisions")
 	f.StringVar(&o.kubeVersion, "kubernetes-version", "", "Kubernetes version HelmReleases are templated for, e.g. 1.36 (default: the newest embedded)")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "print, on stderr, the units and builds run, reused and taken from the unit cache per revision")
 	addReadFlags(cmd, &o.load)
 	addBuildFlags(cmd, &o.build, true)
 	addCommentFlags(cmd, &o.comment)
@@ -109,7 +114,11 @@ func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.
 		RenderOptions: func(root string, paths []string) (render.Options, error) {
 			return o.build.renderOptions(root, paths, o.load.Workers, o.kubeVersion)
 		},
-		Rendered: func(ref string, res *render.Result) { describeRevision(stderr, ref, res) },
+		Rendered: func(ref string, res *render.Result) {
+			if o.verbose {
+				describeRevision(stderr, ref, res)
+			}
+		},
 	})
 	if err != nil {
 		return err

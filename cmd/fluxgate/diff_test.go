@@ -144,8 +144,22 @@ func TestDiffCommand(t *testing.T) {
 	if strings.Contains(out, "frontend") {
 		t.Error("uncommitted work shows in the diff")
 	}
-	if !strings.Contains(stderr, "reused") {
-		t.Errorf("stderr does not report reused builds:\n%s", stderr)
+	if strings.Contains(stderr, "reused") {
+		t.Errorf("stderr reports build statistics without -v:\n%s", stderr)
+	}
+	// -v: what each revision's render did, on stderr; stdout the same.
+	outV, stderrV, code := runDiffCmd(t, g.dir, "--base", "main", "--head", "bump", "-o", "json", "-v")
+	if code != 0 {
+		t.Fatalf("-v: exit %d:\n%s", code, stderrV)
+	}
+	if outV != out {
+		t.Errorf("-v changed stdout:\n%s\nwithout -v:\n%s", outV, out)
+	}
+	if !strings.Contains(stderrV, "fluxgate: main: ") || !strings.Contains(stderrV, "fluxgate: bump: ") || builds(t, stderrV) == 0 {
+		t.Errorf("-v does not report each revision's builds:\n%s", stderrV)
+	}
+	if !strings.Contains(stderrV, "reused") {
+		t.Errorf("-v does not report reused builds:\n%s", stderrV)
 	}
 
 	// --exit-code: 1 with changes, 0 without.
@@ -361,7 +375,7 @@ func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
 				g.branch("change")
 				sc.edit(g)
 				g.commit(sc.name)
-				args := append([]string{g.dir, "--base", "main", "--head", "change", "-o", "json"}, sc.extra...)
+				args := append([]string{g.dir, "--base", "main", "--head", "change", "-o", "json", "-v"}, sc.extra...)
 				// Exit 1 only for units that could not render (some
 				// scenarios break a build), the same both ways.
 				full, stderrFull, codeFull := runDiffCmd(t, args...)
