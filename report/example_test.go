@@ -41,9 +41,27 @@ func ExampleNew() {
 	// ::warning file=apps/web/hpa.yaml,line=1,title=deprecated-api::HorizontalPodAutoscaler/apps/web: autoscaling/v2beta2 is removed in Kubernetes 1.26; use autoscaling/v2
 }
 
-// ExampleNew_text writes the text format a terminal shows.
+// ExampleNew_text writes the text format: one line per finding, as
+// compilers print them.
 func ExampleNew_text() {
 	w, err := report.New("text", report.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := w.Write(os.Stdout, exampleReport()); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// apps/web/deploy.yaml:12:1: error: Deployment/apps/web: spec.replicas: expected integer, got string [schema-invalid]
+	// apps/web/hpa.yaml:1:1: warning: HorizontalPodAutoscaler/apps/web: autoscaling/v2beta2 is removed in Kubernetes 1.26; use autoscaling/v2 [deprecated-api]
+	//
+	// 1 error, 1 warning in 3 units (40 objects)
+}
+
+// ExampleNew_pretty writes the pretty format a person reads at a
+// terminal: findings grouped by file.
+func ExampleNew_pretty() {
+	w, err := report.New("pretty", report.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -64,7 +82,7 @@ func ExampleNew_text() {
 // would.
 func ExampleFormats() {
 	fmt.Println(report.Formats())
-	// Output: [text json junit sarif github]
+	// Output: [text pretty json junit sarif github]
 }
 
 // ExampleMarkdown writes a job summary, as for $GITHUB_STEP_SUMMARY.

@@ -54,6 +54,7 @@ type jsonSummary struct {
 	Errors       int            `json:"errors"`
 	Warnings     int            `json:"warnings"`
 	SkippedKinds map[string]int `json:"skippedKinds"`
+	Unchecked    map[string]int `json:"unchecked,omitempty"`
 	Assumed      []string       `json:"assumed,omitempty"`
 }
 
@@ -69,6 +70,7 @@ func (jsonWriter) Write(w io.Writer, r *validate.Report) error {
 			Errors:       r.Summary.Errors,
 			Warnings:     r.Summary.Warnings,
 			SkippedKinds: map[string]int{}, // {} rather than null
+			Unchecked:    r.Summary.Unchecked,
 			Assumed:      r.Summary.Assumed,
 		},
 	}

@@ -147,7 +147,7 @@ func mergeJSON(inputs []Input) (*Merged, error) {
 		}
 		rep := &validate.Report{Summary: validate.Summary{
 			Units: r.Summary.Units, Objects: r.Summary.Objects, SkippedKinds: r.Summary.SkippedKinds,
-			Assumed: r.Summary.Assumed,
+			Unchecked: r.Summary.Unchecked, Assumed: r.Summary.Assumed,
 		}}
 		for _, f := range r.Findings {
 			rep.Findings = append(rep.Findings, validate.Finding(f))
@@ -192,6 +192,12 @@ func combine(reps []*validate.Report) *validate.Report {
 		out.Summary.Objects += r.Summary.Objects
 		for k, n := range r.Summary.SkippedKinds {
 			out.Summary.SkippedKinds[k] += n
+		}
+		for k, n := range r.Summary.Unchecked {
+			if out.Summary.Unchecked == nil {
+				out.Summary.Unchecked = map[string]int{}
+			}
+			out.Summary.Unchecked[k] += n
 		}
 		for _, a := range r.Summary.Assumed {
 			if !slices.Contains(out.Summary.Assumed, a) {

@@ -38,6 +38,11 @@ type Options struct {
 	// code scanning alerts land on the right files of a monorepo. Empty
 	// leaves files as findings have them. Other formats ignore it.
 	PathPrefix string
+	// DirPrefix goes before every finding's file in the text and pretty
+	// formats: the fleet directory relative to the current directory, with
+	// forward slashes, so the paths printed open from where the command
+	// ran. Empty leaves files as findings have them.
+	DirPrefix string
 	// SourceRootURI is that directory as an absolute file URI ending in
 	// "/", recorded by the sarif format as originalUriBaseIds SRCROOT.
 	// Empty leaves the URI out: SRCROOT is then resolved by the consumer
@@ -70,7 +75,8 @@ var formats = []struct {
 	name string
 	new  func(Options) Writer
 }{
-	{"text", func(o Options) Writer { return textWriter{color: o.Color} }},
+	{"text", func(o Options) Writer { return textWriter{color: o.Color, prefix: o.DirPrefix} }},
+	{"pretty", func(o Options) Writer { return prettyWriter{textWriter{color: o.Color, prefix: o.DirPrefix}} }},
 	{"json", func(Options) Writer { return jsonWriter{} }},
 	{"junit", func(o Options) Writer {
 		return junitWriter{version: o.ToolVersion, prefix: o.PathPrefix, failOn: failRank(o.FailOn)}
@@ -81,8 +87,8 @@ var formats = []struct {
 	{"github", func(o Options) Writer { return newGitHubWriter(o) }},
 }
 
-// Formats returns the names New accepts: text, json, junit, sarif and
-// github.
+// Formats returns the names New accepts: text, pretty, json, junit, sarif
+// and github.
 func Formats() []string {
 	names := make([]string, len(formats))
 	for i, f := range formats {

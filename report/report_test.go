@@ -116,7 +116,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestGolden(t *testing.T) {
-	ext := map[string]string{"text": "txt", "json": "json", "junit": "xml", "sarif": "sarif", "github": "github"}
+	ext := map[string]string{"text": "txt", "pretty": "pretty", "json": "json", "junit": "xml", "sarif": "sarif", "github": "github"}
 	reports := []struct {
 		name string
 		r    func() *validate.Report
@@ -131,11 +131,18 @@ func TestGolden(t *testing.T) {
 			})
 		}
 	}
-	t.Run("text/color", func(t *testing.T) {
-		opts := testOptions
-		opts.Color = true
-		golden(t, "report-color.txt", write(t, "text", opts, fixture()))
-	})
+	for _, format := range []string{"text", "pretty"} {
+		t.Run(format+"/color", func(t *testing.T) {
+			opts := testOptions
+			opts.Color = true
+			golden(t, "report-color."+ext[format], write(t, format, opts, fixture()))
+		})
+		t.Run(format+"/prefix", func(t *testing.T) {
+			opts := testOptions
+			opts.DirPrefix = "../fleet"
+			golden(t, "report-prefix."+ext[format], write(t, format, opts, fixture()))
+		})
+	}
 	for _, rep := range reports {
 		t.Run("markdown/"+rep.name, func(t *testing.T) {
 			var b bytes.Buffer
@@ -159,14 +166,14 @@ func TestNew(t *testing.T) {
 			t.Errorf("New(%q) error = %v, want ErrUnknownFormat", name, err)
 			continue
 		}
-		if !strings.Contains(err.Error(), "text, json, junit, sarif, github") {
+		if !strings.Contains(err.Error(), "text, pretty, json, junit, sarif, github") {
 			t.Errorf("New(%q) error %q does not list the formats", name, err)
 		}
 	}
 }
 
 func TestFormats(t *testing.T) {
-	want := []string{"text", "json", "junit", "sarif", "github"}
+	want := []string{"text", "pretty", "json", "junit", "sarif", "github"}
 	if diff := cmp.Diff(want, report.Formats()); diff != "" {
 		t.Errorf("Formats() (-want +got):\n%s", diff)
 	}

@@ -63,6 +63,23 @@ func LoadConfig(fsys fs.FS) (*Config, error) {
 	return &c, nil
 }
 
+// SkipRules turns rule IDs (--skip-rules) into ignore rules for every
+// file. An unknown ID is an error that lists the known ones.
+func SkipRules(ids []string) ([]IgnoreRule, error) {
+	var out []IgnoreRule
+	for _, id := range ids {
+		if _, ok := RuleByID(id); !ok {
+			var known []string
+			for _, r := range Rules {
+				known = append(known, r.ID)
+			}
+			return nil, fmt.Errorf("--skip-rules: unknown rule %q (known: %s)", id, strings.Join(known, ", "))
+		}
+		out = append(out, IgnoreRule{Rule: id, Reason: "--skip-rules"})
+	}
+	return out, nil
+}
+
 func ignoredByConfig(rules []IgnoreRule, f Finding) bool {
 	for _, r := range rules {
 		if r.Rule != "" && r.Rule != f.Rule {

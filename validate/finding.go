@@ -37,6 +37,9 @@ type Summary struct {
 	Warnings int `json:"warnings"`
 	// SkippedKinds counts, per apiVersion/kind, objects that had no schema.
 	SkippedKinds map[string]int `json:"skippedKinds"`
+	// Unchecked counts, per apiVersion/kind, the objects not schema-checked
+	// because Options.SkipKinds named their kind.
+	Unchecked map[string]int `json:"unchecked,omitempty"`
 	// Assumed lists the assumptions the run took about the repository
 	// (fleet.Repo.Assumed): which source was taken as this work tree, and
 	// why.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path"
 	"regexp"
 	"runtime"
 	"slices"
@@ -39,6 +40,39 @@ type Options struct {
 	Ignore []IgnoreRule
 	// Workers bounds parallel schema checks; zero means GOMAXPROCS.
 	Workers int
+	// SkipKinds names kinds whose objects are not schema-checked (--skip-kinds),
+	// as kubeconform's -skip does: a kind ("Certificate") or an
+	// apiVersion/kind ("cert-manager.io/v1/Certificate"), either a glob
+	// ("*.cilium.io/*/*"). Their objects are counted in Summary.Unchecked; the
+	// other rules still see them. CheckSkipKinds checks the patterns.
+	SkipKinds []string
+}
+
+// CheckSkipKinds returns an error naming the first pattern of SkipKinds
+// that is not a valid glob.
+func CheckSkipKinds(patterns []string) error {
+	for _, p := range patterns {
+		if p == "" {
+			return fmt.Errorf("--skip-kinds: empty kind")
+		}
+		if _, err := path.Match(p, ""); err != nil {
+			return fmt.Errorf("--skip-kinds %q: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// skipKind reports whether apiVersion/kind matches one of SkipKinds.
+func (v *run) skipKind(apiVersion, kind string) bool {
+	for _, p := range v.opts.SkipKinds {
+		if ok, _ := path.Match(p, kind); ok {
+			return true
+		}
+		if ok, _ := path.Match(p, apiVersion+"/"+kind); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // KindIndex tells which apiVersion/kinds a Kubernetes version serves.
@@ -137,7 +171,7 @@ func NewChecker(repo *fleet.Repo, shard render.Shard, opts Options) (*Checker, e
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	v := &run{repo: repo, opts: opts, shard: shard, skipped: map[string]int{}, missing: map[string]item{},
+	v := &run{repo: repo, opts: opts, shard: shard, skipped: map[string]int{}, unchecked: map[string]int{}, missing: map[string]item{},
 		ignores: map[*render.Object]string{}, catalog: opts.Schemas, kinds: opts.Kinds}
 	if v.kinds == nil {
 		v.kinds = embeddedKinds()
@@ -207,6 +241,9 @@ func (c *Checker) Report(ctx context.Context, res *render.Result) (*Report, erro
 	rep := &Report{}
 	rep.Findings, rep.Units = v.byUnit(res)
 	rep.Summary = Summary{SkippedKinds: v.skipped, Assumed: slices.Clone(v.repo.Assumed)}
+	if len(v.unchecked) > 0 {
+		rep.Summary.Unchecked = v.unchecked
+	}
 	for _, u := range res.Units {
 		if res.Owns(u) {
 			rep.Summary.Units++
@@ -248,6 +285,9 @@ type run struct {
 	// is about (neither for a repository finding).
 	about   []about
 	skipped map[string]int
+	// unchecked counts, per apiVersion/kind, the objects SkipKinds left
+	// unchecked.
+	unchecked map[string]int
 	// missing holds the first object of each apiVersion/kind without a
 	// schema.
 	missing map[string]item
@@ -560,6 +600,14 @@ loop:
 // checkSchema checks one object against its schema; a kind without one
 // is counted, and its first object remembered.
 func (v *run) checkSchema(it item) {
+	if len(v.opts.SkipKinds) > 0 {
+		if api, kind := it.obj.GVK(); v.skipKind(api, kind) {
+			v.mu.Lock()
+			v.unchecked[api+"/"+kind]++
+			v.mu.Unlock()
+			return
+		}
+	}
 	r := v.checker.checkObject(it.obj)
 	switch {
 	case r.err != nil:

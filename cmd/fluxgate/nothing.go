@@ -64,8 +64,18 @@ func nothingChecked(dir string, repo *fleet.Repo, res *render.Result, rep *valid
 		skipped += n
 		kinds = append(kinds, k)
 	}
-	if skipped < rep.Summary.Objects {
+	unchecked := 0
+	for k, n := range rep.Summary.Unchecked {
+		unchecked += n
+		kinds = append(kinds, k)
+	}
+	if skipped+unchecked < rep.Summary.Objects {
 		return nil
+	}
+	if unchecked > 0 {
+		sort.Strings(kinds)
+		return fmt.Errorf("nothing checked in %s: all %d objects are of kinds without a schema or skipped by --skip-kinds (%s)",
+			dir, rep.Summary.Objects, strings.Join(kinds, ", "))
 	}
 	sort.Strings(kinds)
 	if len(kinds) > 3 {

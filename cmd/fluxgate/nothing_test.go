@@ -63,7 +63,7 @@ func TestValidatePlainManifests(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
 	for _, want := range []string{
-		"jobs/backup.yaml\n  17 error   schema-invalid CronJob/shop/db-backup: /spec/jobTemplate/spec/template/spec/containers/0: additional properties 'imagePullPolcy' not allowed",
+		"plain-manifests/jobs/backup.yaml:17:1: error: CronJob/shop/db-backup: /spec/jobTemplate/spec/template/spec/containers/0: additional properties 'imagePullPolcy' not allowed [schema-invalid]",
 		"1 error, 1 warning in 2 units (8 objects)",
 	} {
 		if !strings.Contains(out, want) {

@@ -20,6 +20,8 @@ type validateOptions struct {
 	outputs           []string
 	schemaLocations   []string
 	shard             string
+	skipKinds         []string
+	skipRules         []string
 	build             buildOptions
 }
 
@@ -77,6 +79,8 @@ objects of kinds without a schema).`,
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format, optionally to a file: text, json, junit, sarif, github, or FORMAT=PATH (repeatable; default text)")
 	f.StringSliceVar(&o.schemaLocations, "schema-location", nil, "more schemas, as a kubeconform path template (repeatable)")
 	f.StringVar(&o.shard, "shard", "", "validate only shard i of n, as i/n: clusters (or, with fewer clusters than shards, units) are split by size, the same way on every runner; shard 1 also reports repository-wide findings; combine the reports with 'fluxgate report merge'")
+	f.StringSliceVar(&o.skipKinds, "skip-kinds", nil, "kinds not to schema-check, as Kind or apiVersion/Kind, globs allowed (repeatable or comma-separated); other rules still apply")
+	f.StringSliceVar(&o.skipRules, "skip-rules", nil, "rules whose findings are left out, by rule ID (repeatable or comma-separated; see docs/rules.md)")
 	addLoadFlags(cmd, &o.load)
 	addBuildFlags(cmd, &o.build, false)
 	return cmd
@@ -104,6 +108,13 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err := validate.CheckKubernetesVersion(o.kubernetesVersion); err != nil {
 		return err
 	}
+	if err := validate.CheckSkipKinds(o.skipKinds); err != nil {
+		return err
+	}
+	skipRules, err := validate.SkipRules(o.skipRules)
+	if err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	o.load.Parsed = o.build.parseCache()
 	abs, repo, cleanup, err := workspace.Load(ctx, dir, o.load)
@@ -129,7 +140,7 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	ropts.Shard = shard
 	checker, err := validate.NewChecker(repo, shard, validate.Options{
 		KubernetesVersion: o.kubernetesVersion, Strict: o.strict, SchemaLocations: o.schemaLocations,
-		Ignore: cfg.Ignore, Workers: o.load.Workers,
+		Ignore: append(cfg.Ignore, skipRules...), Workers: o.load.Workers, SkipKinds: o.skipKinds,
 	})
 	if err != nil {
 		return err

@@ -107,7 +107,8 @@ func TestValidateCommandWritesEveryFormat(t *testing.T) {
 // TestValidatePathsRelativeToCheckout: a fleet in deploy/flux of a
 // monorepo gets annotations, SARIF locations and JUnit files named from
 // the Git work tree's root, or from GITHUB_WORKSPACE when it holds the
-// checkout; text and json keep the fleet's paths.
+// checkout; json keeps the fleet's paths and text names files from the
+// current directory, as the fleet directory argument does.
 func TestValidatePathsRelativeToCheckout(t *testing.T) {
 	workspace := t.TempDir()
 	root := filepath.Join(workspace, "platform")
@@ -174,8 +175,8 @@ func TestValidatePathsRelativeToCheckout(t *testing.T) {
 			if js := read("r.json"); !strings.Contains(js, `"file": "app/deploy.yaml"`) {
 				t.Errorf("json paths changed:\n%s", js)
 			}
-			if txt := read("r.txt"); !strings.Contains(txt, "app/deploy.yaml") || strings.Contains(txt, "deploy/flux") {
-				t.Errorf("text paths changed:\n%s", txt)
+			if txt, want := read("r.txt"), filepath.ToSlash(fleet)+"/app/deploy.yaml:6:1: error: "; !strings.HasPrefix(txt, want) {
+				t.Errorf("text report does not start with %q:\n%s", want, txt)
 			}
 		})
 	}

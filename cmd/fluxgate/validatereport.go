@@ -15,7 +15,11 @@ import (
 // checkout's (GITHUB_WORKSPACE or the Git work tree holding dir) for the
 // github, sarif and junit formats. When it cannot be found the paths stay
 // the fleet's, and stderr says why.
+//
+// It also sets the prefix that makes the paths of the text formats open
+// from the current directory.
 func withPathBase(o report.Options, dir string, stderr io.Writer) report.Options {
+	o.DirPrefix = dirPrefix(dir)
 	base, err := workspace.FindPathBase(dir, os.Getenv("GITHUB_WORKSPACE"))
 	if err != nil {
 		fmt.Fprintf(stderr, "fluxgate: report paths are relative to %s: %v\n", dir, err)
@@ -24,6 +28,17 @@ func withPathBase(o report.Options, dir string, stderr io.Writer) report.Options
 		o.PathPrefix, o.SourceRootURI = base.Prefix, base.URI()
 	}
 	return o
+}
+
+// dirPrefix is dir as the command line named it, with forward slashes:
+// the paths of the text formats then open from the current directory,
+// which dir is relative to (or absolute). Empty for the current directory.
+func dirPrefix(dir string) string {
+	dir = filepath.Clean(dir)
+	if dir == "." {
+		return ""
+	}
+	return filepath.ToSlash(dir)
 }
 
 // emitReports writes rep in every requested format with write (to stdout
