@@ -115,6 +115,11 @@ type Options struct {
 	// built and is marked Skipped. Give the same Scope to the renders of
 	// both revisions.
 	Scope ChangeScope
+	// Plain renders the repository as plain manifests (one unit per
+	// directory, documents as written) whatever it holds: for a stream
+	// that is already the output of a build (validate -), whose Flux
+	// Kustomizations are objects to check, not builds to follow.
+	Plain bool
 	// Shard, when set, makes the render one part of a partition of the
 	// units (see Partition), and records in Unit.Shard the shard that owns
 	// each unit. Partitioned by cluster (at least Shard.Count clusters),
@@ -502,7 +507,7 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 	if len(clusters) == 0 {
 		clusters = repo.EntryPoints()
 	}
-	if len(clusters) == 0 && PlainManifests(repo) {
+	if opts.Plain || (len(clusters) == 0 && PlainManifests(repo)) {
 		return renderPlain(ctx, repo, opts)
 	}
 	if repo.HasIgnored && opts.Materialize == nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -28,7 +29,7 @@ type validateOptions struct {
 func newValidateCmd(stdout, stderr io.Writer) *cobra.Command {
 	o := &validateOptions{}
 	cmd := &cobra.Command{
-		Use:   "validate [DIR]",
+		Use:   "validate [DIR | -]",
 		Short: "Render like Flux, then check every object and the GitOps graph, offline",
 		Long: `validate renders the repository as render does, validates every object against
 the embedded Kubernetes and Flux schemas (and the CRDs found in the render),
@@ -45,6 +46,10 @@ and every shard renders the whole fleet, checking only its units. Shard 1
 also reports repository-wide findings. 'fluxgate report merge' combines the
 shards' reports into one, equal to an unsharded run's but for those CRDs.
 
+With - as DIR, validate reads a manifest stream from stdin (the output of
+kustomize build, flux build or helm template) and checks every document in
+it as an object, Flux Kustomizations included; findings name <stdin>.
+
 A directory with neither a Flux Kustomization nor a kustomization.yaml is
 checked as plain manifests, file by file, as kubeconform does: every YAML
 document with apiVersion and kind is an object (Helm charts and templated
@@ -59,6 +64,9 @@ objects of kinds without a schema).`,
   # One cluster against Kubernetes 1.36, SARIF for code scanning and JSON
   fluxgate validate --path clusters/production --kubernetes-version 1.36 \
     -o text -o sarif=fluxgate.sarif -o json=fluxgate.json
+
+  # A stream from a pipe
+  kustomize build apps/production | fluxgate validate -
 
   # In GitHub Actions: annotations on the changed lines and a job summary
   fluxgate validate -o github
@@ -116,6 +124,19 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 		return err
 	}
 	ctx := cmd.Context()
+	stdin := dir == stdinArg
+	if stdin {
+		if len(o.paths) > 0 || o.shard != "" || len(o.load.Sources) > 0 {
+			return errors.New("validate -: --path, --shard and --source need a directory; a stream from stdin is checked whole")
+		}
+		tmp, cleanup, err := readStdin(cmd.InOrStdin(), o.load.MaxFileSize)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		// The stream is a throwaway file: nothing of it goes to the cache.
+		dir, o.build.noUnitCache = tmp, true
+	}
 	o.load.Parsed = o.build.parseCache()
 	abs, repo, cleanup, err := workspace.Load(ctx, dir, o.load)
 	if err != nil {
@@ -137,7 +158,7 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err != nil {
 		return err
 	}
-	ropts.Shard = shard
+	ropts.Shard, ropts.Plain = shard, stdin
 	checker, err := validate.NewChecker(repo, shard, validate.Options{
 		KubernetesVersion: o.kubernetesVersion, Strict: o.strict, SchemaLocations: o.schemaLocations,
 		Ignore: append(cfg.Ignore, skipRules...), Workers: o.load.Workers, SkipKinds: o.skipKinds,
@@ -165,7 +186,12 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 		return err
 	}
 	redactFindings(rep, res)
-	gh := withPathBase(githubReportOptions(ctx, dir, outputs, stderr), dir, stderr)
+	var gh report.Options
+	if stdin {
+		nameStdin(rep)
+	} else {
+		gh = withPathBase(githubReportOptions(ctx, dir, outputs, stderr), dir, stderr)
+	}
 	gh.FailOn = o.failOn
 	err = emitReports(outputs, rep, threshold, stdout, gh, func(w io.Writer, format string, opts report.Options) error {
 		rw, err := report.New(format, opts)
@@ -176,6 +202,9 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	})
 	if err != nil {
 		return err
+	}
+	if stdin {
+		dir = stdinName
 	}
 	return nothingChecked(dir, repo, res, rep)
 }
