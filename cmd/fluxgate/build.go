@@ -21,6 +21,7 @@ type buildOptions struct {
 	offline          bool
 	cacheDir         string
 	noUnitCache      bool
+	quiet            bool
 	secrets          secretOptions
 
 	// dec is the decryptor of the keys the flags and the environment
@@ -37,6 +38,7 @@ func addBuildFlags(cmd *cobra.Command, o *buildOptions, showSecrets bool) {
 	f.BoolVar(&o.offline, "offline", false, "render HelmReleases from the chart cache only; an uncached remote chart is a chart-unavailable finding")
 	f.StringVar(&o.cacheDir, "cache-dir", "", "cache directory; charts go to its charts/, rendered units to its units/, parsed files to its parsed (default $XDG_CACHE_HOME/fluxgate)")
 	f.BoolVar(&o.noUnitCache, "no-unit-cache", false, "parse every file and render every unit; neither read nor write the parsed files and rendered units of the cache directory")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "show no progress on stderr (progress is shown on a terminal, and as a line every few seconds in GitHub Actions)")
 	addSecretFlags(cmd, &o.secrets, showSecrets)
 }
 

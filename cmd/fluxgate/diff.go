@@ -109,10 +109,15 @@ func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.
 		}
 	}
 	o.load.Parsed = o.build.parseCache()
+	p := progressFor(stderr, o.build.quiet, "diff")
 	res, err := workspace.RenderRevisions(ctx, dir, workspace.RevisionOptions{
 		Load: o.load, Base: o.base, Head: o.head, Paths: o.paths, ChangedOnly: o.changedOnly,
 		RenderOptions: func(root string, paths []string) (render.Options, error) {
-			return o.build.renderOptions(root, paths, o.load.Workers, o.kubeVersion)
+			ropts, err := o.build.renderOptions(root, paths, o.load.Workers, o.kubeVersion)
+			if p != nil {
+				ropts.Progress = p.Unit
+			}
+			return ropts, err
 		},
 		Rendered: func(ref string, res *render.Result) {
 			if o.verbose {
@@ -120,6 +125,9 @@ func runDiff(ctx context.Context, dir string, o *diffOptions, stdout, stderr io.
 			}
 		},
 	})
+	if p != nil {
+		p.Done()
+	}
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync/atomic"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -106,15 +105,9 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 		return err
 	}
 	ropts.Shard, ropts.SkipForeign = shard, true
-	if isTerminal(stderr) {
-		var n atomic.Int64
-		ropts.Progress = func(u *render.Unit) {
-			status := "ok"
-			if u.Failed {
-				status = "failed"
-			}
-			fmt.Fprintf(stderr, "[%d] %s %s: %d objects, %s\n", n.Add(1), u.Cluster, u.ID, len(u.Objects), status)
-		}
+	if p := progressFor(stderr, o.build.quiet, "render"); p != nil {
+		ropts.Progress = p.Unit
+		defer p.Done()
 	}
 	res, err := render.Render(ctx, repo, ropts)
 	if err != nil {

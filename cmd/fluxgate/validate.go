@@ -171,7 +171,14 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	// releases most of them as their unit is built: a fleet's objects are
 	// not all held until the end.
 	ropts.Compact, ropts.Checked = true, checker.Unit
+	p := progressFor(stderr, o.build.quiet, "validate")
+	if p != nil {
+		ropts.Progress = p.Unit
+	}
 	res, err := render.Render(ctx, repo, ropts)
+	if p != nil {
+		p.Done()
+	}
 	if err != nil {
 		return err
 	}
