@@ -11,6 +11,10 @@
 # compile with the same Go.
 
 ARG GO_VERSION=1.27
+# A release refuses base images not pinned by digest (release.yaml); pin
+# each FROM as IMAGE:TAG@sha256:..., the digest from
+#   go run github.com/google/go-containerregistry/cmd/crane@v0.22.1 digest IMAGE:TAG
+# and Dependabot (.github/dependabot.yml) keeps the digests current.
 
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS build
 ENV GOTOOLCHAIN=go1.27.3
