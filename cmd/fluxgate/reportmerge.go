@@ -57,7 +57,7 @@ when a report cannot be read or the formats are mixed.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format, optionally to a file: text, json, junit, sarif, github, or FORMAT=PATH (repeatable; default: the inputs' format)")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format, optionally to a file: text, pretty, json, junit, sarif, github, or FORMAT=PATH (repeatable; default: the inputs' format)")
 	f.StringVar(&o.failOn, "fail-on", "error", "lowest severity that fails the run: error, warning, info or none")
 	f.StringVar(&o.dir, "dir", ".", "the fleet directory the reports are about, validate's DIR (-o github reads the pull request's changed files from it; github, sarif and junit paths are made relative to the checkout holding it)")
 	return cmd

@@ -84,7 +84,7 @@ objects of kinds without a schema).`,
 	f.StringVar(&o.kubernetesVersion, "kubernetes-version", "", "Kubernetes version to validate against, e.g. 1.36 (default: the newest embedded)")
 	f.BoolVar(&o.strict, "strict", false, "treat kinds without a schema as errors")
 	f.StringVar(&o.failOn, "fail-on", "error", "lowest severity that fails the run: error, warning, info or none")
-	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format, optionally to a file: text, json, junit, sarif, github, or FORMAT=PATH (repeatable; default text)")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output format, optionally to a file: text, pretty, json, junit, sarif, github, or FORMAT=PATH (repeatable; default text)")
 	f.StringSliceVar(&o.schemaLocations, "schema-location", nil, "more schemas, as a kubeconform path template (repeatable)")
 	f.StringVar(&o.shard, "shard", "", "validate only shard i of n, as i/n: clusters (or, with fewer clusters than shards, units) are split by size, the same way on every runner; shard 1 also reports repository-wide findings; combine the reports with 'fluxgate report merge'")
 	f.StringSliceVar(&o.skipKinds, "skip-kinds", nil, "kinds not to schema-check, as Kind or apiVersion/Kind, globs allowed (repeatable or comma-separated); other rules still apply")
