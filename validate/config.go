@@ -25,9 +25,21 @@ type IgnoreRule struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// Config is the content of .fluxgate.yaml.
+// Config is the content of .fluxgate.yaml. docs/fluxgate.schema.json is
+// its JSON schema, for editors.
 type Config struct {
 	Ignore []IgnoreRule `json:"ignore"`
+	// Severity sets a rule's severity: error, warning, info, or ignore to
+	// drop its findings (Options.Severity).
+	Severity map[string]string `json:"severity,omitempty"`
+	// SkipKinds and SkipRules add to --skip-kinds and --skip-rules;
+	// LoadConfig adds SkipRules to Ignore.
+	SkipKinds []string `json:"skipKinds,omitempty"`
+	SkipRules []string `json:"skipRules,omitempty"`
+	// Defaults holds per command the default values of its flags, by flag
+	// name ("validate": {"fail-on": "warning"}); a flag given on the
+	// command line wins. The command line reads them (cmd/fluxgate).
+	Defaults map[string]map[string]any `json:"defaults,omitempty"`
 	// Promotions is read by package promote; validate accepts the key and
 	// leaves its content alone.
 	Promotions json.RawMessage `json:"promotions,omitempty"`
@@ -60,8 +72,29 @@ func LoadConfig(fsys fs.FS) (*Config, error) {
 			return nil, fmt.Errorf("%s: ignore[%d]: bad path %q: %w", ConfigFile, i, r.Path, err)
 		}
 	}
+	for rule, sev := range c.Severity {
+		if _, ok := RuleByID(rule); !ok {
+			return nil, fmt.Errorf("%s: severity: unknown rule %q", ConfigFile, rule)
+		}
+		switch sev {
+		case SeverityError, SeverityWarning, SeverityInfo, SeverityIgnore:
+		default:
+			return nil, fmt.Errorf("%s: severity of %s: %q is not error, warning, info or ignore", ConfigFile, rule, sev)
+		}
+	}
+	if err := CheckSkipKinds(c.SkipKinds); err != nil {
+		return nil, fmt.Errorf("%s: skipKinds: %w", ConfigFile, err)
+	}
+	skip, err := SkipRules(c.SkipRules)
+	if err != nil {
+		return nil, fmt.Errorf("%s: skipRules: %w", ConfigFile, err)
+	}
+	c.Ignore = append(c.Ignore, skip...)
 	return &c, nil
 }
+
+// SeverityIgnore, as a rule's severity in .fluxgate.yaml, drops its findings.
+const SeverityIgnore = "ignore"
 
 // SkipRules turns rule IDs (--skip-rules) into ignore rules for every
 // file. An unknown ID is an error that lists the known ones.

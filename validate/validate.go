@@ -46,6 +46,9 @@ type Options struct {
 	// ("*.cilium.io/*/*"). Their objects are counted in Summary.Unchecked; the
 	// other rules still see them. CheckSkipKinds checks the patterns.
 	SkipKinds []string
+	// Severity overrides the severity of rules' findings by rule ID
+	// (.fluxgate.yaml severity:); SeverityIgnore drops them.
+	Severity map[string]string
 }
 
 // CheckSkipKinds returns an error naming the first pattern of SkipKinds
@@ -383,6 +386,12 @@ func (v *run) addFor(f Finding, o *render.Object) {
 func (v *run) record(f Finding, annotation string, a about) {
 	if ignoredByAnnotation(annotation, f.Rule) || ignoredByConfig(v.opts.Ignore, f) {
 		return
+	}
+	if sev, ok := v.opts.Severity[f.Rule]; ok {
+		if sev == SeverityIgnore {
+			return
+		}
+		f.Severity = sev
 	}
 	v.mu.Lock()
 	v.findings = append(v.findings, f)

@@ -14,6 +14,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 and reports what is wrong with file and line before a cluster pulls it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// .fluxgate.yaml's defaults: for the command's flags.
+		PersistentPreRunE: applyConfigDefaults,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -161,7 +161,8 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	ropts.Shard, ropts.Plain = shard, stdin
 	checker, err := validate.NewChecker(repo, shard, validate.Options{
 		KubernetesVersion: o.kubernetesVersion, Strict: o.strict, SchemaLocations: o.schemaLocations,
-		Ignore: append(cfg.Ignore, skipRules...), Workers: o.load.Workers, SkipKinds: o.skipKinds,
+		Ignore: append(cfg.Ignore, skipRules...), Workers: o.load.Workers,
+		SkipKinds: append(o.skipKinds, cfg.SkipKinds...), Severity: cfg.Severity,
 	})
 	if err != nil {
 		return err
