@@ -29,6 +29,9 @@ type kustFile struct {
 	// HelmRelease it builds: it has replacements, or a patch that may
 	// target those kinds; namespaced when it sets their namespace.
 	rewrites, namespaced bool
+	// secrets is set when a secretGenerator has literals: Secret values
+	// in the file itself (HasSecretLiterals), never written to a cache.
+	secrets bool
 }
 
 func isKustomizationFile(p string) bool {
@@ -45,7 +48,7 @@ func parseKustFile(file string, data []byte) *kustFile {
 		return &kustFile{file: file}
 	}
 	kind, _ := generic["kind"].(string)
-	k := &kustFile{file: file, component: kind == "Component"}
+	k := &kustFile{file: file, component: kind == "Component", secrets: HasSecretLiterals(generic)}
 	dir := path.Dir(file)
 	var lists [][]string
 	for _, field := range []string{"resources", "bases", "components"} {

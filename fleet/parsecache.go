@@ -105,12 +105,34 @@ func (c *ParseCache) get(k parseKey) (parsed, bool) {
 	return parsed{}, false
 }
 
-// holdsSecret reports whether p has a Secret document: its values are
-// plaintext (or base64) in the parsed form, so Save never writes it.
+// holdsSecret reports whether p has a Secret document, or a kustomization
+// whose secretGenerator has literals: their values are plaintext (or
+// base64) in the parsed form, so Save never writes it.
 func (p parsed) holdsSecret() bool {
+	if p.kust != nil && p.kust.secrets {
+		return true
+	}
 	for _, d := range p.docs {
 		if d.Kind == "Secret" && (d.APIVersion == "v1" || d.APIVersion == "") {
 			return true
+		}
+		if HasSecretLiterals(d.Object) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasSecretLiterals reports whether a kustomization (or component) has a
+// secretGenerator entry with literals: Secret values written in the
+// kustomization file itself.
+func HasSecretLiterals(obj map[string]any) bool {
+	gens, _ := obj["secretGenerator"].([]any)
+	for _, g := range gens {
+		if m, ok := g.(map[string]any); ok {
+			if l, ok := m["literals"].([]any); ok && len(l) > 0 {
+				return true
+			}
 		}
 	}
 	return false

@@ -7,6 +7,9 @@ import (
 	"path"
 	"path/filepath"
 
+	"sigs.k8s.io/yaml"
+
+	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render/cache"
 	"github.com/fluxgate/fluxgate/render/kustomize"
 )
@@ -61,7 +64,9 @@ func (r *renderer) generate(srcDir, dir string, spec map[string]any) ([]byte, st
 			return nil, "", err
 		}
 		g = generated{manifest: manifest, kfile: r.rel(kfile)}
-		r.ucache.PutGenerated(key, g.kfile, g.manifest)
+		if !holdsSecretLiterals(manifest) {
+			r.ucache.PutGenerated(key, g.kfile, g.manifest)
+		}
 	}
 	r.kept.generated.Store(key, g)
 	return g.manifest, filepath.Join(r.opts.Dir, filepath.FromSlash(g.kfile)), nil
@@ -94,4 +99,15 @@ func (r *renderer) generatedKey(srcDir, dir string, spec map[string]any) string 
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// holdsSecretLiterals reports whether a kustomization file has Secret
+// values of its own (secretGenerator literals): such a file is never
+// written to the cache. One that does not parse is not written either.
+func holdsSecretLiterals(manifest []byte) bool {
+	var k map[string]any
+	if err := yaml.Unmarshal(manifest, &k); err != nil {
+		return true
+	}
+	return fleet.HasSecretLiterals(k)
 }

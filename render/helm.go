@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -389,6 +390,10 @@ func (r *renderer) helmValues(u *Unit, j job, hr *helmv2.HelmRelease) (map[strin
 				fmt.Sprintf("valuesFrom %s key %q is not valid YAML: %v", what, key, err)))
 			continue
 		}
+		if ref.Kind == "Secret" && data != EncryptedPlaceholder {
+			// The chart places single values, not the whole document.
+			u.Sensitive = append(u.Sensitive, valueLeaves(v.AsMap(), nil)...)
+		}
 		result = helm.MergeMaps(result, v)
 	}
 	if hr.Spec.Values != nil && len(hr.Spec.Values.Raw) > 0 {
@@ -498,6 +503,26 @@ func stringMap(m map[string]string) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
 		out[k] = v
+	}
+	return out
+}
+
+// valueLeaves appends the scalar values below v, each as written and in
+// base64 (a chart's b64enc), to out.
+func valueLeaves(v any, out []string) []string {
+	switch t := v.(type) {
+	case map[string]any:
+		for _, e := range t {
+			out = valueLeaves(e, out)
+		}
+	case []any:
+		for _, e := range t {
+			out = valueLeaves(e, out)
+		}
+	case nil:
+	default:
+		s := fmt.Sprint(t)
+		out = append(out, s, base64.StdEncoding.EncodeToString([]byte(s)))
 	}
 	return out
 }

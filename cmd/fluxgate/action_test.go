@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -365,10 +366,13 @@ func TestActionEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	output, summary := filepath.Join(files, "output"), filepath.Join(files, "summary")
+	before := treeFiles(t, repo)
+	runnerTemp := filepath.Join(tmp, "runner-temp")
+	os.MkdirAll(runnerTemp, 0o755)
 	cmd := exec.Command(bin, "action")
 	cmd.Dir = repo
 	cmd.Env = []string{
-		"HOME=" + tmp, "PATH=" + os.Getenv("PATH"),
+		"HOME=" + tmp, "PATH=" + os.Getenv("PATH"), "TMPDIR=" + runnerTemp,
 		"GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME=pull_request", "GITHUB_EVENT_PATH=" + event,
 		"GITHUB_REPOSITORY=octo-org/fleet-infra", "GITHUB_SHA=3333333333333333333333333333333333333333",
 		"GITHUB_SERVER_URL=https://github.com", "GITHUB_API_URL=https://api.github.com",
@@ -394,6 +398,16 @@ func TestActionEndToEnd(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(repo, "fluxgate.sarif")); err != nil {
 		t.Errorf("SARIF report: %v", err)
+	}
+	// The one file an input asked for (sarif: true) is all the step
+	// leaves in the workspace; its temporary report is gone.
+	want := append(before, "fluxgate.sarif")
+	sort.Strings(want)
+	if diff := cmp.Diff(want, treeFiles(t, repo)); diff != "" {
+		t.Errorf("files in the workspace after the step (-want +got):\n%s", diff)
+	}
+	if left, _ := os.ReadDir(runnerTemp); len(left) > 0 {
+		t.Errorf("the step left %d entries in the temporary directory, e.g. %s", len(left), left[0].Name())
 	}
 	golden(t, "testdata/action/annotations.txt", stdout.Bytes())
 	golden(t, "testdata/action/outputs.txt", delimiterRE.ReplaceAll(outputs, []byte("ghadelimiter_RANDOM")))
@@ -589,4 +603,27 @@ func TestReportAnnotationsMatchGhaction(t *testing.T) {
 	if got.String() != want {
 		t.Errorf("report: %q\nghaction: %q", got.String(), want)
 	}
+}
+
+// treeFiles lists the regular files below dir (outside .git), relative.
+func treeFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if de.IsDir() && de.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if de.Type().IsRegular() {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

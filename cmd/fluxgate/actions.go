@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -30,8 +29,10 @@ validate also writes annotations (errors first, files the pull request
 changes first, within GitHub's budget) and a job summary; diff appends its
 Markdown report to the job summary. image-update prints its edits as a
 unified diff and sets image-updates (fields changed) and pull-request-url
-(its pull requests, one per line), read from a JSON report in a temporary
-file unless report-file names one. The token input reaches diff and
+(its pull requests, one per line). The outputs are read from a JSON report
+in a temporary directory outside the workspace, removed after the step,
+unless report-file names a file to keep; nothing is written to the
+workspace that no input names (sarif: true writes fluxgate.sarif). The token input reaches diff and
 image-update as GITHUB_TOKEN (never on the command line). Secret inputs
 (decryption-key, token) are masked in the log.
 
@@ -87,14 +88,15 @@ func runAction(cmd *cobra.Command, env *ghaction.Env, newRoot func() *cobra.Comm
 		}
 		plan.AddArg("--decryption-key-file=" + f.Name())
 	}
-	if plan.TempReport {
+	if plan.NeedsTemp() {
+		// Outside the workspace (the system's temporary directory,
+		// RUNNER_TEMP's parent on hosted runners), removed after the step.
 		dir, err := os.MkdirTemp("", "fluxgate-report-")
 		if err != nil {
 			return fmt.Errorf("%s report: %w", plan.Command, err)
 		}
 		defer os.RemoveAll(dir)
-		plan.ReportFile = filepath.Join(dir, plan.Command+".json")
-		plan.AddArg("--output=json=" + plan.ReportFile)
+		plan.Temp(dir)
 	}
 	if plan.Token != "" && os.Getenv("GITHUB_TOKEN") == "" {
 		// The forge code (diff's comment, image-update's pull requests,

@@ -50,7 +50,7 @@ func (o *buildOptions) check() error {
 		return nil
 	}
 	if o.cacheDir != "" {
-		if err := checkWritableDir("cache-dir", o.cacheDir); err != nil {
+		if err := checkWritableDir("cache-dir", o.cacheDir, 0o700); err != nil {
 			return err
 		}
 	}

@@ -33,10 +33,10 @@ func oneLine(err error) string {
 }
 
 // checkWritableDir makes sure dir is a directory fluxgate can write to,
-// creating it when it does not exist (the commands would create it
-// anyway).
-func checkWritableDir(flag, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// creating it with perm when it does not exist (the commands would create
+// it anyway): 0700 for a cache, 0755 for the user's output.
+func checkWritableDir(flag, dir string, perm os.FileMode) error {
+	if err := os.MkdirAll(dir, perm); err != nil {
 		return &flagError{flag, dir, "not a writable directory: " + oneLine(err)}
 	}
 	f, err := os.CreateTemp(dir, ".fluxgate-write-check-")

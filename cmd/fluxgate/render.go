@@ -82,7 +82,7 @@ func runRender(cmd *cobra.Command, dir string, o *renderOptions, stdout, stderr 
 		return err
 	}
 	if o.outputDir != "" {
-		if err := checkWritableDir("output-dir", o.outputDir); err != nil {
+		if err := checkWritableDir("output-dir", o.outputDir, 0o755); err != nil {
 			return err
 		}
 	}

@@ -77,7 +77,8 @@ func emitReport(out outputSpec, stdout io.Writer, gh report.Options, write func(
 		if err := os.MkdirAll(filepath.Dir(out.path), 0o755); err != nil {
 			return fmt.Errorf("--output %s=%s: %w", out.format, out.path, err)
 		}
-		f, err := os.Create(out.path)
+		// The user's report: 0644 (the caches are 0600).
+		f, err := os.OpenFile(out.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 		if err != nil {
 			return fmt.Errorf("--output %s=%s: %w", out.format, out.path, err)
 		}

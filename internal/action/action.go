@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,14 +99,12 @@ var Outputs = []string{
 	"image-updates",
 }
 
-// Default report files, in the working directory (the workspace) so that
-// later steps (upload-sarif, upload-artifact) find them.
-const (
-	defaultSARIFFile        = "fluxgate.sarif"
-	defaultValidateReport   = "fluxgate-report.json"
-	defaultDiffReport       = "fluxgate-diff.json"
-	defaultDiffMarkdownFile = "fluxgate-diff.md"
-)
+// defaultSARIFFile is the SARIF report `sarif: true` asks for, in the
+// working directory (the workspace) so that upload-sarif finds it. No
+// other file is written to the workspace unless an input names it: the
+// JSON report the outputs are read from and diff's Markdown go to a
+// temporary directory outside it (Plan.Temp), removed after the step.
+const defaultSARIFFile = "fluxgate.sarif"
 
 // Plan is the command line an action step runs and the files whose
 // contents become outputs.
@@ -119,16 +118,34 @@ type Plan struct {
 	ReportFile string
 	// SARIFFile, when set, is validate's SARIF report.
 	SARIFFile    string
-	MarkdownFile string   // diff's Markdown, appended to the job summary
+	MarkdownFile string   // diff's Markdown, appended to the job summary (set by Temp)
 	Masks        []string // secret values to mask before anything runs
 	KeyFile      string   // decryption-key content, written to a temporary file
 	// Token is the token input, for the commands that talk to a forge.
 	Token string
 	// TempReport asks the caller for a JSON report in a temporary file
-	// (image-update without report-file): read for the outputs, then
-	// removed. ReportFile is not an output then.
+	// (no report-file input): read for the outputs, then removed.
+	// ReportFile is not an output then.
 	TempReport bool
 }
+
+// Temp places the files the step reads for its outputs and no input
+// named in dir, a temporary directory outside the workspace that the
+// caller removes after the step: the JSON report when TempReport, and
+// diff's Markdown for the job summary.
+func (p *Plan) Temp(dir string) {
+	if p.TempReport {
+		p.ReportFile = filepath.Join(dir, p.Command+".json")
+		p.AddArg("--output=json=" + p.ReportFile)
+	}
+	if p.Command == "diff" {
+		p.MarkdownFile = filepath.Join(dir, "fluxgate-diff.md")
+		p.AddArg("--output=markdown=" + p.MarkdownFile)
+	}
+}
+
+// NeedsTemp reports whether Temp has files to place.
+func (p *Plan) NeedsTemp() bool { return p.TempReport || p.Command == "diff" }
 
 // AddArg adds a flag to the command line, before the "--" that ends the
 // flags when there is one: after it, cobra would take the flag for a
@@ -197,33 +214,28 @@ func NewPlan(env *ghaction.Env, has func(command string) bool) (*Plan, error) {
 			}
 		}
 	}
+	// What goes to the log: annotations and the job summary (validate),
+	// the diff, the edits (image-update).
 	switch command {
 	case "validate":
-		if p.ReportFile == "" {
-			p.ReportFile = defaultValidateReport
-		}
-		// Annotations and the job summary on stdout, the JSON report for
-		// the outputs.
-		p.Args = append(p.Args, "--output=github", "--output=json="+p.ReportFile)
-		if p.SARIFFile != "" {
-			p.Args = append(p.Args, "--output=sarif="+p.SARIFFile)
-		}
+		p.Args = append(p.Args, "--output=github")
 	case "diff":
-		if p.ReportFile == "" {
-			p.ReportFile = defaultDiffReport
-		}
-		p.MarkdownFile = defaultDiffMarkdownFile
-		p.Args = append(p.Args, "--output=text", "--output=json="+p.ReportFile, "--output=markdown="+p.MarkdownFile)
+		p.Args = append(p.Args, "--output=text")
 	case "image-update":
-		// The edits in the log; the JSON report for the outputs, in a
-		// temporary file unless report-file keeps it: the workspace is
-		// the repository the command reads.
 		p.Args = append(p.Args, "--output=diff")
+	}
+	// The JSON report the outputs are read from: the file report-file
+	// names, or a temporary one (Temp): the workspace is the user's
+	// repository, and nothing is written to it unless asked.
+	if command != "render" {
 		if p.ReportFile != "" {
 			p.Args = append(p.Args, "--output=json="+p.ReportFile)
 		} else {
 			p.TempReport = true
 		}
+	}
+	if p.SARIFFile != "" {
+		p.Args = append(p.Args, "--output=sarif="+p.SARIFFile)
 	}
 	if dir := env.Input("directory"); dir != "" && dir != "." {
 		p.Args = append(p.Args, "--", dir)

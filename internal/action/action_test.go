@@ -24,8 +24,21 @@ func TestActionArgs(t *testing.T) {
 			name:   "validate with every kind of input",
 			inputs: map[string]string{"PATH": "clusters/a\nclusters/b\n", "FAIL-ON": "warning", "STRICT": "true", "OFFLINE": "false", "SARIF": "true", "TOKEN": "t", "DIRECTORY": "."},
 			want: []string{"validate", "--path=clusters/a", "--path=clusters/b", "--fail-on=warning", "--strict",
-				"--output=github", "--output=json=fluxgate-report.json", "--output=sarif=fluxgate.sarif"},
-			wantReportFile: "fluxgate-report.json",
+				"--output=github", "--output=sarif=fluxgate.sarif"},
+			wantTempReport: true,
+		},
+		{
+			name:           "validate with report-file keeps the report there",
+			inputs:         map[string]string{"REPORT-FILE": "out/findings.json", "DIRECTORY": "fleet"},
+			want:           []string{"validate", "--output=github", "--output=json=out/findings.json", "--", "fleet"},
+			wantReportFile: "out/findings.json",
+		},
+		{
+			name:           "diff without report-file: report and Markdown go to a temporary directory",
+			inputs:         map[string]string{"COMMAND": "diff", "TOKEN": "ghs_t"},
+			want:           []string{"diff", "--output=text"},
+			wantTempReport: true,
+			wantToken:      "ghs_t",
 		},
 		{
 			name: "image-update with every input it takes",
@@ -158,6 +171,60 @@ func TestActionPlanAddArg(t *testing.T) {
 			p.AddArg("--x")
 			if diff := cmp.Diff(tc.want, p.Args); diff != "" {
 				t.Errorf("args (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestPlanTemp: the files a step reads for its outputs and no input names
+// go to the temporary directory, never to the workspace; a report-file is
+// kept where it was asked for.
+func TestPlanTemp(t *testing.T) {
+	tests := []struct {
+		name               string
+		inputs             map[string]string
+		wantArgs           []string
+		wantReport, wantMD string
+	}{
+		{
+			name:       "validate",
+			inputs:     map[string]string{"SARIF": "true"},
+			wantArgs:   []string{"validate", "--output=github", "--output=sarif=fluxgate.sarif", "--output=json=TMP/validate.json"},
+			wantReport: "TMP/validate.json",
+		},
+		{
+			name:       "diff in a subdirectory",
+			inputs:     map[string]string{"COMMAND": "diff", "DIRECTORY": "fleet"},
+			wantArgs:   []string{"diff", "--output=text", "--output=json=TMP/diff.json", "--output=markdown=TMP/fluxgate-diff.md", "--", "fleet"},
+			wantReport: "TMP/diff.json", wantMD: "TMP/fluxgate-diff.md",
+		},
+		{
+			name:       "diff with report-file",
+			inputs:     map[string]string{"COMMAND": "diff", "REPORT-FILE": "d.json"},
+			wantArgs:   []string{"diff", "--output=text", "--output=json=d.json", "--output=markdown=TMP/fluxgate-diff.md"},
+			wantReport: "d.json", wantMD: "TMP/fluxgate-diff.md",
+		},
+		{
+			name:     "render writes nothing",
+			inputs:   map[string]string{"COMMAND": "render"},
+			wantArgs: []string{"render"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := &ghaction.Env{Getenv: func(k string) string { return tc.inputs[strings.TrimPrefix(k, "INPUT_")] }}
+			p, err := NewPlan(env, func(string) bool { return true })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.NeedsTemp() {
+				p.Temp("TMP")
+			}
+			if diff := cmp.Diff(tc.wantArgs, p.Args); diff != "" {
+				t.Errorf("args (-want +got):\n%s", diff)
+			}
+			if p.ReportFile != tc.wantReport || p.MarkdownFile != tc.wantMD {
+				t.Errorf("report %q, markdown %q; want %q, %q", p.ReportFile, p.MarkdownFile, tc.wantReport, tc.wantMD)
 			}
 		})
 	}
