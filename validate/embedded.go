@@ -11,8 +11,14 @@ type catalogSchemas struct{ version string }
 
 var _ Schemas = catalogSchemas{}
 
+// Schema returns the Kubernetes or Flux schema of the catalog, else the
+// ecosystem catalog's.
 func (c catalogSchemas) Schema(apiVersion, kind string) ([]byte, bool) {
-	return catalog.Schema(c.version, apiVersion, kind)
+	if s, ok := catalog.Schema(c.version, apiVersion, kind); ok {
+		return s, true
+	}
+	s, _, ok := catalog.EcosystemSchema(apiVersion, kind)
+	return s, ok
 }
 
 func embeddedSchemas(version string) Schemas { return catalogSchemas{version: version} }
