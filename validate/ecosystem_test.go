@@ -237,3 +237,25 @@ spec:
 		t.Errorf("with the repository's CRD (-want +got):\n%s", diff)
 	}
 }
+
+// TestSummaryCountsSources checks that Summary.Checked counts objects by
+// where their schema came from.
+func TestSummaryCountsSources(t *testing.T) {
+	dir := t.TempDir()
+	testenv.CopyTree(t, filepath.Join("testdata", "rules", "schema-missing", "fail"), dir)
+	cert := "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: web\n  namespace: default\nspec:\n  secretName: web-tls\n  issuerRef:\n    name: letsencrypt\n"
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: default\n"
+	for name, content := range map[string]string{"cert.yaml": cert, "cm.yaml": cm} {
+		if err := os.WriteFile(filepath.Join(dir, "app", name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := run(t, dir, fleet.Options{}, validate.Options{})
+	want := map[string]int{validate.SourceKubernetes: 1, validate.SourceFlux: 1, validate.SourceEcosystem: 1}
+	if diff := cmp.Diff(want, rep.Summary.Checked); diff != "" {
+		t.Errorf("Checked (-want +got):\n%s", diff)
+	}
+	if rep.Summary.SkippedKinds["monitoring.example.com/v1/ServiceMonitor"] != 1 {
+		t.Errorf("SkippedKinds = %v", rep.Summary.SkippedKinds)
+	}
+}
