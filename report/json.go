@@ -11,7 +11,7 @@ import (
 // jsonWriter writes the report as one JSON object, indented two spaces:
 //
 //	{"findings":[{"rule","severity","file","line","object","message"}],
-//	 "summary":{"units","objects","errors","warnings","skippedKinds","assumed"},
+//	 "summary":{"units","objects","errors","warnings","skippedKinds","checked","assumed"},
 //	 "units":[{"id","cluster","file","line","findings":[0,2]}]}
 //
 // "assumed" (the assumptions the run took about which source is this work
@@ -54,6 +54,7 @@ type jsonSummary struct {
 	Errors       int            `json:"errors"`
 	Warnings     int            `json:"warnings"`
 	SkippedKinds map[string]int `json:"skippedKinds"`
+	Checked      map[string]int `json:"checked,omitempty"`
 	Unchecked    map[string]int `json:"unchecked,omitempty"`
 	Assumed      []string       `json:"assumed,omitempty"`
 }
@@ -70,6 +71,7 @@ func (jsonWriter) Write(w io.Writer, r *validate.Report) error {
 			Errors:       r.Summary.Errors,
 			Warnings:     r.Summary.Warnings,
 			SkippedKinds: map[string]int{}, // {} rather than null
+			Checked:      r.Summary.Checked,
 			Unchecked:    r.Summary.Unchecked,
 			Assumed:      r.Summary.Assumed,
 		},

@@ -147,7 +147,7 @@ func mergeJSON(inputs []Input) (*Merged, error) {
 		}
 		rep := &validate.Report{Summary: validate.Summary{
 			Units: r.Summary.Units, Objects: r.Summary.Objects, SkippedKinds: r.Summary.SkippedKinds,
-			Unchecked: r.Summary.Unchecked, Assumed: r.Summary.Assumed,
+			Checked: r.Summary.Checked, Unchecked: r.Summary.Unchecked, Assumed: r.Summary.Assumed,
 		}}
 		for _, f := range r.Findings {
 			rep.Findings = append(rep.Findings, validate.Finding(f))
@@ -192,6 +192,12 @@ func combine(reps []*validate.Report) *validate.Report {
 		out.Summary.Objects += r.Summary.Objects
 		for k, n := range r.Summary.SkippedKinds {
 			out.Summary.SkippedKinds[k] += n
+		}
+		for k, n := range r.Summary.Checked {
+			if out.Summary.Checked == nil {
+				out.Summary.Checked = map[string]int{}
+			}
+			out.Summary.Checked[k] += n
 		}
 		for k, n := range r.Summary.Unchecked {
 			if out.Summary.Unchecked == nil {

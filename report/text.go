@@ -111,6 +111,25 @@ func (t textWriter) summary(b *bytes.Buffer, s validate.Summary) {
 	fmt.Fprintf(b, "%s, %s in %s (%s)\n",
 		plural(s.Errors, "error"), plural(s.Warnings, "warning"),
 		plural(s.Units, "unit"), plural(s.Objects, "object"))
+	if len(s.Checked) > 0 {
+		skipped := 0
+		for _, n := range s.SkippedKinds {
+			skipped += n
+		}
+		var parts []string
+		for _, src := range []struct{ key, name string }{
+			{validate.SourceKubernetes, "Kubernetes catalog"},
+			{validate.SourceFlux, "Flux catalog"},
+			{validate.SourceEcosystem, "ecosystem catalog"},
+			{validate.SourceCRD, "repository/chart CRDs"},
+			{validate.SourceLocation, "--schema-location"},
+		} {
+			if n := s.Checked[src.key]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, src.name))
+			}
+		}
+		fmt.Fprintf(b, "schema-checked: %s; %d skipped (no schema)\n", strings.Join(parts, ", "), skipped)
+	}
 	if len(s.SkippedKinds) > 0 {
 		var kinds []string
 		for _, k := range sortedKinds(s.SkippedKinds) {

@@ -3,6 +3,7 @@ package validate
 import (
 	"strings"
 
+	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/validate/catalog"
 )
 
@@ -11,8 +12,30 @@ type catalogSchemas struct{ version string }
 
 var _ Schemas = catalogSchemas{}
 
+// Schema returns the Kubernetes or Flux schema of the catalog, else the
+// ecosystem catalog's.
 func (c catalogSchemas) Schema(apiVersion, kind string) ([]byte, bool) {
-	return catalog.Schema(c.version, apiVersion, kind)
+	if s, ok := catalog.Schema(c.version, apiVersion, kind); ok {
+		return s, true
+	}
+	s, _, ok := catalog.EcosystemSchema(apiVersion, kind)
+	return s, ok
+}
+
+// catalogSource names the part of the embedded catalog that serves
+// apiVersion/kind, or SourceLocation when none does (the schema came from
+// a --schema-location).
+func catalogSource(version, group, apiVersion, kind string) string {
+	if _, ok := catalog.Schema(version, apiVersion, kind); ok {
+		if fleet.IsFluxGroup(group) {
+			return SourceFlux
+		}
+		return SourceKubernetes
+	}
+	if _, _, ok := catalog.EcosystemSchema(apiVersion, kind); ok {
+		return SourceEcosystem
+	}
+	return SourceLocation
 }
 
 func embeddedSchemas(version string) Schemas { return catalogSchemas{version: version} }

@@ -37,6 +37,10 @@ type Summary struct {
 	Warnings int `json:"warnings"`
 	// SkippedKinds counts, per apiVersion/kind, objects that had no schema.
 	SkippedKinds map[string]int `json:"skippedKinds"`
+	// Checked counts the schema-checked objects by where their schema
+	// came from: SourceKubernetes, SourceFlux, SourceEcosystem, SourceCRD
+	// or SourceLocation.
+	Checked map[string]int `json:"checked,omitempty"`
 	// Unchecked counts, per apiVersion/kind, the objects not schema-checked
 	// because Options.SkipKinds named their kind.
 	Unchecked map[string]int `json:"unchecked,omitempty"`
@@ -45,6 +49,22 @@ type Summary struct {
 	// why.
 	Assumed []string `json:"assumed,omitempty"`
 }
+
+// Schema sources counted in Summary.Checked.
+const (
+	// SourceKubernetes is the embedded catalog's Kubernetes API.
+	SourceKubernetes = "kubernetes"
+	// SourceFlux is the embedded catalog's Flux CRDs (or the Flux
+	// Operator's distribution of them).
+	SourceFlux = "flux"
+	// SourceEcosystem is the embedded ecosystem CRD catalog.
+	SourceEcosystem = "ecosystem"
+	// SourceCRD is a CustomResourceDefinition of the repository or of a
+	// rendered chart.
+	SourceCRD = "crd"
+	// SourceLocation is a --schema-location.
+	SourceLocation = "schema-location"
+)
 
 // Report is the result of a validation.
 type Report struct {

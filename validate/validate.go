@@ -174,7 +174,7 @@ func NewChecker(repo *fleet.Repo, shard render.Shard, opts Options) (*Checker, e
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	v := &run{repo: repo, opts: opts, shard: shard, skipped: map[string]int{}, unchecked: map[string]int{}, missing: map[string]item{},
+	v := &run{repo: repo, opts: opts, shard: shard, skipped: map[string]int{}, checked: map[string]int{}, sources: map[string]string{}, unchecked: map[string]int{}, missing: map[string]item{},
 		ignores: map[*render.Object]string{}, catalog: opts.Schemas, kinds: opts.Kinds}
 	if v.kinds == nil {
 		v.kinds = embeddedKinds()
@@ -244,6 +244,9 @@ func (c *Checker) Report(ctx context.Context, res *render.Result) (*Report, erro
 	rep := &Report{}
 	rep.Findings, rep.Units = v.byUnit(res)
 	rep.Summary = Summary{SkippedKinds: v.skipped, Assumed: slices.Clone(v.repo.Assumed)}
+	if len(v.checked) > 0 {
+		rep.Summary.Checked = v.checked
+	}
 	if len(v.unchecked) > 0 {
 		rep.Summary.Unchecked = v.unchecked
 	}
@@ -288,6 +291,10 @@ type run struct {
 	// is about (neither for a repository finding).
 	about   []about
 	skipped map[string]int
+	// checked counts schema-checked objects by source; sources memoizes
+	// sourceOf per apiVersion/kind.
+	checked map[string]int
+	sources map[string]string
 	// unchecked counts, per apiVersion/kind, the objects SkipKinds left
 	// unchecked.
 	unchecked map[string]int
@@ -358,6 +365,38 @@ func (v *run) schemaSource(apiVersion, kind string) ([]byte, bool) {
 	}
 	s, ok := v.crds[apiVersion+"/"+kind]
 	return s, ok
+}
+
+// sourceOf names where the schema of a checked apiVersion/kind came
+// from (a Source constant), in the order schema tries them.
+func (v *run) sourceOf(apiVersion, kind string) string {
+	gvk := apiVersion + "/" + kind
+	v.mu.Lock()
+	src, ok := v.sources[gvk]
+	v.mu.Unlock()
+	if ok {
+		return src
+	}
+	group, _, _ := strings.Cut(apiVersion, "/")
+	fromOperator := false
+	if v.operator != nil {
+		_, fromOperator = v.operator.schemas[gvk]
+	}
+	_, fromCRD := v.crds[gvk]
+	switch {
+	case v.native(apiVersion, kind):
+		src = SourceKubernetes
+	case fromOperator:
+		src = SourceFlux
+	case fromCRD:
+		src = SourceCRD
+	default:
+		src = catalogSource(v.opts.KubernetesVersion, group, apiVersion, kind)
+	}
+	v.mu.Lock()
+	v.sources[gvk] = src
+	v.mu.Unlock()
+	return src
 }
 
 // about is what a finding is about: a unit (its own problem), an object
@@ -632,6 +671,11 @@ func (v *run) checkSchema(it item) {
 		}
 		v.mu.Unlock()
 	default:
+		api, kind := it.obj.GVK()
+		src := v.sourceOf(api, kind)
+		v.mu.Lock()
+		v.checked[src]++
+		v.mu.Unlock()
 		for _, fe := range r.errs {
 			line := v.repo.FieldLine(it.obj.File, it.obj.Line, fe.path)
 			msg := fe.msg

@@ -100,3 +100,27 @@ func TestRelease(t *testing.T) {
 		}
 	}
 }
+
+// TestEcosystemLazy checks that looking a kind up decompresses only its
+// operator's schemas.
+func TestEcosystemLazy(t *testing.T) {
+	opMu.Lock()
+	clear(opSchemas)
+	opMu.Unlock()
+	s, op, ok := EcosystemSchema("cert-manager.io/v1", "Certificate")
+	if !ok || op.Name != "cert-manager" || !strings.Contains(string(s), `"secretName"`) {
+		t.Fatalf("cert-manager.io/v1 Certificate: ok %v, operator %+v", ok, op)
+	}
+	opMu.Lock()
+	defer opMu.Unlock()
+	if len(opSchemas) != 1 || opSchemas["cert-manager"] == nil {
+		var names []string
+		for n := range opSchemas {
+			names = append(names, n)
+		}
+		t.Errorf("decompressed operators = %v, want only cert-manager", names)
+	}
+	if _, _, ok := EcosystemSchema("cert-manager.io/v1", "Nothing"); ok {
+		t.Error("an unknown kind was found")
+	}
+}

@@ -107,6 +107,9 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	k8s := fl.String("kubernetes", strings.Join(kubernetesVersions, ","), "k8s.io/kubernetes versions, comma-separated")
 	cgBin := fl.String("controller-gen", "", "controller-gen binary to use (default: go install controller-gen@"+controllerGenVersion+" into a temporary GOBIN)")
 	check := fl.Bool("check", false, "compare with -out instead of writing it")
+	eco := fl.Bool("ecosystem", false, "build the ecosystem catalog (-ecosystem-dir) from -pins instead")
+	pins := fl.String("pins", filepath.Join("gen", "pins.yaml"), "the ecosystem catalog's pins")
+	ecoDir := fl.String("ecosystem-dir", filepath.Join("data", "ecosystem"), "directory of the ecosystem catalog")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -117,6 +120,9 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 	g := &generator{ctx: ctx, tmp: tmp, log: log, controllerGen: *cgBin}
+	if *eco {
+		return g.ecosystem(*pins, *ecoDir, *check)
+	}
 
 	var f convert.File
 	for _, v := range strings.Split(*k8s, ",") {
@@ -455,31 +461,43 @@ func readCRDs(dir string) ([]crdFile, error) {
 	sort.Strings(files)
 	var out []crdFile
 	for _, p := range files {
-		b, err := os.ReadFile(p)
+		crds, err := readCRDFile(p)
 		if err != nil {
 			return nil, err
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		for {
-			var doc any
-			if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
-			}
-			if doc == nil {
-				continue
-			}
-			n, err := convert.Normalize(doc)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", p, err)
-			}
-			m, _ := n.(map[string]any)
-			if m["kind"] != "CustomResourceDefinition" {
-				continue
-			}
-			out = append(out, crdFile{file: filepath.Base(p), doc: m})
+		out = append(out, crds...)
+	}
+	return out, nil
+}
+
+// readCRDFile reads the CustomResourceDefinitions of one YAML file, in
+// file order.
+func readCRDFile(p string) ([]crdFile, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	var out []crdFile
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for {
+		var doc any
+		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
 		}
+		if doc == nil {
+			continue
+		}
+		n, err := convert.Normalize(doc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		m, _ := n.(map[string]any)
+		if m["kind"] != "CustomResourceDefinition" {
+			continue
+		}
+		out = append(out, crdFile{file: filepath.Base(p), doc: m})
 	}
 	return out, nil
 }

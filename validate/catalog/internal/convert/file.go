@@ -93,6 +93,12 @@ func (f *File) Encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Gzip(data)
+}
+
+// Gzip compresses data at the best level, with no name, time or OS in
+// the header, so that the output depends only on data.
+func Gzip(data []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err != nil {
