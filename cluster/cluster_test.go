@@ -219,10 +219,6 @@ spec:
 `
 
 func TestWaitDeploymentBecomesAvailable(t *testing.T) {
-	// Known failure: on the local control plane the Deployment stays
-	// InProgress for the whole timeout (its Pods on the kwok node never
-	// count as available), so health success is not yet shown end to end.
-	t.Skip("Pods on the kwok node do not become available on the local control plane yet; the Deployment stays InProgress")
 	needPlane(t)
 	u := unit(t, "web", "apps/web.yaml", fmt.Sprintf(deployment, "web", "web", "web", "kwok"))
 	r := RunUnit(context.Background(), engine, UnitSpec{Unit: u, Wait: true, Timeout: 2 * time.Minute}, UnitResult{})

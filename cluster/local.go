@@ -161,6 +161,10 @@ func (l *Local) Start(ctx context.Context) (kubeconfig []byte, err error) {
 		"--tls-cert-file="+pki.serverCert, "--tls-private-key-file="+pki.serverKey,
 		"--token-auth-file="+pki.tokens,
 		"--authorization-mode=RBAC",
+		// The node-lifecycle controller is off (kwok sends no heartbeats),
+		// so nothing would lift the not-ready taint this plugin puts on
+		// the simulated node at creation and no Pod would be scheduled.
+		"--disable-admission-plugins=TaintNodesByCondition",
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--service-account-issuer=https://kubernetes.default.svc",
 		"--service-account-key-file="+pki.saPub,
@@ -180,7 +184,7 @@ func (l *Local) Start(ctx context.Context) (kubeconfig []byte, err error) {
 		"--service-account-private-key-file="+pki.saKey,
 		"--root-ca-file="+pki.caFile,
 		"--cluster-signing-cert-file="+pki.caFile, "--cluster-signing-key-file="+pki.caKey,
-		"--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service,-route",
+		"--controllers=*,-node-ipam-controller,-node-lifecycle-controller",
 	); err != nil {
 		return nil, err
 	}
@@ -207,6 +211,9 @@ func (l *Local) Start(ctx context.Context) (kubeconfig []byte, err error) {
 	}
 	if err := registerNode(ctx, server, pki); err != nil {
 		return nil, fmt.Errorf("local control plane: register node %s: %w", KwokNode, err)
+	}
+	if err := l.waitNamespaceReady(ctx, server, pki, timeout); err != nil {
+		return nil, err
 	}
 	return kubeconfig, nil
 }
@@ -315,6 +322,36 @@ func (l *Local) waitReady(ctx context.Context, server string, pki *pkiFiles, tim
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("local control plane: kube-apiserver not ready after %s: %s", timeout, last)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("local control plane: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// waitNamespaceReady waits until the controller manager has created the
+// default ServiceAccount (without it the API server refuses every Pod of
+// the namespace) and fails early when a process of the plane has exited,
+// for instance on a flag its version does not know.
+func (l *Local) waitNamespaceReady(ctx context.Context, server string, pki *pkiFiles, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	c := pki.httpClient()
+	for {
+		if err := l.exited(); err != nil {
+			return err
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, server+"/api/v1/namespaces/default/serviceaccounts/default", nil)
+		req.Header.Set("Authorization", "Bearer "+pki.token)
+		if resp, err := c.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("local control plane: the default ServiceAccount was not created after %s (kube-controller-manager: %s)", timeout, logTail(filepath.Join(l.Dir(), "kube-controller-manager.log")))
 		}
 		select {
 		case <-ctx.Done():
