@@ -24,7 +24,7 @@ func TestValidateCommandExitCodesAndFailOn(t *testing.T) {
 		wantCode int
 		wantOut  string
 	}{
-		{"clean example fleet", []string{"validate", filepath.Join(fleets, "fleet-infra")}, 0, "0 errors, 5 warnings in 18 units"},
+		{"clean example fleet", []string{"validate", filepath.Join(fleets, "fleet-infra")}, 0, "0 errors, 4 warnings in 18 units"},
 		{"an error fails", []string{"validate", invalid}, 1, "app/deploy.yaml"},
 		{"--fail-on none", []string{"validate", invalid, "--fail-on", "none"}, 0, "schema-invalid"},
 		{"a warning passes by default", []string{"validate", warning}, 0, "schema-missing"},

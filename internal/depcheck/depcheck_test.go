@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"controller":                        {"render", "cluster", "gitrepo"},
 	"change":                            {"gitrepo", "forge"},
 	"validate/catalog":                  {"validate/catalog/internal/convert"},
-	"validate/catalog/gen":              {"validate/catalog/internal/convert"},
+	"validate/catalog/gen":              {"validate/catalog", "validate/catalog/internal/convert"},
 	"validate/catalog/internal/convert": {},
 	"gitrepo":                           {},
 	"forge":                             {},
