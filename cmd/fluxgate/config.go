@@ -1,16 +1,11 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/fluxgate/fluxgate/validate"
 )
@@ -32,25 +27,16 @@ func applyConfigDefaults(cmd *cobra.Command, args []string) error {
 	if dir == stdinArg {
 		dir = "."
 	}
-	data, err := os.ReadFile(filepath.Join(dir, validate.ConfigFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	cfg, err := validate.LoadConfig(os.DirFS(dir))
 	if err != nil {
-		return fmt.Errorf("read %s: %w", validate.ConfigFile, err)
+		return err
 	}
-	var top struct {
-		Defaults map[string]map[string]json.RawMessage `json:"defaults"`
-	}
-	if err := yaml.Unmarshal(data, &top); err != nil {
-		return fmt.Errorf("%s: %w", validate.ConfigFile, err)
-	}
-	for name := range top.Defaults {
+	for name := range cfg.Defaults {
 		if !configDefaultCommands[name] {
 			return fmt.Errorf("%s: defaults.%s: only validate, render and diff take defaults", validate.ConfigFile, name)
 		}
 	}
-	flags := top.Defaults[cmd.Name()]
+	flags := cfg.Defaults[cmd.Name()]
 	names := make([]string, 0, len(flags))
 	for n := range flags {
 		names = append(names, n)
@@ -79,39 +65,30 @@ func applyConfigDefaults(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// configValues turns a default's YAML value into flag values: a scalar
-// is one, a list one per item.
-func configValues(raw json.RawMessage) ([]string, error) {
-	var list []any
-	if err := json.Unmarshal(raw, &list); err == nil {
-		out := make([]string, 0, len(list))
-		for _, v := range list {
-			s, err := scalarText(v)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, s)
+// configValues turns a default's value into flag values: a scalar is
+// one, a list one per item.
+func configValues(v any) ([]string, error) {
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	out := make([]string, 0, len(list))
+	for _, item := range list {
+		s, err := scalarText(item)
+		if err != nil {
+			return nil, err
 		}
-		return out, nil
+		out = append(out, s)
 	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, err
-	}
-	s, err := scalarText(v)
-	if err != nil {
-		return nil, err
-	}
-	return []string{s}, nil
+	return out, nil
 }
 
 func scalarText(v any) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return x, nil
-	case bool, float64:
-		b, _ := json.Marshal(x)
-		return string(b), nil
+	case bool, float64, int64:
+		return fmt.Sprint(x), nil
 	}
 	return "", fmt.Errorf("want a string, number, boolean or a list of them, got %T", v)
 }
