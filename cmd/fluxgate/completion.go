@@ -25,6 +25,7 @@ var outputFormats = map[string][]string{
 	"promote":      {"text", "json"},
 	"image-update": {"diff", "json"},
 	"version":      {"text", "json"},
+	"catalog":      {"text", "json"},
 }
 
 // registerCompletions adds the value completions to cmd and its

@@ -26,6 +26,7 @@ and reports what is wrong with file and line before a cluster pulls it.`,
 	root.AddCommand(newImageUpdateCmd(stdout, stderr))
 	root.AddCommand(newPromoteCmd(stdout, stderr))
 	root.AddCommand(newVersionCmd(stdout))
+	root.AddCommand(newCatalogCmd(stdout))
 	root.AddCommand(newActionCmd(stdout, stderr, func() *cobra.Command { return newRootCmd(stdout, stderr) }))
 	registerCompletions(root)
 	return root

@@ -36,9 +36,9 @@ type versionInfo struct {
 	// first: what --kubernetes-version accepts.
 	Schemas []string            `json:"kubernetesSchemas"`
 	Flux    map[string][]string `json:"fluxApis"` // "group/Kind" -> versions, newest first
-	// Catalog is the ecosystem catalog's contents; empty until the
-	// catalog exports them.
-	Catalog map[string][]string `json:"catalog,omitempty"`
+	// Catalog is the embedded ecosystem catalog: its operators, their
+	// source modules and the kinds they serve (as `fluxgate catalog`).
+	Catalog []catalog.Operator `json:"catalog"`
 }
 
 func newVersionCmd(stdout io.Writer) *cobra.Command {
@@ -50,7 +50,7 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
   fluxgate version -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			info := versionInfo{Version: version, Commit: commit, Date: date, GoVersion: runtime.Version(), Schemas: catalog.KubernetesVersions(), Flux: map[string][]string{}}
+			info := versionInfo{Version: version, Commit: commit, Date: date, GoVersion: runtime.Version(), Schemas: catalog.KubernetesVersions(), Flux: map[string][]string{}, Catalog: catalog.Ecosystem()}
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				for _, s := range bi.Settings {
 					switch {
