@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -26,14 +25,8 @@ evaluated). See docs/catalog.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ops := catalog.Ecosystem()
-			switch output {
-			case "json":
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(ops)
-			case "", "text":
-			default:
-				return fmt.Errorf("--output %q: want text or json", output)
+			if done, err := writeJSONOutput(output, stdout, ops); done || err != nil {
+				return err
 			}
 			var b strings.Builder
 			kinds := 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -101,4 +102,20 @@ func failRank(s string) (int, error) {
 		return validate.SeverityRank(s), nil
 	}
 	return 0, fmt.Errorf("--fail-on %q: want error, warning, info or none", s)
+}
+
+// writeJSONOutput serves the -o text|json flag of the listing commands
+// (version, catalog): for json it writes v indented and reports done; for
+// text (or empty) it writes nothing, so the caller writes its text; any
+// other value is an error.
+func writeJSONOutput(output string, w io.Writer, v any) (done bool, err error) {
+	switch output {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return true, enc.Encode(v)
+	case "", "text":
+		return false, nil
+	}
+	return false, fmt.Errorf("--output %q: want text or json", output)
 }

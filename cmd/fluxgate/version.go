@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -75,14 +74,8 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 			for _, gk := range fleet.FluxKinds() {
 				info.Flux[gk[0]+"/"+gk[1]] = fleet.FluxVersions(gk[0], gk[1])
 			}
-			switch output {
-			case "json":
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
-			case "", "text":
-			default:
-				return fmt.Errorf("--output %q: want text or json", output)
+			if done, err := writeJSONOutput(output, stdout, info); done || err != nil {
+				return err
 			}
 			fmt.Fprintf(stdout, "fluxgate %s (commit %s, built %s, %s)\n", info.Version, info.Commit, info.Date, info.GoVersion)
 			fmt.Fprintf(stdout, "kubernetes api: %s\n", info.KubeAPI)
