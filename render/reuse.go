@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"sigs.k8s.io/kustomize/api/resmap"
-
 	"github.com/fluxgate/fluxgate/render/kustomize"
 )
 
@@ -25,7 +23,7 @@ type keptBuild struct {
 	// rec holds the files the build read, relative to the repository
 	// root, with the sha256 of their content, and the files it decrypted.
 	rec kustomize.Record
-	res resmap.ResMap
+	res kustomize.Objects
 }
 
 // builds holds the kept builds of one render: kustomize builds by

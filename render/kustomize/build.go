@@ -1,6 +1,7 @@
 package kustomize
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 
@@ -8,7 +9,7 @@ import (
 	securefs "github.com/fluxcd/pkg/kustomize/filesys"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
 	kustypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/openapi"
@@ -80,7 +81,10 @@ var openAPIDirty = true
 // build that added schemas of its own: Flux re-parses it before every
 // build, which costs about a third of the build time and gives the same
 // result.
-func Build(fs *FS, dir string, opts Options) (m resmap.ResMap, err error) {
+//
+// A tree that only lists files is built without kustomize's accumulator
+// (buildPlain), in linear time.
+func Build(fs *FS, dir string, opts Options) (m Objects, err error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	defer func() {
@@ -107,14 +111,58 @@ func Build(fs *FS, dir string, opts Options) (m resmap.ResMap, err error) {
 			openAPIDirty = true
 		}
 	}()
+	if res, ok, err := buildPlain(fs, dir); ok {
+		return res, err
+	}
+	return runKustomize(fs, dir, pc)
+}
+
+// runKustomize is kustomize's own build of dir; buildMu is held.
+func runKustomize(fs *FS, dir string, pc *kustypes.PluginConfig) (Objects, error) {
 	k := krusty.MakeKustomizer(&krusty.Options{LoadRestrictions: kustypes.LoadRestrictionsNone, PluginConfig: pc})
-	return k.Run(fs, dir)
+	rm, err := k.Run(fs, dir)
+	if err != nil {
+		return nil, err
+	}
+	return rm.Resources(), nil
+}
+
+// Objects are the output of a build, in kustomize's order.
+type Objects []*resource.Resource
+
+// Resources returns the objects.
+func (o Objects) Resources() []*resource.Resource { return o }
+
+// DeepCopy copies every object.
+func (o Objects) DeepCopy() Objects {
+	c := make(Objects, len(o))
+	for i, r := range o {
+		c[i] = r.DeepCopy()
+	}
+	return c
+}
+
+// AsYaml is the build as kustomize prints it: the objects as YAML
+// documents separated by "---".
+func (o Objects) AsYaml() ([]byte, error) {
+	var buf bytes.Buffer
+	for i, r := range o {
+		out, err := r.AsYAML()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.CurId(), err)
+		}
+		if i > 0 {
+			buf.WriteString("---\n")
+		}
+		buf.Write(out)
+	}
+	return buf.Bytes(), nil
 }
 
 // OwnOutput looks an object up in a build's output: a substituteFrom
 // ConfigMap a unit itself generates is in the cluster from its previous
 // apply.
-func OwnOutput(m resmap.ResMap) func(kind, namespace, name string) map[string]any {
+func OwnOutput(m Objects) func(kind, namespace, name string) map[string]any {
 	return func(kind, namespace, name string) map[string]any {
 		for _, res := range m.Resources() {
 			if res.GetKind() != kind || res.GetName() != name || res.GetNamespace() != namespace {

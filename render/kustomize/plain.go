@@ -1,0 +1,192 @@
+package kustomize
+
+import (
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"sigs.k8s.io/kustomize/api/konfig"
+	"sigs.k8s.io/kustomize/api/provider"
+	"sigs.k8s.io/kustomize/api/resource"
+	kustypes "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
+)
+
+// originAnnotation is where kustomize's originAnnotations build option
+// records the file an object came from.
+const originAnnotation = "config.kubernetes.io/origin"
+
+// maxPlainDepth bounds the directories a plain build follows, as a guard
+// against a base that lists itself (kustomize reports the cycle; a plain
+// build hands such a tree back to kustomize).
+const maxPlainDepth = 32
+
+// buildPlain builds dir without kustomize's accumulator when its
+// kustomization, and that of every directory it lists, does nothing but
+// list local files and directories: the common Flux unit (a directory
+// with no kustomization.yaml, for which Flux generates exactly such a
+// file) and the common "resources only" overlay. kustomize checks every
+// object it adds against all objects added before, and its legacy sort
+// re-adds them all, so its build is quadratic in the number of objects: a
+// 9 MB file of 30,000 small objects takes hours. The result here is the
+// one kustomize gives as Flux runs it (same objects, same origin
+// annotations, in the order listed: Flux sets no sort order, so kustomize
+// keeps it; TestPlainBuildMatchesKustomize holds the two together), found
+// in linear time.
+//
+// ok is false when the tree needs kustomize (any transformer, generator,
+// remote base, missing file or anything unusual); err is set only for the
+// errors kustomize would give too: a file that does not parse or an
+// object listed twice.
+func buildPlain(fs *FS, dir string) (res []*resource.Resource, ok bool, err error) {
+	b := &plainBuild{fs: fs, rf: provider.NewDefaultDepProvider().GetResourceFactory(), seen: map[plainID]string{}, open: map[string]bool{}}
+	ok, err = b.dir(filepath.Clean(dir), "", 0)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	kept := b.out[:0]
+	for _, r := range b.out {
+		if v, local := r.GetAnnotations()[konfig.IgnoredByKustomizeAnnotation]; local && v != "false" {
+			continue
+		}
+		kept = append(kept, r)
+	}
+	return kept, true, nil
+}
+
+type plainBuild struct {
+	fs   *FS
+	rf   *resource.Factory
+	out  []*resource.Resource
+	seen map[plainID]string // object -> file that added it
+	open map[string]bool    // directories being built (a cycle is kustomize's error)
+}
+
+// plainID is an object's identity as kustomize compares it: group,
+// version, kind, name and effective namespace ("" and "default" are the
+// same for namespaced kinds).
+type plainID struct{ group, version, kind, name, namespace string }
+
+// kustomizationNames are the names kustomize looks for in a directory, in
+// its order.
+var kustomizationNames = konfig.RecognizedKustomizationFileNames()
+
+// dir adds the objects of the kustomization in dir; origin is dir's path
+// as the root kustomization names it.
+func (b *plainBuild) dir(dir, origin string, depth int) (bool, error) {
+	if depth > maxPlainDepth || b.open[dir] {
+		return false, nil
+	}
+	b.open[dir] = true
+	defer delete(b.open, dir)
+	var kfile string
+	for _, n := range kustomizationNames {
+		if p := filepath.Join(dir, n); b.fs.Exists(p) {
+			if kfile != "" {
+				return false, nil // kustomize refuses the ambiguity
+			}
+			kfile = p
+		}
+	}
+	if kfile == "" {
+		return false, nil
+	}
+	data, err := b.fs.ReadFile(kfile)
+	if err != nil {
+		return false, nil
+	}
+	var k kustypes.Kustomization
+	if err := yaml.UnmarshalStrict(data, &k); err != nil {
+		return false, nil
+	}
+	if !plainKustomization(k) {
+		return false, nil
+	}
+	for _, p := range k.Resources {
+		if p == "" || strings.Contains(p, "://") || strings.HasPrefix(p, "git@") || strings.HasPrefix(p, "github.com/") || filepath.IsAbs(p) {
+			return false, nil
+		}
+		abs := filepath.Join(dir, filepath.FromSlash(p))
+		if !b.fs.Exists(abs) {
+			return false, nil
+		}
+		o := (&resource.Origin{Path: origin}).Append(p)
+		if b.fs.IsDir(abs) {
+			ok, err := b.dir(abs, o.Path, depth+1)
+			if !ok || err != nil {
+				return ok, err
+			}
+			continue
+		}
+		if ok, err := b.file(abs, p, o); !ok || err != nil {
+			return ok, err
+		}
+	}
+	return true, nil
+}
+
+// file adds the objects of one resource file, named p in its
+// kustomization.
+func (b *plainBuild) file(abs, p string, o *resource.Origin) (bool, error) {
+	data, err := b.fs.ReadFile(abs)
+	if err != nil {
+		return false, nil
+	}
+	if IsKustomizationName(filepath.Base(abs)) {
+		return false, nil
+	}
+	objs, err := b.rf.SliceFromBytes(data)
+	if err != nil {
+		// kustomize's message for the same failure; it then also tries
+		// the path as a directory, which a file is not.
+		return false, nil
+	}
+	anno, err := o.String()
+	if err != nil {
+		return false, nil
+	}
+	for _, r := range objs {
+		if r.GetApiVersion() == "" || r.GetKind() == "" {
+			return false, nil // kustomize's own message for these
+		}
+		id := r.CurId()
+		key := plainID{id.Group, id.Version, id.Kind, id.Name, id.EffectiveNamespace()}
+		if _, dup := b.seen[key]; dup {
+			return true, fmt.Errorf("accumulating resources: merging resources from '%s': may not add resource with an already registered id: %s", p, id)
+		}
+		b.seen[key] = p
+		if err := r.SetAnnotations(withAnnotation(r.GetAnnotations(), originAnnotation, anno)); err != nil {
+			return false, nil
+		}
+		r.RemoveBuildAnnotations()
+		b.out = append(b.out, r)
+	}
+	return true, nil
+}
+
+func withAnnotation(a map[string]string, k, v string) map[string]string {
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[k] = v
+	return a
+}
+
+// plainKustomization reports whether k lists resources and nothing else
+// (apart from the origin annotations fluxgate asks for).
+func plainKustomization(k kustypes.Kustomization) bool {
+	if k.APIVersion != "" && k.APIVersion != kustypes.KustomizationVersion {
+		return false
+	}
+	if k.Kind != "" && k.Kind != kustypes.KustomizationKind {
+		return false
+	}
+	for _, m := range k.BuildMetadata {
+		if m != originBuildMetadata {
+			return false
+		}
+	}
+	k.TypeMeta, k.Resources, k.BuildMetadata = kustypes.TypeMeta{}, nil, nil
+	return reflect.DeepEqual(k, kustypes.Kustomization{})
+}
