@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -17,6 +18,10 @@ import (
 // RuleSOPSRuleMissing reports .sops.yaml creation rules that do not cover a
 // secret file, have no recipient, or leave Secret data in plaintext.
 const RuleSOPSRuleMissing = "sops-rule-missing"
+
+// RuleSOPSMAC reports SOPS files whose MAC is missing or no longer
+// matches their content.
+const RuleSOPSMAC = "sops-mac"
 
 // sopsNameRE matches file names that say they hold SOPS-encrypted data.
 var sopsNameRE = regexp.MustCompile(`\.(sops|enc)\.(ya?ml|json|env|ini)$`)
@@ -148,6 +153,7 @@ func (v *run) secretFiles() {
 			v.add(Finding{Rule: RuleSecretNotEncrypted, Severity: SeverityError, File: f, Line: 1,
 				Message: "the file is named or configured for SOPS but holds no sops metadata: it is not encrypted"}, nil)
 		case encrypted:
+			v.checkMAC(f)
 			for _, d := range docs {
 				if d.Kind != "Secret" {
 					continue
@@ -315,4 +321,30 @@ func firstLine(data []byte) int {
 func parseIgnored(file string, data []byte) []*fleet.Document {
 	docs, _ := fleet.ParseDocuments(file, data)
 	return docs
+}
+
+// checkMAC reports a SOPS file whose MAC is missing (seen without a key)
+// or, with a decryption key that opens it, does not match its content.
+// kustomize-controller does not check the MAC and applies such a file, so
+// this is a warning: sops itself refuses to decrypt the file, so the next
+// `sops` edit fails, and a mismatch means values were changed outside
+// sops, which is how a tampered value looks.
+func (v *run) checkMAC(f string) {
+	data, err := fs.ReadFile(v.repo.FS, f)
+	if err != nil {
+		return
+	}
+	line := sops.MetadataLine(f, data)
+	if sops.MACMissing(f, data) {
+		v.add(Finding{Rule: RuleSOPSMAC, Severity: SeverityWarning, File: f, Line: line,
+			Message: "the SOPS metadata has no mac, so sops refuses to decrypt the file (kustomize-controller does not check it); re-encrypt it with sops"}, nil)
+		return
+	}
+	if v.opts.Decryptor == nil {
+		return
+	}
+	if err := v.opts.Decryptor.CheckMAC(f, data); errors.Is(err, sops.ErrMACMismatch) {
+		v.add(Finding{Rule: RuleSOPSMAC, Severity: SeverityWarning, File: f, Line: line,
+			Message: "the content does not match the SOPS mac: a value or key was changed outside sops (sops refuses to decrypt it; kustomize-controller applies it); check the change and re-encrypt with sops"}, nil)
+	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render"
+	"github.com/fluxgate/fluxgate/render/sops"
 )
 
 // IgnoreAnnotation on an object lists rule IDs not to report for it.
@@ -49,6 +50,9 @@ type Options struct {
 	// Severity overrides the severity of rules' findings by rule ID
 	// (.fluxgate.yaml severity:); SeverityIgnore drops them.
 	Severity map[string]string
+	// Decryptor, when set, checks the MAC of the SOPS files it opens
+	// (sops-mac).
+	Decryptor *sops.Decryptor
 }
 
 // CheckSkipKinds returns an error naming the first pattern of SkipKinds

@@ -154,6 +154,8 @@ func TestRules(t *testing.T) {
 		{rule: "sops-decrypt-failed", ropts: render.Options{Decryptor: testKey(t)}, want: []located{
 			{"sops-decrypt-failed", "error", "app/secret.sops.yaml", 7},
 		}},
+		// The MAC line removed from an encrypted file: seen without a key.
+		{rule: "sops-mac", want: []located{{"sops-mac", "warning", "app/secret.sops.yaml", 10}}},
 		{rule: "chart-unavailable", want: []located{{"chart-unavailable", "warning", "app/release.yaml", 10}}},
 		{rule: "path-escape", want: []located{{"path-escape", "error", "clusters/test/app.yaml", 1}}},
 		{rule: "file-too-large", lopts: fleet.Options{MaxFileSize: 1024}, want: []located{

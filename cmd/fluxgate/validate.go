@@ -163,6 +163,7 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 		KubernetesVersion: o.kubernetesVersion, Strict: o.strict, SchemaLocations: o.schemaLocations,
 		Ignore: append(cfg.Ignore, skipRules...), Workers: o.load.Workers,
 		SkipKinds: append(o.skipKinds, cfg.SkipKinds...), Severity: cfg.Severity,
+		Decryptor: ropts.Decryptor,
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/getsops/sops/v3"
@@ -249,4 +250,57 @@ func (d *Decryptor) decryptAge(recipient string, ciphertext []byte) ([]byte, err
 	mk.SetEncryptedDataKey(ciphertext)
 	d.identities.ApplyToMasterKey(mk)
 	return mk.Decrypt()
+}
+
+// MAC problems: what CheckMAC and MACMissing report.
+var (
+	// ErrMACMissing is a SOPS file whose metadata has no mac.
+	ErrMACMissing = errors.New("its SOPS metadata has no mac")
+	// ErrMACMismatch is a SOPS file whose content no longer matches its
+	// mac: a value or key was changed, added or removed outside sops.
+	ErrMACMismatch = errors.New("its content does not match the SOPS mac (changed outside sops)")
+)
+
+// MACMissing reports whether a SOPS file's metadata lacks a mac (without
+// a key: the structure check). A file that does not parse as SOPS is not
+// reported here.
+func MACMissing(name string, data []byte) bool {
+	tree, err := storeFor(name).LoadEncryptedFile(data)
+	return err == nil && tree.Metadata.MessageAuthenticationCode == ""
+}
+
+// CheckMAC decrypts a SOPS file as sops does and compares the MAC of its
+// content with the one stored in it: ErrMACMissing or ErrMACMismatch when
+// they differ, nil when they match, and the decryption error when no key
+// opens it. kustomize-controller does not check the MAC (its option is
+// off by default, since objects are changed after encryption), but sops
+// itself refuses such a file; fluxgate reports it, not the plaintext.
+func (d *Decryptor) CheckMAC(name string, data []byte) (err error) {
+	defer func() {
+		// Malformed metadata can make sops panic.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("check the SOPS mac of %s: %v", filepath.Base(name), p)
+		}
+	}()
+	tree, err := storeFor(name).LoadEncryptedFile(data)
+	if err != nil {
+		return fmt.Errorf("read SOPS metadata of %s: %w", filepath.Base(name), err)
+	}
+	key, err := tree.Metadata.GetDataKeyWithKeyServices([]keyservice.KeyServiceClient{offlineKeys{d}}, nil)
+	if err != nil {
+		return newNoKeyError(filepath.Base(name), tree.Metadata)
+	}
+	cipher := aes.NewCipher()
+	computed, err := tree.Decrypt(key, cipher)
+	if err != nil {
+		return fmt.Errorf("decrypt %s: %w", filepath.Base(name), err)
+	}
+	if tree.Metadata.MessageAuthenticationCode == "" {
+		return ErrMACMissing
+	}
+	stored, err := cipher.Decrypt(tree.Metadata.MessageAuthenticationCode, key, tree.Metadata.LastModified.Format(time.RFC3339))
+	if err != nil || stored != computed {
+		return ErrMACMismatch
+	}
+	return nil
 }
