@@ -163,6 +163,20 @@ type walkedFile struct {
 	entry fs.DirEntry
 }
 
+// notRegular reports whether the entry p is (or links to) something other
+// than a regular file or a directory.
+func notRegular(fsys fs.FS, p string, d fs.DirEntry) bool {
+	t := d.Type()
+	if t&fs.ModeSymlink != 0 {
+		info, err := fs.Stat(fsys, p)
+		if err != nil {
+			return false // reported as a link that cannot be followed
+		}
+		t = info.Mode().Type()
+	}
+	return t&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice|fs.ModeIrregular) != 0
+}
+
 // walk lists the tree, applying ignore rules; it records directories,
 // kustomization files and chart directories on the way.
 func (r *Repo) walk() ([]walkedFile, error) {
@@ -186,6 +200,15 @@ func (r *Repo) walk() ([]walkedFile, error) {
 				return fs.SkipDir
 			}
 			dirs = append(dirs, p)
+			return nil
+		}
+		if notRegular(r.FS, p, d) {
+			// A named pipe, socket or device: reading one can block
+			// forever. Git stores none; a local tree may hold them.
+			r.Problems = append(r.Problems, Problem{
+				Rule: RuleYAMLInvalid, Severity: SeverityWarning, File: p,
+				Message: "not a regular file (a named pipe, socket or device): skipped, never read",
+			})
 			return nil
 		}
 		if d.Name() == sourceignore.IgnoreFile {
