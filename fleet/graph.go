@@ -377,16 +377,28 @@ func (r *Repo) checkDependencies() {
 		}
 		return dep
 	}
+	hidden := r.hiddenDefinitions()
 	for _, key := range order {
 		n := nodes[key]
 		for i, dep := range n.deps {
 			dep = resolve(dep)
 			n.deps[i] = dep
 			if _, ok := nodes[dep]; !ok {
+				// Flux never reconciles an object whose dependency does not
+				// exist ("dependency not found", retried forever): an
+				// error, unless the dependency may be defined where this
+				// run cannot look.
+				sev, msg := SeverityError, "dependsOn "+dep+" is not defined in the repository; Flux will not reconcile "+key+" until it exists"
+				switch {
+				case strings.Contains(dep, "${"):
+					sev, msg = SeverityWarning, "dependsOn "+dep+" names a variable; it is not defined in the repository as written"
+				case hidden != "":
+					sev, msg = SeverityWarning, "dependsOn "+dep+" is not defined in the repository (it may come from "+hidden+", which this run cannot see)"
+				}
 				r.Problems = append(r.Problems, Problem{
-					Rule: RuleDependencyNotFound, Severity: SeverityWarning,
+					Rule: RuleDependencyNotFound, Severity: sev,
 					File: n.fo.Doc.File, Line: n.fo.Doc.Line, Object: key,
-					Message: "dependsOn " + dep + " is not defined in the repository",
+					Message: msg,
 				})
 			}
 		}
@@ -675,4 +687,30 @@ func (r *Repo) DeclaresFlux(dir string) bool {
 		}
 	}
 	return false
+}
+
+// hiddenDefinitions names a place Flux objects may be defined that a run
+// over this tree cannot see, or returns "": a Kustomization whose source
+// is not this work tree, or a Flux Operator ResourceSet (which generates
+// Kustomizations and HelmReleases from templates).
+func (r *Repo) hiddenDefinitions() string {
+	for _, fo := range r.Flux {
+		if fo.Doc.Kind != "Kustomization" {
+			continue
+		}
+		ks := fo.Kustomization()
+		if ks == nil {
+			continue
+		}
+		ref := ks.Spec.SourceRef
+		if res := r.ResolveSource(ref.Kind, sourceNamespace(ref.Namespace, fo.Doc.Namespace), ref.Name, fo.Doc); res.Problem != nil {
+			return "the source " + ObjectRef(ref.Kind, sourceNamespace(ref.Namespace, fo.Doc.Namespace), ref.Name) + " of " + fo.Doc.Ref()
+		}
+	}
+	for _, d := range r.Docs {
+		if d.Kind == "ResourceSet" && strings.HasPrefix(d.APIVersion, "fluxcd.controlplane.io/") {
+			return "ResourceSet " + d.Ref()
+		}
+	}
+	return ""
 }

@@ -237,8 +237,8 @@ func TestCheckDependencies(t *testing.T) {
 			name:  "dependency not found",
 			files: []file{{"k.yaml", []string{ks("a"), ks("b", "a", "missing")}}},
 			want: []fleet.Problem{{
-				Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityWarning, Object: ksB,
-				Message: "dependsOn Kustomization/flux-system/missing is not defined in the repository",
+				Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityError, Object: ksB,
+				Message: "dependsOn Kustomization/flux-system/missing is not defined in the repository; Flux will not reconcile " + ksB + " until it exists",
 			}},
 			where: []at{{"k.yaml", 1}},
 		},
@@ -249,8 +249,8 @@ func TestCheckDependencies(t *testing.T) {
 				ks("a"),
 			}}},
 			want: []fleet.Problem{{
-				Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityWarning, Object: "Kustomization/apps/app",
-				Message: "dependsOn Kustomization/apps/infra is not defined in the repository",
+				Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityError, Object: "Kustomization/apps/app",
+				Message: "dependsOn Kustomization/apps/infra is not defined in the repository; Flux will not reconcile " + "Kustomization/apps/app" + " until it exists",
 			}},
 			where: []at{{"k.yaml", 0}},
 		},
@@ -262,8 +262,8 @@ func TestCheckDependencies(t *testing.T) {
 				kustomization("web", "flux-system", "./apps", "GitRepository", "flux-system", "db"),
 			}}},
 			want: []fleet.Problem{{
-				Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityWarning, Object: "Kustomization/apps/app",
-				Message: "dependsOn Kustomization/apps/db is not defined in the repository",
+				Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityError, Object: "Kustomization/apps/app",
+				Message: "dependsOn Kustomization/apps/db is not defined in the repository; Flux will not reconcile " + "Kustomization/apps/app" + " until it exists",
 			}},
 			where: []at{{"k.yaml", 1}},
 		},
@@ -287,12 +287,12 @@ func TestCheckDependencies(t *testing.T) {
 			}}},
 			want: []fleet.Problem{
 				{
-					Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityWarning, Object: "HelmRelease/apps/web",
-					Message: "dependsOn HelmRelease/infra/cert-manager is not defined in the repository",
+					Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityError, Object: "HelmRelease/apps/web",
+					Message: "dependsOn HelmRelease/infra/cert-manager is not defined in the repository; Flux will not reconcile " + "HelmRelease/apps/web" + " until it exists",
 				},
 				{
-					Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityWarning, Object: "HelmRelease/apps/web",
-					Message: "dependsOn HelmRelease/apps/a is not defined in the repository",
+					Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityError, Object: "HelmRelease/apps/web",
+					Message: "dependsOn HelmRelease/apps/a is not defined in the repository; Flux will not reconcile " + "HelmRelease/apps/web" + " until it exists",
 				},
 			},
 			where: []at{{"hr.yaml", 1}, {"hr.yaml", 1}},
@@ -346,8 +346,8 @@ func TestCheckDependencies(t *testing.T) {
 					Message: "dependsOn cycle: " + ksX + " -> " + ksC + " -> " + ksX,
 				},
 				{
-					Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityWarning, Object: ksX,
-					Message: "dependsOn Kustomization/flux-system/gone is not defined in the repository",
+					Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityError, Object: ksX,
+					Message: "dependsOn Kustomization/flux-system/gone is not defined in the repository; Flux will not reconcile " + ksX + " until it exists",
 				},
 			},
 			where: []at{{"k.yaml", 0}, {"k.yaml", 2}, {"k.yaml", 2}},
@@ -415,7 +415,7 @@ func TestCheckDependenciesDeprecatedAndBroken(t *testing.T) {
 	)
 	r := load(t, map[string]string{"k.yaml": content}, fleet.Options{})
 	want := []fleet.Problem{
-		{Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityWarning, File: "k.yaml", Line: lines[0], Object: "Kustomization/flux-system/old"},
+		{Rule: fleet.RuleDependencyNotFound, Severity: fleet.SeverityError, File: "k.yaml", Line: lines[0], Object: "Kustomization/flux-system/old"},
 		{Rule: fleet.RuleYAMLInvalid, Severity: fleet.SeverityError, File: "k.yaml", Line: lines[1], Object: "Kustomization/flux-system/bad"},
 	}
 	if diff := cmp.Diff(want, r.Problems, ignoreMessage); diff != "" {
@@ -536,6 +536,43 @@ func TestBuildFluxDocs(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("BuildFluxDocs(%q) (-want +got):\n%s", tt.dir, diff)
+			}
+		})
+	}
+}
+
+// TestDependencyNotFoundWhereHidden: a missing dependency is an error
+// only when the run sees every place a Flux object may be defined; with a
+// remote source, a ResourceSet or a variable it is a warning.
+func TestDependencyNotFoundWhereHidden(t *testing.T) {
+	ks := func(name string, deps ...string) string {
+		return kustomization(name, "flux-system", "./apps", "GitRepository", "flux-system", deps...)
+	}
+	remote := "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: other\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: https://example.com/other.git\n  ref:\n    branch: main\n"
+	resourceSet := "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  resources: []\n"
+	tests := []struct {
+		name  string
+		docs  []string
+		want  fleet.Severity
+		inMsg string
+	}{
+		{"all local", []string{ks("a", "missing")}, fleet.SeverityError, "Flux will not reconcile"},
+		{"a remote source", []string{ks("a", "missing"), remote, kustomization("o", "flux-system", "./x", "GitRepository", "other")}, fleet.SeverityWarning, "GitRepository/flux-system/other"},
+		{"a ResourceSet", []string{ks("a", "missing"), resourceSet}, fleet.SeverityWarning, "ResourceSet"},
+		{"a variable", []string{ks("a", "${CLUSTER}-infra")}, fleet.SeverityWarning, "names a variable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			content, _ := joinDocs(tt.docs...)
+			r := load(t, map[string]string{"k.yaml": content}, fleet.Options{})
+			var got []fleet.Problem
+			for _, p := range r.Problems {
+				if p.Rule == fleet.RuleDependencyNotFound {
+					got = append(got, p)
+				}
+			}
+			if len(got) != 1 || got[0].Severity != tt.want || !strings.Contains(got[0].Message, tt.inMsg) {
+				t.Errorf("problems %+v, want one %s saying %q", got, tt.want, tt.inMsg)
 			}
 		})
 	}

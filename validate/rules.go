@@ -44,7 +44,7 @@ var Rules = []RuleInfo{
 	{RuleSourceNotFound, SeverityError, "A sourceRef names a source that is not defined anywhere in the repository.", "Define the source, fix the reference, or map it with --source KIND/NAMESPACE/NAME=DIR."},
 	{RuleSourceUnavailable, SeverityWarning, "A source is another repository or a remote artifact, so what it holds cannot be checked.", "Map the source to a local directory with --source, or accept that its units are not checked."},
 	{RulePathNotFound, SeverityError, "A Kustomization's spec.path does not exist in its source.", "Fix spec.path (it is relative to the source root) or add the directory."},
-	{RuleDependencyNotFound, SeverityWarning, "A dependsOn entry names a Kustomization or HelmRelease the repository does not define.", "Fix the name and namespace, or define the dependency."},
+	{RuleDependencyNotFound, SeverityError, "A dependsOn entry names a Kustomization or HelmRelease the repository does not define, so Flux never reconciles the dependent (a warning when the dependency may be defined where the run cannot see: a remote source, a ResourceSet, a variable).", "Fix the name and namespace, or define the dependency."},
 	{RuleDependencyCycle, SeverityError, "dependsOn entries form a cycle, so none of its members will ever be reconciled.", "Remove one dependsOn edge of the cycle."},
 	{RuleSchemaInvalid, SeverityError, "An object does not match its schema (unknown field, wrong type, missing required field).", "Fix the field named in the message; check the API reference for the Kubernetes version."},
 	{RuleSchemaMissing, SeverityWarning, "No schema is known for an object's apiVersion and kind, so it was not checked.", "Commit the CRD to the repository, add --schema-location, or ignore the kind."},

@@ -130,7 +130,7 @@ func TestRules(t *testing.T) {
 		{rule: "source-not-found", want: []located{{"source-not-found", "error", "clusters/test/app.yaml", 1}}},
 		{rule: "source-unavailable", want: []located{{"source-unavailable", "warning", "clusters/test/app.yaml", 12}}},
 		{rule: "path-not-found", want: []located{{"path-not-found", "error", "clusters/test/app.yaml", 1}}},
-		{rule: "dependency-not-found", want: []located{{"dependency-not-found", "warning", "clusters/test/app.yaml", 1}}},
+		{rule: "dependency-not-found", want: []located{{"dependency-not-found", "error", "clusters/test/app.yaml", 1}}},
 		{rule: "dependency-cycle", want: []located{{"dependency-cycle", "error", "clusters/test/app.yaml", 1}}},
 		{rule: "schema-invalid", want: []located{{"schema-invalid", "error", "app/deploy.yaml", 6}}},
 		{rule: "schema-missing", want: []located{{"schema-missing", "warning", "app/monitor.yaml", 1}}},
