@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -112,6 +113,18 @@ func (v *run) secretFiles() {
 		indexed[f] = true
 	}
 	files := append(append([]string(nil), v.repo.Files...), v.repo.Ignored...)
+	// JSON manifests: Flux's generated kustomization includes YAML files
+	// only, but a kustomization may list a .json file, and any of them is
+	// in Git. They are read like ignored files.
+	jsonFile := map[string]bool{}
+	for _, f := range v.repo.Tree {
+		if strings.EqualFold(path.Ext(f), ".json") && !indexed[f] {
+			if info, err := fs.Stat(v.repo.FS, f); err == nil && info.Mode().IsRegular() && info.Size() <= fleet.DefaultMaxFileSize {
+				jsonFile[f] = true
+				files = append(files, f)
+			}
+		}
+	}
 	sort.Strings(files)
 	for _, f := range files {
 		if path.Base(f) == ".sops.yaml" {
@@ -129,6 +142,9 @@ func (v *run) secretFiles() {
 			data, err := fs.ReadFile(v.repo.FS, f)
 			if err != nil {
 				continue
+			}
+			if jsonFile[f] && !named && !bytes.Contains(data, []byte("Secret")) {
+				continue // a dashboard, a schema, a package manifest
 			}
 			encrypted = sops.IsEncrypted(f, data)
 			if !indexed[f] {
@@ -179,8 +195,12 @@ func (v *run) secretFiles() {
 		if !indexed[f] && !encrypted {
 			for _, d := range docs {
 				if d.Kind == "Secret" && d.APIVersion == "v1" && hasPlaintextData(d.Object) {
+					where := "in a file Flux ignores"
+					if jsonFile[f] {
+						where = "in a JSON file"
+					}
 					v.add(Finding{Rule: RuleSecretNotEncrypted, Severity: SeverityError, File: f, Line: d.Line, Object: d.Ref(),
-						Message: "Secret holds plaintext " + fieldsWithData(d.Object) + " in Git (in a file Flux ignores); encrypt it with SOPS or use a SealedSecret or ExternalSecret"}, d.Object)
+						Message: "Secret holds plaintext " + fieldsWithData(d.Object) + " in Git (" + where + "); encrypt it with SOPS or use a SealedSecret or ExternalSecret"}, d.Object)
 				}
 			}
 		}
