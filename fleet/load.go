@@ -487,6 +487,10 @@ func (r *Repo) Lookup(kind, namespace, name string) []*Document {
 // tree that is not ignored.
 func (r *Repo) IsDir(dir string) bool { return r.dirSet[path.Clean(dir)] }
 
+// MaxFileSize is the largest file the repository was loaded with
+// (Options.MaxFileSize); builds refuse larger files too.
+func (r *Repo) MaxFileSize() int64 { return r.opts.MaxFileSize }
+
 // Kustomizations returns the Flux Kustomizations declared in the repository.
 func (r *Repo) Kustomizations() []*FluxObject {
 	var out []*FluxObject

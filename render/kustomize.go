@@ -92,6 +92,7 @@ func (r *renderer) buildKustomizeIn(ctx context.Context, u *Unit, j job, t *arti
 	}
 	ufs := kustomize.NewFS(base, kfile, manifest)
 	ufs.Unsafe = r.unsafe
+	ufs.MaxFileSize = r.repo.MaxFileSize()
 	if t != nil {
 		ufs.Unsafe = t.unsafe
 	}

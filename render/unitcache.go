@@ -20,8 +20,8 @@ func (r *renderer) unitSlot(parts ...string) string {
 		return ""
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00remote=%t helm=%t exec=%t decrypt=%t\x00", cache.BuildStamp(),
-		r.opts.AllowRemoteBases, r.opts.EnableHelm, r.opts.EnableExec, r.opts.Decryptor != nil)
+	fmt.Fprintf(h, "%s\x00remote=%t helm=%t exec=%t decrypt=%t max=%d\x00", cache.BuildStamp(),
+		r.opts.AllowRemoteBases, r.opts.EnableHelm, r.opts.EnableExec, r.opts.Decryptor != nil, r.repo.MaxFileSize())
 	for _, p := range parts {
 		h.Write([]byte(p))
 		h.Write([]byte{0})

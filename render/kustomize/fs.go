@@ -29,6 +29,10 @@ type FS struct {
 	// Decrypt, when set, opens SOPS-encrypted files as they are read, as
 	// kustomize-controller decrypts sources and resources.
 	Decrypt func(name string, data []byte) ([]byte, error)
+	// MaxFileSize, when above zero, refuses files on disk larger than it
+	// (--max-file-size): the loader did not read them, and neither does
+	// the build.
+	MaxFileSize int64
 
 	mu   sync.Mutex
 	read map[string]string // absolute path -> sha256 of content
@@ -76,6 +80,11 @@ func (f *FS) ReadFile(p string) ([]byte, error) {
 	} else {
 		if reason, ok := f.Unsafe[filepath.Clean(p)]; ok {
 			return nil, fmt.Errorf("refusing to read %s: %s", filepath.Base(p), reason)
+		}
+		if f.MaxFileSize > 0 {
+			if info, err := os.Stat(p); err == nil && info.Size() > f.MaxFileSize {
+				return nil, fmt.Errorf("refusing to read %s: %d bytes is over the file size limit of %d (--max-file-size)", filepath.Base(p), info.Size(), f.MaxFileSize)
+			}
 		}
 		data, err = f.FileSystem.ReadFile(p)
 		if err != nil {

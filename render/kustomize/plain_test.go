@@ -227,3 +227,35 @@ func BenchmarkPlainBuild(b *testing.B) {
 		})
 	}
 }
+
+// TestBuildRefusesFilesOverTheLimit: a file over MaxFileSize is refused by
+// the build, named in the error, without being read.
+func TestBuildRefusesFilesOverTheLimit(t *testing.T) {
+	root := t.TempDir()
+	app := filepath.Join(root, "app")
+	os.MkdirAll(app, 0o755)
+	os.WriteFile(filepath.Join(app, "kustomization.yaml"), []byte("resources:\n- big.yaml\n"), 0o644)
+	os.WriteFile(filepath.Join(app, "big.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  k: "+strings.Repeat("x", 4096)+"\n"), 0o644)
+	base, err := SourceFS(root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int64{0, 1 << 20} {
+		fs := NewFS(base, filepath.Join(app, "none.yaml"), nil)
+		fs.MaxFileSize = limit
+		if _, err := Build(fs, app, Options{}); err != nil {
+			t.Errorf("limit %d: %v", limit, err)
+		}
+	}
+	fs := NewFS(base, filepath.Join(app, "none.yaml"), nil)
+	fs.MaxFileSize = 1024
+	_, err = Build(fs, app, Options{})
+	if err == nil || !strings.Contains(err.Error(), "big.yaml") || !strings.Contains(err.Error(), "--max-file-size") {
+		t.Errorf("err %v, want big.yaml refused by --max-file-size", err)
+	}
+	for _, r := range fs.Reads(root) {
+		if strings.HasPrefix(r, "app/big.yaml") {
+			t.Errorf("the refused file was read: %s", r)
+		}
+	}
+}
