@@ -131,6 +131,10 @@ func (r *renderer) buildKustomizeIn(ctx context.Context, u *Unit, j job, t *arti
 					p := &u.Problems[len(u.Problems)-1]
 					p.File, p.Message = t.original(rel(file)), t.scrub(errors.New(p.Message)).Error()
 				}
+			} else if t == nil && ufs.TooLarge() != "" {
+				// The loader reported the file (file-too-large); the unit
+				// fails without a second finding on the same cause.
+				u.Failed = true
 			} else {
 				fail(fmt.Errorf("kustomize build %s: %w", u.Path, err))
 			}

@@ -43,6 +43,8 @@ type FS struct {
 	// failed is the first file Decrypt could not open, and why.
 	failed    string
 	failedErr error
+	// tooLarge is the first file refused for MaxFileSize.
+	tooLarge string
 }
 
 var _ filesys.FileSystem = (*FS)(nil)
@@ -83,6 +85,11 @@ func (f *FS) ReadFile(p string) ([]byte, error) {
 		}
 		if f.MaxFileSize > 0 {
 			if info, err := os.Stat(p); err == nil && info.Size() > f.MaxFileSize {
+				f.mu.Lock()
+				if f.tooLarge == "" {
+					f.tooLarge = filepath.Clean(p)
+				}
+				f.mu.Unlock()
 				return nil, fmt.Errorf("refusing to read %s: %d bytes is over the file size limit of %d (--max-file-size)", filepath.Base(p), info.Size(), f.MaxFileSize)
 			}
 		}
@@ -204,6 +211,13 @@ func (f *FS) Replay(root string, rec Record) {
 	for _, rel := range rec.Decrypted {
 		f.decrypted = append(f.decrypted, filepath.Join(root, filepath.FromSlash(rel)))
 	}
+}
+
+// TooLarge returns the first file the build refused for MaxFileSize, or "".
+func (f *FS) TooLarge() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tooLarge
 }
 
 // IsKustomizationName reports whether base is a kustomization file's name.
