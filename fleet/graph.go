@@ -377,7 +377,7 @@ func (r *Repo) checkDependencies() {
 		}
 		return dep
 	}
-	hidden := r.hiddenDefinitions()
+	hidden, looked := "", false
 	for _, key := range order {
 		n := nodes[key]
 		for i, dep := range n.deps {
@@ -388,6 +388,9 @@ func (r *Repo) checkDependencies() {
 				// exist ("dependency not found", retried forever): an
 				// error, unless the dependency may be defined where this
 				// run cannot look.
+				if !looked {
+					hidden, looked = r.hiddenDefinitions(), true
+				}
 				sev, msg := SeverityError, "dependsOn "+dep+" is not defined in the repository; Flux will not reconcile "+key+" until it exists"
 				switch {
 				case strings.Contains(dep, "${"):

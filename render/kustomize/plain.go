@@ -40,7 +40,7 @@ const maxPlainDepth = 32
 // errors kustomize would give too: a file that does not parse or an
 // object listed twice.
 func buildPlain(fs *FS, dir string) (res []*resource.Resource, ok bool, err error) {
-	b := &plainBuild{fs: fs, rf: provider.NewDefaultDepProvider().GetResourceFactory(), seen: map[plainID]string{}, open: map[string]bool{}}
+	b := &plainBuild{fs: fs, rf: provider.NewDefaultDepProvider().GetResourceFactory(), seen: map[plainID]bool{}, open: map[string]bool{}}
 	ok, err = b.dir(filepath.Clean(dir), "", 0)
 	if !ok || err != nil {
 		return nil, ok, err
@@ -59,8 +59,8 @@ type plainBuild struct {
 	fs   *FS
 	rf   *resource.Factory
 	out  []*resource.Resource
-	seen map[plainID]string // object -> file that added it
-	open map[string]bool    // directories being built (a cycle is kustomize's error)
+	seen map[plainID]bool // objects added so far
+	open map[string]bool  // directories being built (a cycle is kustomize's error)
 }
 
 // plainID is an object's identity as kustomize compares it: group,
@@ -129,18 +129,16 @@ func (b *plainBuild) dir(dir, origin string, depth int) (bool, error) {
 // file adds the objects of one resource file, named p in its
 // kustomization.
 func (b *plainBuild) file(abs, p string, o *resource.Origin) (bool, error) {
+	if IsKustomizationName(filepath.Base(abs)) {
+		return false, nil
+	}
 	data, err := b.fs.ReadFile(abs)
 	if err != nil {
 		return false, nil
 	}
-	if IsKustomizationName(filepath.Base(abs)) {
-		return false, nil
-	}
 	objs, err := b.rf.SliceFromBytes(data)
 	if err != nil {
-		// kustomize's message for the same failure; it then also tries
-		// the path as a directory, which a file is not.
-		return false, nil
+		return false, nil // kustomize words the error
 	}
 	anno, err := o.String()
 	if err != nil {
@@ -152,10 +150,10 @@ func (b *plainBuild) file(abs, p string, o *resource.Origin) (bool, error) {
 		}
 		id := r.CurId()
 		key := plainID{id.Group, id.Version, id.Kind, id.Name, id.EffectiveNamespace()}
-		if _, dup := b.seen[key]; dup {
+		if b.seen[key] {
 			return true, fmt.Errorf("accumulating resources: merging resources from '%s': may not add resource with an already registered id: %s", p, id)
 		}
-		b.seen[key] = p
+		b.seen[key] = true
 		if err := r.SetAnnotations(withAnnotation(r.GetAnnotations(), originAnnotation, anno)); err != nil {
 			return false, nil
 		}
