@@ -83,8 +83,12 @@ func (f *FS) ReadFile(p string) ([]byte, error) {
 		if reason, ok := f.Unsafe[filepath.Clean(p)]; ok {
 			return nil, fmt.Errorf("refusing to read %s: %s", filepath.Base(p), reason)
 		}
-		if f.MaxFileSize > 0 {
-			if info, err := os.Stat(p); err == nil && info.Size() > f.MaxFileSize {
+		if info, err := os.Stat(p); err == nil {
+			if !info.Mode().IsRegular() && !info.IsDir() {
+				// A named pipe blocks the read until a writer comes.
+				return nil, fmt.Errorf("refusing to read %s: not a regular file (a named pipe, socket or device)", filepath.Base(p))
+			}
+			if f.MaxFileSize > 0 && info.Size() > f.MaxFileSize {
 				f.mu.Lock()
 				if f.tooLarge == "" {
 					f.tooLarge = filepath.Clean(p)

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	kustypes "sigs.k8s.io/kustomize/api/types"
@@ -257,5 +259,34 @@ func TestBuildRefusesFilesOverTheLimit(t *testing.T) {
 		if strings.HasPrefix(r, "app/big.yaml") {
 			t.Errorf("the refused file was read: %s", r)
 		}
+	}
+}
+
+// TestBuildRefusesNamedPipes: a named pipe a kustomization names (here a
+// secretGenerator file) is refused, never opened: the build ends.
+func TestBuildRefusesNamedPipes(t *testing.T) {
+	root := t.TempDir()
+	app := filepath.Join(root, "app")
+	os.MkdirAll(app, 0o755)
+	os.WriteFile(filepath.Join(app, "kustomization.yaml"), []byte("secretGenerator:\n- name: s\n  files:\n  - pipe.txt\n"), 0o644)
+	if err := syscall.Mkfifo(filepath.Join(app, "pipe.txt"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	base, err := SourceFS(root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Build(NewFS(base, filepath.Join(app, "none.yaml"), nil), app, Options{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("err %v, want the pipe refused", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the build opened the named pipe and blocked")
 	}
 }
