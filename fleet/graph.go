@@ -706,8 +706,9 @@ func (r *Repo) hiddenDefinitions() string {
 			continue
 		}
 		ref := ks.Spec.SourceRef
-		if res := r.ResolveSource(ref.Kind, sourceNamespace(ref.Namespace, fo.Doc.Namespace), ref.Name, fo.Doc); res.Problem != nil {
-			return "the source " + ObjectRef(ref.Kind, sourceNamespace(ref.Namespace, fo.Doc.Namespace), ref.Name) + " of " + fo.Doc.Ref()
+		ns := sourceNamespace(ref.Namespace, fo.Doc.Namespace)
+		if res := r.ResolveSource(ref.Kind, ns, ref.Name, fo.Doc); res.Problem != nil {
+			return "the source " + ObjectRef(ref.Kind, ns, ref.Name) + " of " + fo.Doc.Ref()
 		}
 	}
 	for _, d := range r.Docs {

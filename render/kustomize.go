@@ -156,7 +156,7 @@ func (r *renderer) buildKustomizeIn(ctx context.Context, u *Unit, j job, t *arti
 	cm, hasCM, _ := unstructured.NestedMap(spec, "spec", "commonMetadata")
 
 	origins := &originIndex{}
-	for _, res := range m.Resources() {
+	for _, res := range m {
 		if err := ctx.Err(); err != nil {
 			return
 		}

@@ -130,9 +130,6 @@ func runKustomize(fs *FS, dir string, pc *kustypes.PluginConfig) (Objects, error
 // Objects are the output of a build, in kustomize's order.
 type Objects []*resource.Resource
 
-// Resources returns the objects.
-func (o Objects) Resources() []*resource.Resource { return o }
-
 // DeepCopy copies every object.
 func (o Objects) DeepCopy() Objects {
 	c := make(Objects, len(o))
@@ -164,7 +161,7 @@ func (o Objects) AsYaml() ([]byte, error) {
 // apply.
 func OwnOutput(m Objects) func(kind, namespace, name string) map[string]any {
 	return func(kind, namespace, name string) map[string]any {
-		for _, res := range m.Resources() {
+		for _, res := range m {
 			if res.GetKind() != kind || res.GetName() != name || res.GetNamespace() != namespace {
 				continue
 			}

@@ -59,7 +59,7 @@ func TestBuildOverlayAndRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := m.Resources()
+	res := m
 	if len(res) != 1 || res[0].GetNamespace() != "team" {
 		t.Fatalf("built %d objects, namespace %q; want the ConfigMap in team", len(res), res[0].GetNamespace())
 	}

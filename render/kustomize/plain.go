@@ -41,9 +41,15 @@ const maxPlainDepth = 32
 // object listed twice.
 func buildPlain(fs *FS, dir string) (res []*resource.Resource, ok bool, err error) {
 	b := &plainBuild{fs: fs, rf: provider.NewDefaultDepProvider().GetResourceFactory(), seen: map[plainID]bool{}, open: map[string]bool{}}
-	ok, err = b.dir(filepath.Clean(dir), "", 0)
-	if !ok || err != nil {
-		return nil, ok, err
+	// Every kustomization file first, so that a tree kustomize must build
+	// reads (and decrypts) none of its resource files here.
+	if !b.plan(filepath.Clean(dir), "", 0) {
+		return nil, false, nil
+	}
+	for _, f := range b.files {
+		if ok, err := b.file(f); !ok || err != nil {
+			return nil, ok, err
+		}
 	}
 	kept := b.out[:0]
 	for _, r := range b.out {
@@ -56,11 +62,19 @@ func buildPlain(fs *FS, dir string) (res []*resource.Resource, ok bool, err erro
 }
 
 type plainBuild struct {
-	fs   *FS
-	rf   *resource.Factory
-	out  []*resource.Resource
-	seen map[plainID]bool // objects added so far
-	open map[string]bool  // directories being built (a cycle is kustomize's error)
+	fs    *FS
+	rf    *resource.Factory
+	files []plainFile // the resource files, in kustomize's order
+	out   []*resource.Resource
+	seen  map[plainID]bool // objects added so far
+	open  map[string]bool  // directories being planned (a cycle is kustomize's error)
+}
+
+// plainFile is one resource file of a plain tree: its absolute path, its
+// path as its kustomization names it, and its origin annotation.
+type plainFile struct {
+	abs, name string
+	origin    *resource.Origin
 }
 
 // plainID is an object's identity as kustomize compares it: group,
@@ -72,11 +86,12 @@ type plainID struct{ group, version, kind, name, namespace string }
 // its order.
 var kustomizationNames = konfig.RecognizedKustomizationFileNames()
 
-// dir adds the objects of the kustomization in dir; origin is dir's path
-// as the root kustomization names it.
-func (b *plainBuild) dir(dir, origin string, depth int) (bool, error) {
+// plan lists the resource files of the kustomization in dir, and of the
+// directories it lists, reporting whether all of them are plain; origin
+// is dir's path as the root kustomization names it.
+func (b *plainBuild) plan(dir, origin string, depth int) bool {
 	if depth > maxPlainDepth || b.open[dir] {
-		return false, nil
+		return false
 	}
 	b.open[dir] = true
 	defer delete(b.open, dir)
@@ -84,55 +99,48 @@ func (b *plainBuild) dir(dir, origin string, depth int) (bool, error) {
 	for _, n := range kustomizationNames {
 		if p := filepath.Join(dir, n); b.fs.Exists(p) {
 			if kfile != "" {
-				return false, nil // kustomize refuses the ambiguity
+				return false // kustomize refuses the ambiguity
 			}
 			kfile = p
 		}
 	}
 	if kfile == "" {
-		return false, nil
+		return false
 	}
 	data, err := b.fs.ReadFile(kfile)
 	if err != nil {
-		return false, nil
+		return false
 	}
 	var k kustypes.Kustomization
-	if err := yaml.UnmarshalStrict(data, &k); err != nil {
-		return false, nil
-	}
-	if !plainKustomization(k) {
-		return false, nil
+	if err := yaml.UnmarshalStrict(data, &k); err != nil || !plainKustomization(k) {
+		return false
 	}
 	for _, p := range k.Resources {
 		if p == "" || strings.Contains(p, "://") || strings.HasPrefix(p, "git@") || strings.HasPrefix(p, "github.com/") || filepath.IsAbs(p) {
-			return false, nil
+			return false
 		}
 		abs := filepath.Join(dir, filepath.FromSlash(p))
 		if !b.fs.Exists(abs) {
-			return false, nil
+			return false
 		}
 		o := (&resource.Origin{Path: origin}).Append(p)
-		if b.fs.IsDir(abs) {
-			ok, err := b.dir(abs, o.Path, depth+1)
-			if !ok || err != nil {
-				return ok, err
+		switch {
+		case b.fs.IsDir(abs):
+			if !b.plan(abs, o.Path, depth+1) {
+				return false
 			}
-			continue
-		}
-		if ok, err := b.file(abs, p, o); !ok || err != nil {
-			return ok, err
+		case IsKustomizationName(filepath.Base(abs)):
+			return false
+		default:
+			b.files = append(b.files, plainFile{abs: abs, name: p, origin: o})
 		}
 	}
-	return true, nil
+	return true
 }
 
-// file adds the objects of one resource file, named p in its
-// kustomization.
-func (b *plainBuild) file(abs, p string, o *resource.Origin) (bool, error) {
-	if IsKustomizationName(filepath.Base(abs)) {
-		return false, nil
-	}
-	data, err := b.fs.ReadFile(abs)
+// file adds the objects of one resource file.
+func (b *plainBuild) file(f plainFile) (bool, error) {
+	data, err := b.fs.ReadFile(f.abs)
 	if err != nil {
 		return false, nil
 	}
@@ -140,7 +148,7 @@ func (b *plainBuild) file(abs, p string, o *resource.Origin) (bool, error) {
 	if err != nil {
 		return false, nil // kustomize words the error
 	}
-	anno, err := o.String()
+	anno, err := f.origin.String()
 	if err != nil {
 		return false, nil
 	}
@@ -151,7 +159,7 @@ func (b *plainBuild) file(abs, p string, o *resource.Origin) (bool, error) {
 		id := r.CurId()
 		key := plainID{id.Group, id.Version, id.Kind, id.Name, id.EffectiveNamespace()}
 		if b.seen[key] {
-			return true, fmt.Errorf("accumulating resources: merging resources from '%s': may not add resource with an already registered id: %s", p, id)
+			return true, fmt.Errorf("accumulating resources: merging resources from '%s': may not add resource with an already registered id: %s", f.name, id)
 		}
 		b.seen[key] = true
 		if err := r.SetAnnotations(withAnnotation(r.GetAnnotations(), originAnnotation, anno)); err != nil {

@@ -290,3 +290,34 @@ func TestBuildRefusesNamedPipes(t *testing.T) {
 		t.Fatal("the build opened the named pipe and blocked")
 	}
 }
+
+// TestPlainBuildDeclinesBeforeReading: a tree kustomize must build (here a
+// base with a transformer, listed after a plain file) is declined having
+// read its kustomization files only, so no resource file is read or
+// decrypted twice.
+func TestPlainBuildDeclinesBeforeReading(t *testing.T) {
+	root := t.TempDir()
+	for name, body := range map[string]string{
+		"app/kustomization.yaml":      "resources:\n- a.yaml\n- base\n",
+		"app/a.yaml":                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+		"app/base/kustomization.yaml": "namePrefix: p-\nresources:\n- b.yaml\n",
+		"app/base/b.yaml":             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(body), 0o644)
+	}
+	base, err := SourceFS(root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := NewFS(base, filepath.Join(root, "app", "none.yaml"), nil)
+	if _, ok, err := buildPlain(fs, filepath.Join(root, "app")); ok || err != nil {
+		t.Fatalf("buildPlain took the tree (ok %v, err %v)", ok, err)
+	}
+	for _, r := range fs.Reads(root) {
+		if name := strings.Fields(r)[0]; !IsKustomizationName(filepath.Base(name)) {
+			t.Errorf("declined tree read %s", name)
+		}
+	}
+}
