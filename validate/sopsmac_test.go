@@ -21,14 +21,7 @@ func TestSOPSMAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := os.ReadFile(filepath.Join("..", "testdata", "fleets", "keys", "age.agekey"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec, err := sops.NewDecryptor(string(key))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dec := testKey(t)
 	renamed := strings.Replace(string(intact), "name: backend-credentials", "name: backend-credentials-2", 1)
 	noMAC := regexp.MustCompile(`(?m)^    mac: .*\n`).ReplaceAllString(string(intact), "")
 	if renamed == string(intact) || noMAC == string(intact) {
