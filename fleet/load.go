@@ -72,8 +72,13 @@ type Repo struct {
 	// HasIgnored is set when any file or directory is excluded by ignore
 	// rules, so the tree on disk differs from Flux's artifact.
 	HasIgnored bool
-	// HasSymlinks is set when the tree holds a symbolic link.
+	// HasSymlinks is set when the tree holds a symbolic link. Links are
+	// left out of Tree, Dirs and Files: source-controller packages only
+	// regular files and directories into an artifact.
 	HasSymlinks bool
+	// HasSpecial is set when the tree holds a named pipe, socket or
+	// device, also left out.
+	HasSpecial bool
 	// Docs holds every Kubernetes object document in file order.
 	Docs []*Document
 	// Flux holds the Flux objects among Docs, in the same order.
@@ -163,25 +168,26 @@ type walkedFile struct {
 	entry fs.DirEntry
 }
 
-// notRegular reports whether the entry p is (or links to) something other
-// than a regular file or a directory.
-func notRegular(fsys fs.FS, p string, d fs.DirEntry) bool {
-	t := d.Type()
-	if t&fs.ModeSymlink != 0 {
-		info, err := fs.Stat(fsys, p)
-		if err != nil {
-			return false // reported as a link that cannot be followed
-		}
-		t = info.Mode().Type()
-	}
-	return t&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice|fs.ModeIrregular) != 0
+// notRegular reports whether the entry, not a link, is something other than
+// a regular file or a directory.
+func notRegular(d fs.DirEntry) bool {
+	return d.Type()&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice|fs.ModeIrregular) != 0
+}
+
+// linkMatters reports whether the link l could stand for what Flux would
+// apply: a YAML or JSON name, or a name without an extension (a linked
+// directory, or a file a generator reads). Links such as README.md ->
+// docs/README.md are left out of the artifact without a word.
+func (r *Repo) linkMatters(l string) bool {
+	ext := path.Ext(l)
+	return isYAML(l) || ext == ".json" || ext == ""
 }
 
 // walk lists the tree, applying ignore rules; it records directories,
 // kustomization files and chart directories on the way.
 func (r *Repo) walk() ([]walkedFile, error) {
 	var all []walkedFile
-	var dirs []string
+	var dirs, links []string
 	var patterns []gitignore.Pattern
 	// First pass: every entry, and the .sourceignore files.
 	err := fs.WalkDir(r.FS, ".", func(p string, d fs.DirEntry, err error) error {
@@ -202,9 +208,18 @@ func (r *Repo) walk() ([]walkedFile, error) {
 			dirs = append(dirs, p)
 			return nil
 		}
-		if notRegular(r.FS, p, d) {
+		if d.Type()&fs.ModeSymlink != 0 {
+			// Never followed: source-controller's artifact holds no
+			// links (its archiver keeps regular files and directories
+			// only), so a linked file or directory is absent for Flux.
+			r.HasSymlinks = true
+			links = append(links, p)
+			return nil
+		}
+		if notRegular(d) {
 			// A named pipe, socket or device: reading one can block
 			// forever. Git stores none; a local tree may hold them.
+			r.HasSpecial = true
 			r.Problems = append(r.Problems, Problem{
 				Rule: RuleYAMLInvalid, Severity: SeverityWarning, File: p,
 				Message: "not a regular file (a named pipe, socket or device): skipped, never read",
@@ -218,28 +233,7 @@ func (r *Repo) walk() ([]walkedFile, error) {
 			}
 			return nil
 		}
-		size := int64(0)
-		if d.Type()&fs.ModeSymlink != 0 {
-			r.HasSymlinks = true
-			info, err := fs.Stat(r.FS, p)
-			if err != nil {
-				if isYAML(p) {
-					r.Problems = append(r.Problems, Problem{
-						Rule: RulePathEscape, Severity: SeverityError, File: p,
-						Message: fmt.Sprintf("symlink cannot be followed inside the repository: %v", err),
-					})
-				}
-				return nil
-			}
-			if info.IsDir() {
-				// Not descended into: a linked directory can loop or leave
-				// the tree, and Flux artifacts keep links as they are.
-				return nil
-			}
-			size = info.Size()
-		} else {
-			size = -1
-		}
+		size := int64(-1)
 		all = append(all, walkedFile{path: p, size: size, entry: d})
 		return nil
 	})
@@ -256,6 +250,18 @@ func (r *Repo) walk() ([]walkedFile, error) {
 		}
 		r.Dirs = append(r.Dirs, d)
 		r.dirSet[d] = true
+	}
+	for _, l := range links {
+		if ignoredDir[path.Dir(l)] || matcher.Match(segments(l), false) {
+			continue
+		}
+		if r.linkMatters(l) {
+			r.Problems = append(r.Problems, Problem{
+				Rule: RuleSymlinkIgnored, Severity: SeverityWarning, File: l,
+				Message: "a symbolic link: Flux's source-controller leaves links out of the artifact, so Flux never sees it and neither does fluxgate; " +
+					"copy the file or directory, or list the target in a kustomization.yaml",
+			})
+		}
 	}
 	var files []walkedFile
 	for _, f := range all {

@@ -884,6 +884,9 @@ func symlink(t *testing.T, target, link string) {
 	}
 }
 
+// TestLoadSymlinks checks that links are left out as source-controller
+// leaves them out of its artifacts (flux2#3619): never followed, inside the
+// tree or out of it, and reported where they could stand for manifests.
 func TestLoadSymlinks(t *testing.T) {
 	outside := testenv.WriteTree(t, map[string]string{
 		"secret.yaml":     configMap("outside-secret"),
@@ -894,47 +897,51 @@ func TestLoadSymlinks(t *testing.T) {
 		"apps/sub/sub.yaml":  configMap("sub"),
 		"apps/not-yaml.txt":  "text",
 		"clusters/prod.yaml": configMap("prod"),
+		"ignored/x.txt":      "x",
+		".sourceignore":      "ignored/\n",
 	})
 	// Escaping by absolute and by relative target.
 	symlink(t, filepath.Join(outside, "secret.yaml"), filepath.Join(dir, "apps", "leak.yaml"))
 	symlink(t, filepath.Join("..", "..", filepath.Base(outside), "secret.yaml"), filepath.Join(dir, "clusters", "relative-leak.yml"))
-	// A directory outside the tree is neither followed nor reported.
 	symlink(t, filepath.Join(outside, "dir"), filepath.Join(dir, "apps", "linked-dir"))
-	// A non-YAML file outside the tree is not reported.
+	// A non-YAML link is left out without a word.
 	symlink(t, filepath.Join(outside, "secret.yaml"), filepath.Join(dir, "apps", "leak.txt"))
-	// A dangling link cannot be followed either.
 	symlink(t, filepath.Join(dir, "apps", "missing.yaml"), filepath.Join(dir, "apps", "dangling.yaml"))
-	// Links inside the tree are read through: a file and a directory.
+	// Links inside the tree are left out too: a file and a directory.
 	symlink(t, "real.yaml", filepath.Join(dir, "apps", "alias.yaml"))
 	symlink(t, "sub", filepath.Join(dir, "apps", "sub-link"))
+	// An ignored link is not reported.
+	symlink(t, "x.txt", filepath.Join(dir, "ignored", "link.yaml"))
 
 	r := loadDir(t, dir, fleet.Options{})
-	want := []fleet.Problem{
-		{Rule: fleet.RulePathEscape, Severity: fleet.SeverityError, File: "apps/dangling.yaml"},
-		{Rule: fleet.RulePathEscape, Severity: fleet.SeverityError, File: "apps/leak.yaml"},
-		{Rule: fleet.RulePathEscape, Severity: fleet.SeverityError, File: "clusters/relative-leak.yml"},
+	var want []fleet.Problem
+	for _, f := range []string{"apps/alias.yaml", "apps/dangling.yaml", "apps/leak.yaml", "apps/linked-dir", "apps/sub-link", "clusters/relative-leak.yml"} {
+		want = append(want, fleet.Problem{Rule: fleet.RuleSymlinkIgnored, Severity: fleet.SeverityWarning, File: f})
 	}
 	if diff := cmp.Diff(want, r.Problems, ignoreMessage); diff != "" {
 		t.Errorf("Problems (-want +got):\n%s", diff)
 	}
-	for _, p := range r.Problems {
-		if !strings.HasPrefix(p.Message, "symlink cannot be followed inside the repository: ") {
-			t.Errorf("message = %q", p.Message)
-		}
-	}
-	if diff := cmp.Diff([]string{"apps/alias.yaml", "apps/real.yaml", "apps/sub/sub.yaml", "clusters/prod.yaml"}, r.Files); diff != "" {
+	if diff := cmp.Diff([]string{"apps/real.yaml", "apps/sub/sub.yaml", "clusters/prod.yaml"}, r.Files); diff != "" {
 		t.Errorf("Files (-want +got):\n%s", diff)
+	}
+	for _, f := range r.Tree {
+		if strings.Contains(f, "leak") || strings.Contains(f, "alias") || strings.Contains(f, "link") {
+			t.Errorf("Tree holds the link %s; the artifact would not", f)
+		}
 	}
 	for _, name := range []string{"outside-secret", "outside-dir"} {
 		if got := r.Lookup("ConfigMap", "", name); len(got) != 0 {
 			t.Errorf("content from outside the tree was loaded: %v", got[0].File)
 		}
 	}
-	if got := r.Lookup("ConfigMap", "", "real"); len(got) != 2 || got[0].File != "apps/alias.yaml" || got[1].File != "apps/real.yaml" {
-		t.Errorf("Lookup(real) = %d docs, want the file and its in-tree link", len(got))
+	if got := r.Lookup("ConfigMap", "", "real"); len(got) != 1 || got[0].File != "apps/real.yaml" {
+		t.Errorf("Lookup(real) = %d docs, want only the file itself", len(got))
 	}
 	if r.IsDir("apps/linked-dir") || r.IsDir("apps/sub-link") {
 		t.Errorf("linked directories are not descended into")
+	}
+	if !r.HasSymlinks {
+		t.Errorf("HasSymlinks is not set")
 	}
 }
 

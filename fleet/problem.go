@@ -25,6 +25,9 @@ const (
 	RuleSubstitutionUndefined = "substitution-undefined"
 	RuleFileTooLarge          = "file-too-large"
 	RulePathEscape            = "path-escape"
+	// RuleSymlinkIgnored is a symbolic link in the tree: source-controller
+	// leaves links out of the artifacts it builds, so Flux never sees it.
+	RuleSymlinkIgnored = "symlink-ignored"
 	// RuleChartUnavailable is a Helm chart that cannot be fetched (no
 	// network, --offline with an empty cache, an unsupported source).
 	RuleChartUnavailable = "chart-unavailable"

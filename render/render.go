@@ -510,8 +510,9 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 	if opts.Plain || (len(clusters) == 0 && PlainManifests(repo)) {
 		return renderPlain(ctx, repo, opts)
 	}
-	if repo.HasIgnored && opts.Materialize == nil {
-		// Flux builds from an artifact without the ignored files; so do we.
+	if (repo.HasIgnored || repo.HasSymlinks || repo.HasSpecial) && opts.Materialize == nil {
+		// Flux builds from an artifact without the ignored files, links
+		// and special files; so do we.
 		tmp, err := os.MkdirTemp("", "fluxgate-artifact-")
 		if err != nil {
 			return nil, err

@@ -15,6 +15,7 @@ const (
 	RuleSubstitutionUndefined = fleet.RuleSubstitutionUndefined
 	RuleFileTooLarge          = fleet.RuleFileTooLarge
 	RulePathEscape            = fleet.RulePathEscape
+	RuleSymlinkIgnored        = fleet.RuleSymlinkIgnored
 	RuleChartUnavailable      = fleet.RuleChartUnavailable
 	RuleSOPSDecryptFailed     = fleet.RuleSOPSDecryptFailed
 	RuleSchemaInvalid         = "schema-invalid"
@@ -59,7 +60,8 @@ var Rules = []RuleInfo{
 	{RuleSOPSMAC, SeverityWarning, "A SOPS file has no MAC, or (with a key that opens it) its content no longer matches the MAC: it was changed outside sops. kustomize-controller applies it; sops refuses to decrypt it.", "Check the change, then re-encrypt the file with sops (decrypt it with --ignore-mac and encrypt it again)."},
 	{RuleChartUnavailable, SeverityWarning, "A HelmRelease's chart cannot be fetched (offline and not cached, unreachable repository), so its release is not checked.", "Run once online to fill the chart cache (--cache-dir, actions/cache), or vendor the chart in the repository."},
 	{RuleFileTooLarge, SeverityError, "A YAML file is over the size limit and was not read.", "Split the file, or raise --max-file-size."},
-	{RulePathEscape, SeverityError, "A path or symlink points outside the repository or the source root.", "Keep paths and symlink targets inside the repository."},
+	{RulePathEscape, SeverityError, "A path points outside the repository or the source root.", "Keep paths inside the repository."},
+	{RuleSymlinkIgnored, SeverityWarning, "A symbolic link that could stand for manifests: source-controller leaves links out of the artifacts it builds, so Flux never sees what it points to, and neither does fluxgate.", "Copy the file or directory, or list the target in a kustomization.yaml (resources: [../common])."},
 }
 
 // RuleByID returns the rule with an ID.

@@ -158,6 +158,7 @@ func TestRules(t *testing.T) {
 		{rule: "sops-mac", want: []located{{"sops-mac", "warning", "app/secret.sops.yaml", 10}}},
 		{rule: "chart-unavailable", want: []located{{"chart-unavailable", "warning", "app/release.yaml", 10}}},
 		{rule: "path-escape", want: []located{{"path-escape", "error", "clusters/test/app.yaml", 1}}},
+		{rule: "symlink-ignored", want: []located{{"symlink-ignored", "warning", "app/copy.yaml", 0}}},
 		{rule: "file-too-large", lopts: fleet.Options{MaxFileSize: 1024}, want: []located{
 			{"file-too-large", "error", "app/cm.yaml", 0},
 		}},

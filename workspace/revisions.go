@@ -69,15 +69,14 @@ func (x *extraction) close() { x.cleanup() }
 // writes to disk only the files the renders ask for (LazyDir):
 // for --changed-only, whose few builds read a small part of the tree.
 type lazyTrees struct {
-	git      *gitrepo.Repo
-	sub      string // DIR relative to the repository's root
-	dir      string
-	remotes  []string
-	changed  []string
-	tmp      string
-	lazy     *LazyDir
-	rev      string // the revision lazy holds
-	hasLinks bool
+	git     *gitrepo.Repo
+	sub     string // DIR relative to the repository's root
+	dir     string
+	remotes []string
+	changed []string
+	tmp     string
+	lazy    *LazyDir
+	rev     string // the revision lazy holds
 }
 
 func newLazyTrees(abs, dir string, remotes, changed []string) (*lazyTrees, error) {
@@ -101,11 +100,7 @@ func (l *lazyTrees) load(ctx context.Context, ref string, lo Options) (*fleet.Re
 			return nil, err
 		}
 	}
-	repo, err := loadFS(ctx, tree, l.dir, l.remotes, lo)
-	if err == nil && repo.HasSymlinks {
-		l.hasLinks = true
-	}
-	return repo, err
+	return loadFS(ctx, tree, l.dir, l.remotes, lo)
 }
 
 func (l *lazyTrees) use(ref string, repo *fleet.Repo) (string, func([]string, bool) error, error) {
@@ -152,24 +147,8 @@ func RenderRevisions(ctx context.Context, dir string, o RevisionOptions) (*Revis
 	}
 	defer func() { trees.close() }()
 	lo := o.Load // its parse cache: the head parses only the files it changes
-	loadSides := func() (err error) {
-		for _, s := range sides {
-			if s.repo, err = trees.load(ctx, s.ref, lo); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := loadSides(); err != nil {
-		return nil, err
-	}
-	if l, ok := trees.(*lazyTrees); ok && l.hasLinks {
-		// Links are followed only in a real extraction.
-		l.close()
-		if trees, err = openTrees(abs, dir, remotes, changed, false, o.Base); err != nil {
-			return nil, err
-		}
-		if err := loadSides(); err != nil {
+	for _, s := range sides {
+		if s.repo, err = trees.load(ctx, s.ref, lo); err != nil {
 			return nil, err
 		}
 	}

@@ -329,6 +329,8 @@ func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
 			}, edit: func(g *gitFleet) {
 				g.edit("patched-target/cm.yaml", "a: b", "a: c")
 			}, seen: `"file": "patched-target/cm.yaml"`},
+			// Flux's artifact leaves the link out: the unit fails on both
+			// sides, and both ways of diffing agree.
 			{name: "a manifest reached through a symbolic link", setup: func(g *gitFleet) {
 				data, err := os.ReadFile(filepath.Join(g.dir, "teams/team-a/configmap.yaml"))
 				if err != nil {
@@ -342,7 +344,7 @@ func TestDiffChangedOnlyMatchesFullDiff(t *testing.T) {
 				g.commit("a linked manifest")
 			}, edit: func(g *gitFleet) {
 				g.edit("shared/team-a-configmap.yaml", "#34577c", "#ff0000")
-			}, seen: "#ff0000"},
+			}, seen: "open teams/team-a/configmap.yaml: no such file"},
 		},
 		"patterns/home-ops": {
 			{name: "shared substitution settings", edit: func(g *gitFleet) {
