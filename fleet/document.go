@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"regexp"
 	"strconv"
@@ -264,7 +263,7 @@ func normalize(v any) any {
 // in a JSON pointer). It returns the line of the deepest part of the path
 // found, or docLine when the file cannot be read again.
 func (r *Repo) FieldLine(file string, docLine int, path []string) int {
-	data, err := fs.ReadFile(r.FS, file)
+	data, err := r.ReadFile(file)
 	if err != nil {
 		return docLine
 	}

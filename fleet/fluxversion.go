@@ -139,7 +139,7 @@ func (r *Repo) FluxInstalls() []FluxInstall {
 		if path.Base(f) != "gotk-components.yaml" {
 			continue
 		}
-		data, err := fs.ReadFile(r.FS, f)
+		data, err := r.ReadFile(f)
 		if err != nil {
 			continue
 		}
@@ -176,7 +176,7 @@ func (r *Repo) FluxInstalls() []FluxInstall {
 			// The flux-instance values kept in a file the HelmRelease's
 			// kustomization generates a ConfigMap from (valuesFrom).
 			for _, f := range r.generatedValuesFiles(d) {
-				data, err := fs.ReadFile(r.FS, f)
+				data, err := r.ReadFile(f)
 				if err != nil || !bytes.Contains(data, []byte("distribution")) {
 					continue
 				}
@@ -224,7 +224,7 @@ func (r *Repo) generatedValuesFiles(d *Document) []string {
 	if !ok {
 		return nil
 	}
-	data, err := fs.ReadFile(r.FS, k.file)
+	data, err := r.ReadFile(k.file)
 	if err != nil {
 		return nil
 	}

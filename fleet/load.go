@@ -97,6 +97,7 @@ type Repo struct {
 	byFile     map[string][]*Document
 	byRef      map[string][]*Document
 	dirSet     map[string]bool
+	regular    map[string]bool // every regular file the walk found, ignored or not
 	kustFiles  map[string]*kustFile // dir -> parsed kustomization file
 	chartDirs  map[string]bool
 	sourceDirs map[string][]sourceCandidate // "Kind/ns/name"; see resolveSources
@@ -127,6 +128,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Repo, error) {
 		byFile:    map[string][]*Document{},
 		byRef:     map[string][]*Document{},
 		dirSet:    map[string]bool{},
+		regular:   map[string]bool{},
 		kustFiles: map[string]*kustFile{},
 		chartDirs: map[string]bool{},
 		Unsafe:    map[string]string{},
@@ -226,6 +228,7 @@ func (r *Repo) walk() ([]walkedFile, error) {
 			})
 			return nil
 		}
+		r.regular[p] = true
 		if d.Name() == sourceignore.IgnoreFile {
 			data, err := fs.ReadFile(r.FS, p)
 			if err == nil {
@@ -487,6 +490,18 @@ func (r *Repo) DocsInFile(file string) []*Document { return r.byFile[file] }
 // Lookup returns the documents that define Kind/namespace/name.
 func (r *Repo) Lookup(kind, namespace, name string) []*Document {
 	return r.byRef[ObjectRef(kind, namespace, name)]
+}
+
+// ReadFile reads a regular file of the tree, ignored or not. Whatever
+// the walk did not find as a regular file (a link, a named pipe, a device,
+// a path out of the tree, a file added since) is fs.ErrNotExist and is
+// never opened: opening a named pipe blocks until a writer comes.
+func (r *Repo) ReadFile(name string) ([]byte, error) {
+	name = path.Clean(name)
+	if !r.regular[name] {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return fs.ReadFile(r.FS, name)
 }
 
 // IsDir reports whether dir (relative, slash-separated) is a directory of the

@@ -2,6 +2,8 @@ package fleet_test
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,5 +65,28 @@ func TestLoadSkipsNamedPipes(t *testing.T) {
 	}
 	if len(repo.DocsInFile("cm.yaml")) != 1 {
 		t.Errorf("the regular file beside the pipes was not loaded")
+	}
+	// The checks that read files after the load (secretGenerator files,
+	// SOPS MACs) go through ReadFile, which opens regular files only.
+	read := make(chan error, 1)
+	go func() {
+		_, err := repo.ReadFile("pipe.yaml")
+		read <- err
+	}()
+	select {
+	case err := <-read:
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ReadFile of a named pipe: %v, want not-exist", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("ReadFile opened a named pipe and blocked")
+	}
+	for _, name := range []string{"link.yaml", "../cm.yaml", "missing.yaml"} {
+		if _, err := repo.ReadFile(name); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ReadFile(%s): %v, want not-exist", name, err)
+		}
+	}
+	if data, err := repo.ReadFile("./cm.yaml"); err != nil || !strings.Contains(string(data), "ConfigMap") {
+		t.Errorf("ReadFile of a regular file: %q, %v", data, err)
 	}
 }

@@ -139,7 +139,7 @@ func (v *run) secretFiles() {
 			}
 		}
 		if !indexed[f] || (len(docs) == 0 && named) {
-			data, err := fs.ReadFile(v.repo.FS, f)
+			data, err := v.repo.ReadFile(f)
 			if err != nil {
 				continue
 			}
@@ -237,7 +237,7 @@ func (v *run) secretFiles() {
 // sopsConfig reads the repository's root .sops.yaml, with each rule's line.
 func (v *run) sopsConfig() (*sopsConfig, string) {
 	const name = ".sops.yaml"
-	data, err := fs.ReadFile(v.repo.FS, name)
+	data, err := v.repo.ReadFile(name)
 	if err != nil {
 		return nil, ""
 	}
@@ -288,7 +288,7 @@ func (v *run) secretGenerators(addSecret func(string)) {
 		default:
 			continue
 		}
-		data, err := fs.ReadFile(v.repo.FS, f)
+		data, err := v.repo.ReadFile(f)
 		if err != nil {
 			continue
 		}
@@ -314,7 +314,7 @@ func (v *run) secretGenerators(addSecret func(string)) {
 					src = file
 				}
 				p := path.Join(dir, src)
-				content, err := fs.ReadFile(v.repo.FS, p)
+				content, err := v.repo.ReadFile(p)
 				if err != nil {
 					continue // kustomize reports a missing file
 				}
@@ -350,7 +350,7 @@ func parseIgnored(file string, data []byte) []*fleet.Document {
 // `sops` edit fails, and a mismatch means values were changed outside
 // sops, which is how a tampered value looks.
 func (v *run) checkMAC(f string) {
-	data, err := fs.ReadFile(v.repo.FS, f)
+	data, err := v.repo.ReadFile(f)
 	if err != nil {
 		return
 	}
