@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"path"
 	"path/filepath"
 
@@ -56,6 +57,15 @@ func (r *renderer) generate(srcDir, dir string, spec map[string]any) ([]byte, st
 		var manifest []byte
 		kfile, manifest, ok = r.ucache.Generated(key)
 		g = generated{manifest: manifest, kfile: kfile}
+	}
+	if !ok && !r.repo.HasKustomizationFile(dir) {
+		// Flux's generator decodes every manifest below dir itself, past
+		// the file system that refuses alias bombs: refuse them here.
+		for _, f := range r.repo.FilesBelow(dir) {
+			if reason, bad := r.repo.Unsafe[f]; bad {
+				return nil, "", fmt.Errorf("refusing to read %s: %s", f, reason)
+			}
+		}
 	}
 	if !ok {
 		abs := filepath.Join(r.opts.Dir, filepath.FromSlash(dir))
