@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -39,7 +38,8 @@ type Options struct {
 	Kinds KindIndex
 	// Ignore holds the ignore rules of .fluxgate.yaml.
 	Ignore []IgnoreRule
-	// Workers bounds parallel schema checks; zero means GOMAXPROCS.
+	// Workers bounds parallel schema checks; zero means GOMAXPROCS, and
+	// more than fleet.MaxWorkers means fleet.MaxWorkers.
 	Workers int
 	// SkipKinds names kinds whose objects are not schema-checked (--skip-kinds),
 	// as kubeconform's -skip does: a kind ("Certificate") or an
@@ -175,9 +175,7 @@ type Checker struct {
 // NewChecker returns a Checker for a render of repo made with shard
 // (render.Options.Shard; zero unsharded). Close it when done.
 func NewChecker(repo *fleet.Repo, shard render.Shard, opts Options) (*Checker, error) {
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
-	}
+	opts.Workers = fleet.Workers(opts.Workers) // a huge --workers is clamped
 	v := &run{repo: repo, opts: opts, shard: shard, skipped: map[string]int{}, checked: map[string]int{}, sources: map[string]string{}, unchecked: map[string]int{}, missing: map[string]item{},
 		ignores: map[*render.Object]string{}, catalog: opts.Schemas, kinds: opts.Kinds}
 	if v.kinds == nil {
