@@ -38,6 +38,7 @@ import (
 //	fifo:    make a named pipe at this path (git cannot hold one)
 //	symlink: "PATH -> TARGET" (txtar cannot hold one)
 //	large:   "PATH MiB": a file of that many MiB of ConfigMaps
+//	wide:    "PATH MiB": one ConfigMap holding a string of that many MiB
 //	memory:  the bound of the run's peak RSS in MiB (default 1024)
 const badInputMainEnv = "FLUXGATE_TEST_RUN_MAIN"
 
@@ -63,6 +64,7 @@ type badCase struct {
 	fifos     []string
 	symlinks  [][2]string
 	large     []largeFile
+	wide      []largeFile
 	memoryMiB int64
 }
 
@@ -106,16 +108,20 @@ func parseBadCase(comment []byte) (badCase, error) {
 				return c, fmt.Errorf("symlink %q is not PATH -> TARGET", value)
 			}
 			c.symlinks = append(c.symlinks, [2]string{from, to})
-		case "large":
+		case "large", "wide":
 			f := strings.Fields(value)
 			if len(f) != 2 {
-				return c, fmt.Errorf("large %q is not PATH MiB", value)
+				return c, fmt.Errorf("%s %q is not PATH MiB", key, value)
 			}
 			n, err := strconv.Atoi(f[1])
 			if err != nil {
-				return c, err
+				return c, fmt.Errorf("%s: %w", key, err)
 			}
-			c.large = append(c.large, largeFile{f[0], n})
+			if key == "large" {
+				c.large = append(c.large, largeFile{f[0], n})
+			} else {
+				c.wide = append(c.wide, largeFile{f[0], n})
+			}
 		case "memory":
 			c.memoryMiB, err = strconv.ParseInt(value, 10, 64)
 		default:
@@ -140,6 +146,9 @@ func parseBadCase(comment []byte) (badCase, error) {
 // writeBadRepo lays the case's repository out in dir.
 func writeBadRepo(t *testing.T, dir string, a *txtar.Archive, c badCase) {
 	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil { // a case may hold no file
+		t.Fatal(err)
+	}
 	for _, f := range a.Files {
 		p := filepath.Join(dir, filepath.FromSlash(f.Name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -178,6 +187,16 @@ func writeBadRepo(t *testing.T, dir string, a *txtar.Archive, c badCase) {
 			fmt.Fprintf(&b, "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d\n  namespace: default\ndata:\n  v: %s\n", i, pad)
 		}
 		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, l := range c.wide {
+		p := filepath.Join(dir, filepath.FromSlash(l.path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		doc := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wide\n  namespace: default\ndata:\n  a: " + strings.Repeat("y", l.mib<<20) + "\n"
+		if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -283,3 +302,4 @@ func clip(s string) string {
 	}
 	return s
 }
+
