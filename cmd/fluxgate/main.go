@@ -15,6 +15,12 @@ import (
 func main() {
 	stopGC := runtimetune.TuneGC(os.Getenv("GOGC") != "", os.Getenv("GOMEMLIMIT") != "")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal cancels the run, which cleans up and stops; a
+		// second one, should anything not heed the first, ends the process.
+		<-ctx.Done()
+		stop()
+	}()
 	stopProfile, err := runtimetune.StartProfile(os.Getenv("FLUXGATE_CPUPROFILE"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fluxgate: FLUXGATE_CPUPROFILE:", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,8 +28,10 @@ const stdinFile = "stdin.yaml"
 
 // readStdin copies the stream r into a new temporary directory, refusing
 // one over limit bytes (--max-file-size) without reading further, and
-// returns the directory and the function that removes it.
-func readStdin(r io.Reader, limit int64) (dir string, cleanup func(), err error) {
+// returns the directory and the function that removes it. A stream that
+// never ends does not hold the run past its context: the copy is left
+// behind, its directory removed.
+func readStdin(ctx context.Context, r io.Reader, limit int64) (dir string, cleanup func(), err error) {
 	dir, err = os.MkdirTemp("", "fluxgate-stdin-")
 	if err != nil {
 		return "", nil, err
@@ -39,9 +42,28 @@ func readStdin(r io.Reader, limit int64) (dir string, cleanup func(), err error)
 		cleanup()
 		return "", nil, err
 	}
-	n, err := io.Copy(f, io.LimitReader(r, limit+1))
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	type copied struct {
+		n   int64
+		err error
+	}
+	done := make(chan copied, 1)
+	go func() {
+		n, err := io.Copy(f, io.LimitReader(r, limit+1))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		done <- copied{n, err}
+	}()
+	var n int64
+	select {
+	case c := <-done:
+		n, err = c.n, c.err
+	case <-ctx.Done():
+		// The copy may still write a block it holds: close the file under
+		// it so that nothing lands on disk after the directory goes.
+		f.Close()
+		cleanup()
+		return "", nil, fmt.Errorf("read stdin: %w", context.Cause(ctx))
 	}
 	switch {
 	case err != nil:

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // runStdin runs fluxgate with stdin as input, offline and with a cache
@@ -95,5 +98,61 @@ func TestValidateStdinRefusals(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 2 with %q", code, stderr, tc.want)
 			}
 		})
+	}
+}
+
+// TestValidateStdinInterrupted: a stream that never ends does not hold
+// fluxgate past SIGTERM: it stops with the reason and removes the
+// temporary copy of the stream.
+func TestValidateStdinInterrupted(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	cmd := exec.Command(self, "validate", "-", "--offline", "--cache-dir", t.TempDir())
+	cmd.Env = append(os.Environ(), badInputMainEnv+"=1", "TMPDIR="+tmp)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stdin.Write([]byte("apiVersion: v1\nkind: ConfigMap\n")); err != nil {
+		t.Fatal(err)
+	}
+	copies := func() []string {
+		m, _ := filepath.Glob(filepath.Join(tmp, "fluxgate-stdin-*"))
+		return m
+	}
+	for deadline := time.Now().Add(time.Minute); len(copies()) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("fluxgate never started reading stdin\n%s", stderr.String())
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-exited:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("fluxgate still reading stdin a minute after SIGTERM\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 2 {
+		t.Errorf("exit %d, want 2\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "read stdin") {
+		t.Errorf("stderr lacks the reason:\n%s", stderr.String())
+	}
+	if left := copies(); len(left) > 0 {
+		t.Errorf("the stream's temporary copy is left behind: %v", left)
 	}
 }

@@ -129,7 +129,7 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 		if len(o.paths) > 0 || o.shard != "" || len(o.load.Sources) > 0 {
 			return errors.New("validate -: --path, --shard and --source need a directory; a stream from stdin is checked whole")
 		}
-		tmp, cleanup, err := readStdin(cmd.InOrStdin(), o.load.MaxFileSize)
+		tmp, cleanup, err := readStdin(cmd.Context(), cmd.InOrStdin(), o.load.MaxFileSize)
 		if err != nil {
 			return err
 		}
