@@ -25,6 +25,8 @@ const (
 	RuleTenantEscape          = "tenant-escape"
 	RuleImagePolicyInvalid    = "image-policy-invalid"
 	RuleSecretNotEncrypted    = "secret-not-encrypted"
+	// RuleKustomizationFieldDropped: a kustomization file key Flux drops.
+	RuleKustomizationFieldDropped = "kustomization-field-dropped"
 )
 
 // RuleInfo describes a rule for documentation and SARIF.
@@ -55,6 +57,7 @@ var Rules = []RuleInfo{
 	{RuleTenantEscape, SeverityError, "A tenant unit (one whose controller impersonates a service account) produces cluster-scoped objects or objects in namespaces its account may not write, or a Kustomization refers to a source in another namespace under --no-cross-namespace-refs.", "Move the object to a platform-owned unit or into the tenant's namespace."},
 	{RuleImagePolicyInvalid, SeverityError, "An ImagePolicy has an invalid semver range, regular expression or policy.", "Fix the policy as the message says."},
 	{RuleSecretNotEncrypted, SeverityError, "A Secret holds plaintext data in Git.", "Encrypt it with SOPS, or use a SealedSecret or an ExternalSecret."},
+	{RuleKustomizationFieldDropped, SeverityWarning, "A kustomization file has a key kustomize does not know, or a key twice: kustomize-controller drops the unknown key and all but the last repeated one, and builds without them (kustomize build refuses the file).", "Fix the key's spelling, or merge the repeated keys into one."},
 	{RuleSOPSDecryptFailed, SeverityError, "A SOPS file a Kustomization builds cannot be opened with the given keys, so Flux fails the whole Kustomization.", "Give the key the file is encrypted for (SOPS_AGE_KEY, --decryption-key-file), or re-encrypt the file for the cluster's key (sops updatekeys)."},
 	{RuleSOPSRuleMissing, SeverityWarning, "A .sops.yaml creation rule does not cover a secret file, has no recipient, or would leave a Secret's data in plaintext.", "Add or fix the creation rule (path_regex, recipients, encrypted_regex '^(data|stringData)$')."},
 	{RuleSOPSMAC, SeverityWarning, "A SOPS file has no MAC, or (with a key that opens it) its content no longer matches the MAC: it was changed outside sops. kustomize-controller applies it; sops refuses to decrypt it.", "Check the change, then re-encrypt the file with sops (decrypt it with --ignore-mac and encrypt it again)."},

@@ -241,6 +241,7 @@ func (c *Checker) Report(ctx context.Context, res *render.Result) (*Report, erro
 		v.imagePolicies()
 		v.plaintextSecrets()
 		v.secretFiles()
+		v.kustomizationFields()
 	}
 
 	rep := &Report{}

@@ -158,6 +158,10 @@ func TestRules(t *testing.T) {
 		{rule: "sops-mac", want: []located{{"sops-mac", "warning", "app/secret.sops.yaml", 10}}},
 		{rule: "chart-unavailable", want: []located{{"chart-unavailable", "warning", "app/release.yaml", 10}}},
 		{rule: "path-escape", want: []located{{"path-escape", "error", "clusters/test/app.yaml", 1}}},
+		{rule: "kustomization-field-dropped", want: []located{
+			{"kustomization-field-dropped", "warning", "app/kustomization.yaml", 5},
+			{"kustomization-field-dropped", "warning", "other/kustomization.yaml", 1},
+		}},
 		{rule: "symlink-ignored", want: []located{{"symlink-ignored", "warning", "app/copy.yaml", 0}}},
 		{rule: "file-too-large", lopts: fleet.Options{MaxFileSize: 1024}, want: []located{
 			{"file-too-large", "error", "app/cm.yaml", 0},
