@@ -7,7 +7,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: all build test tools controlplane vet fmt vulncheck bench render-example clean image release
+.PHONY: all build test tools controlplane vet fmt vulncheck bench fuzz render-example clean image release
 
 all: vet test build
 
@@ -47,6 +47,18 @@ vulncheck:
 
 bench:
 	bash bench/render.sh
+
+# Native Go fuzzing of the parsers that read what a pull request brings
+# (docs/fuzzing.md): FUZZTIME each, one target after the other. A crasher
+# lands in the package's testdata/fuzz/<Target>/ and is then a regression
+# case of `make test`; commit it with the fix.
+FUZZTIME ?= 10m
+FUZZ_TARGETS := ./fleet:FuzzLoad ./render/sops:FuzzDetect ./imageupdate:FuzzSelectTag ./imageupdate:FuzzPlanSetters ./diff:FuzzCompare
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t%%:*} $${t##*:} ($(FUZZTIME))"; \
+		go test $${t%%:*} -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZTIME); \
+	done
 
 # Renders the bundled example fleet (the README's first command).
 render-example:
