@@ -97,7 +97,7 @@ type Repo struct {
 	byFile     map[string][]*Document
 	byRef      map[string][]*Document
 	dirSet     map[string]bool
-	regular    map[string]bool // every regular file the walk found, ignored or not
+	regular    map[string]bool      // every regular file the walk found, ignored or not
 	kustFiles  map[string]*kustFile // dir -> parsed kustomization file
 	chartDirs  map[string]bool
 	sourceDirs map[string][]sourceCandidate // "Kind/ns/name"; see resolveSources
