@@ -302,4 +302,3 @@ func clip(s string) string {
 	}
 	return s
 }
-
