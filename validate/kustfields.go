@@ -40,24 +40,15 @@ var kustFieldsOnce = sync.OnceValue(func() map[string]bool {
 // drops: unknown ones and all but the last of a repeated one.
 func (v *run) kustomizationFields() {
 	known := kustFieldsOnce()
-	for _, f := range v.repo.Files {
-		switch path.Base(f) {
-		case "kustomization.yaml", "kustomization.yml", "Kustomization":
-		default:
-			continue
-		}
-		data, err := v.repo.ReadFile(f)
-		if err != nil {
-			continue
-		}
+	v.kustomizationFiles(func(f string, data []byte) {
 		var doc yaml.Node
 		if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-			continue // a file that does not parse is reported by the build
+			return // a file that does not parse is reported by the build
 		}
 		m := doc.Content[0]
-		last := map[string]int{}
+		last := map[string]int{} // key -> index of its last occurrence
 		for i := 0; i+1 < len(m.Content); i += 2 {
-			last[m.Content[i].Value] = m.Content[i].Line
+			last[m.Content[i].Value] = i
 		}
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			k := m.Content[i]
@@ -65,10 +56,25 @@ func (v *run) kustomizationFields() {
 			case !known[k.Value]:
 				v.add(Finding{Rule: RuleKustomizationFieldDropped, Severity: SeverityWarning, File: f, Line: k.Line,
 					Message: fmt.Sprintf("%q is not a kustomization field: kustomize-controller drops it and builds without it (kustomize build refuses it)", k.Value)}, nil)
-			case last[k.Value] != k.Line:
+			case last[k.Value] != i:
 				v.add(Finding{Rule: RuleKustomizationFieldDropped, Severity: SeverityWarning, File: f, Line: k.Line,
-					Message: fmt.Sprintf("%q is given again at line %d: kustomize-controller keeps only the last one and drops this one (kustomize build refuses the file)", k.Value, last[k.Value])}, nil)
+					Message: fmt.Sprintf("%q is given again at line %d: kustomize-controller keeps only the last one and drops this one (kustomize build refuses the file)", k.Value, m.Content[last[k.Value]].Line)}, nil)
 			}
+		}
+	})
+}
+
+// kustomizationFiles calls fn with every kustomization file of the tree
+// and its content.
+func (v *run) kustomizationFiles(fn func(f string, data []byte)) {
+	for _, f := range v.repo.Files {
+		switch path.Base(f) {
+		case "kustomization.yaml", "kustomization.yml", "Kustomization":
+		default:
+			continue
+		}
+		if data, err := v.repo.ReadFile(f); err == nil {
+			fn(f, data)
 		}
 	}
 }

@@ -282,21 +282,12 @@ type secretGenerator struct {
 // secretGenerators reports kustomize secretGenerators that put plaintext
 // into Git: literals, and files or env files that are not SOPS-encrypted.
 func (v *run) secretGenerators(addSecret func(string)) {
-	for _, f := range v.repo.Files {
-		switch path.Base(f) {
-		case "kustomization.yaml", "kustomization.yml", "Kustomization":
-		default:
-			continue
-		}
-		data, err := v.repo.ReadFile(f)
-		if err != nil {
-			continue
-		}
+	v.kustomizationFiles(func(f string, data []byte) {
 		var k struct {
 			SecretGenerator []secretGenerator `json:"secretGenerator"`
 		}
 		if yaml.Unmarshal(data, &k) != nil {
-			continue
+			return
 		}
 		dir := path.Dir(f)
 		for i, g := range k.SecretGenerator {
@@ -325,7 +316,7 @@ func (v *run) secretGenerators(addSecret func(string)) {
 				}
 			}
 		}
-	}
+	})
 }
 
 func firstLine(data []byte) int {
