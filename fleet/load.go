@@ -162,11 +162,10 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Repo, error) {
 	return r, nil
 }
 
-// walkedFile is a file of the walk. Its size is -1 until asked of entry:
-// a file the parse cache holds is never stat'ed.
+// walkedFile is a file of the walk. Its size is asked of entry only when
+// needed: a file the parse cache holds is never stat'ed.
 type walkedFile struct {
 	path  string
-	size  int64
 	entry fs.DirEntry
 }
 
@@ -236,8 +235,7 @@ func (r *Repo) walk() ([]walkedFile, error) {
 			}
 			return nil
 		}
-		size := int64(-1)
-		all = append(all, walkedFile{path: p, size: size, entry: d})
+		all = append(all, walkedFile{path: p, entry: d})
 		return nil
 	})
 	if err != nil {
@@ -391,11 +389,9 @@ func (r *Repo) parseAll(ctx context.Context, files []walkedFile) error {
 						}
 					}
 				}
-				size := f.size
-				if size < 0 {
-					if info, err := f.entry.Info(); err == nil {
-						size = info.Size()
-					}
+				size := int64(-1)
+				if info, err := f.entry.Info(); err == nil {
+					size = info.Size()
 				}
 				if size > r.opts.MaxFileSize {
 					results[i].problem = &Problem{
