@@ -27,6 +27,8 @@ const (
 	RuleSecretNotEncrypted    = "secret-not-encrypted"
 	// RuleKustomizationFieldDropped: a kustomization file key Flux drops.
 	RuleKustomizationFieldDropped = "kustomization-field-dropped"
+	// RuleNameInvalid: a name or namespace the API server refuses.
+	RuleNameInvalid = "name-invalid"
 )
 
 // RuleInfo describes a rule for documentation and SARIF.
@@ -53,6 +55,7 @@ var Rules = []RuleInfo{
 	{RuleSchemaMissing, SeverityWarning, "No schema is known for an object's apiVersion and kind, so it was not checked.", "Commit the CRD to the repository, add --schema-location, or ignore the kind."},
 	{RuleDeprecatedAPI, SeverityWarning, "An object uses an API version that is deprecated or removed in the target Kubernetes version, or a deprecated Flux API version.", "Move to the API version named in the message."},
 	{RuleSubstitutionUndefined, SeverityError, "A ${VAR} without default is not defined by the Kustomization's postBuild; Flux substitutes an empty string.", "Define the variable in postBuild.substitute or substituteFrom, give it a default, or escape it as $${VAR}."},
+	{RuleNameInvalid, SeverityError, "An object's metadata.name or metadata.namespace is not one the API server takes for its kind (most kinds need an RFC 1123 subdomain: lowercase letters, digits, '-' and '.'; Namespaces and Services an RFC 1123 label), so applying its unit fails.", "Rename the object: lowercase, digits and '-' (and '.' where the kind allows it)."},
 	{RuleDuplicateObject, SeverityError, "Two units produce the same kind/namespace/name; they would fight over the object in the cluster.", "Keep the object in one unit only."},
 	{RuleTenantEscape, SeverityError, "A tenant unit (one whose controller impersonates a service account) produces cluster-scoped objects or objects in namespaces its account may not write, or a Kustomization refers to a source in another namespace under --no-cross-namespace-refs.", "Move the object to a platform-owned unit or into the tenant's namespace."},
 	{RuleImagePolicyInvalid, SeverityError, "An ImagePolicy has an invalid semver range, regular expression or policy.", "Fix the policy as the message says."},

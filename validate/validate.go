@@ -235,6 +235,7 @@ func (c *Checker) Report(ctx context.Context, res *render.Result) (*Report, erro
 		return nil, err
 	}
 	v.deprecated(global)
+	v.names()
 	v.duplicates()
 	v.tenants()
 	if global {

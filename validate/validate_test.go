@@ -162,6 +162,12 @@ func TestRules(t *testing.T) {
 			{"kustomization-field-dropped", "warning", "app/kustomization.yaml", 5},
 			{"kustomization-field-dropped", "warning", "other/kustomization.yaml", 1},
 		}},
+		{rule: "name-invalid", want: []located{
+			{"name-invalid", "error", "app/objects.yaml", 2},
+			{"name-invalid", "error", "app/objects.yaml", 11},
+			{"name-invalid", "error", "app/objects.yaml", 21},
+			{"name-invalid", "error", "app/objects.yaml", 28},
+		}},
 		{rule: "symlink-ignored", want: []located{{"symlink-ignored", "warning", "app/copy.yaml", 0}}},
 		{rule: "file-too-large", lopts: fleet.Options{MaxFileSize: 1024}, want: []located{
 			{"file-too-large", "error", "app/cm.yaml", 0},
