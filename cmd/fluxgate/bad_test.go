@@ -51,7 +51,11 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if builtFluxgate.path != "" {
+		os.RemoveAll(filepath.Dir(builtFluxgate.path))
+	}
+	os.Exit(code)
 }
 
 type badCase struct {
