@@ -58,6 +58,12 @@ func IsClusterScopedKind(api, kind string, scopes map[string]string) bool {
 	if s, ok := scopes[group+"/"+kind]; ok {
 		return s == "Cluster"
 	}
-	builtin := !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
-	return builtin && clusterScopedKinds[kind]
+	return IsBuiltinGroup(group) && clusterScopedKinds[kind]
+}
+
+// IsBuiltinGroup reports whether an API group is one of Kubernetes' own:
+// the core group "", a group without a dot (apps, batch, ...), or one
+// under k8s.io.
+func IsBuiltinGroup(group string) bool {
+	return !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
 }

@@ -86,7 +86,7 @@ func (v *run) invalidName(o *render.Object) string {
 	if !strings.Contains(api, "/") {
 		group = ""
 	}
-	builtin := !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
+	builtin := render.IsBuiltinGroup(group)
 	if name != "" && !strings.Contains(name, "${") {
 		rule := namePathSegment
 		switch {
