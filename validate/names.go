@@ -9,7 +9,6 @@ import (
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/render"
-	"github.com/fluxgate/fluxgate/validate/catalog"
 )
 
 // nameRule is how the API server checks an object's metadata.name.
@@ -86,16 +85,18 @@ func (v *run) invalidName(o *render.Object) string {
 	if !strings.Contains(api, "/") {
 		group = ""
 	}
-	builtin := render.IsBuiltinGroup(group)
 	if name != "" && !strings.Contains(name, "${") {
 		rule := namePathSegment
 		switch {
-		case builtin:
+		case render.IsBuiltinGroup(group):
 			rule = builtinNames[kind]
-		case fleet.IsFluxGroup(group) || v.crds[api+"/"+kind] != nil:
+		case fleet.IsFluxGroup(group):
 			rule = nameSubdomain
 		default:
-			if _, _, ok := catalog.EcosystemSchema(api, kind); ok {
+			// The schema source is memoized per kind; a CRD's or the
+			// ecosystem catalog's means a known custom resource.
+			switch v.sourceOf(api, kind) {
+			case SourceFlux, SourceCRD, SourceEcosystem:
 				rule = nameSubdomain
 			}
 		}
@@ -113,7 +114,7 @@ func (v *run) invalidName(o *render.Object) string {
 			return fmt.Sprintf("metadata.name %q of %s %s is not %s, so the API server refuses it: %s", name, api, kind, what, strings.Join(errs, "; "))
 		}
 	}
-	if namespace != "" && !strings.Contains(namespace, "${") && !(builtin && render.IsClusterScopedKind(api, kind, nil)) {
+	if namespace != "" && !strings.Contains(namespace, "${") && !render.IsClusterScopedKind(api, kind, nil) {
 		if errs := validation.IsDNS1123Label(namespace); len(errs) > 0 {
 			return fmt.Sprintf("metadata.namespace %q is not a valid namespace name (an RFC 1123 label), so the API server refuses the object: %s", namespace, strings.Join(errs, "; "))
 		}
