@@ -8,6 +8,8 @@ import (
 	"path"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/fluxgate/fluxgate/fleet"
 )
 
 // ConfigFile is the repository's fluxgate configuration file.
@@ -18,7 +20,7 @@ const ConfigFile = ".fluxgate.yaml"
 // A missing file or key is no promotions. Each promotion needs a unique
 // name, a from and a to, and valid globs.
 func LoadConfig(fsys fs.FS) ([]Promotion, error) {
-	data, err := fs.ReadFile(fsys, ConfigFile)
+	data, err := fleet.ReadRegularFile(fsys, ConfigFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/fluxgate/fluxgate/fleet"
 )
 
 // ConfigFile is the repository's fluxgate configuration file.
@@ -48,7 +50,7 @@ type Config struct {
 // LoadConfig reads .fluxgate.yaml from the repository root; a missing file
 // is an empty configuration.
 func LoadConfig(fsys fs.FS) (*Config, error) {
-	data, err := fs.ReadFile(fsys, ConfigFile)
+	data, err := fleet.ReadRegularFile(fsys, ConfigFile)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return &Config{}, nil
