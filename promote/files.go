@@ -2,10 +2,13 @@ package promote
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/fluxgate/fluxgate/fleet"
 )
 
 // copies plans the files move kind: every file under from matching one
@@ -41,17 +44,20 @@ func (plan *Plan) copies(fsys fs.FS, from, to string) (map[string]bool, error) {
 			return err
 		}
 		target := path.Join(to, rel)
-		before, err := fs.ReadFile(fsys, target)
+		before, err := fleet.ReadRegularFile(fsys, target)
 		switch {
 		case err == nil && bytes.Equal(before, data):
 			out[target] = true
 			return nil
 		case err == nil:
+		case errors.Is(err, fs.ErrNotExist):
+			before = nil
 		case isDir(fsys, target):
 			plan.problem(target, 0, "", "is a directory in the target; %s is not copied over it", name)
 			return nil
 		default:
-			before = nil
+			plan.problem(target, 0, "", "%v; %s is not copied over it", err, name)
+			return nil
 		}
 		out[target] = true
 		plan.Changes = append(plan.Changes, Change{Kind: KindFile, File: target, Why: fmt.Sprintf("copied from %s", name)})

@@ -236,7 +236,7 @@ func (plan *Plan) scan(fsys fs.FS, dir string) ([]*scanned, error) {
 	}
 	var out []*scanned
 	for _, p := range files {
-		src, err := fs.ReadFile(fsys, p)
+		src, err := fleet.ReadRegularFile(fsys, p)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", p, err)
 		}
