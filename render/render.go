@@ -75,6 +75,9 @@ type Options struct {
 	// Offline renders HelmReleases from the chart cache only: a remote
 	// chart that is not cached is a chart-unavailable problem.
 	Offline bool
+	// RestrictEgress lets chart fetches reach public addresses only
+	// (internal/egress).
+	RestrictEgress bool
 	// CacheDir is the content-addressed cache of fetched Helm charts;
 	// empty means $XDG_CACHE_HOME/fluxgate/charts.
 	CacheDir string
@@ -523,7 +526,7 @@ func Render(ctx context.Context, repo *fleet.Repo, opts Options) (*Result, error
 		}
 		opts.Dir = tmp
 	}
-	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: helm.NewFetcher(opts.CacheDir, opts.Offline), kept: &builds{}}
+	r := &renderer{repo: repo, opts: opts, visited: map[string]bool{}, sem: make(chan struct{}, opts.Workers), unsafe: map[string]string{}, charts: helm.NewFetcher(helm.FetcherOptions{CacheDir: opts.CacheDir, Offline: opts.Offline, RestrictEgress: opts.RestrictEgress}), kept: &builds{}}
 	defer r.removeStaging()
 	if opts.UnitCacheDir != "" {
 		r.ucache = cache.Open(opts.UnitCacheDir, opts.UnitCacheMaxBytes)

@@ -101,12 +101,12 @@ func (a *Access) authHint() string {
 }
 
 // httpClient returns the client that reaches the source: the shared one,
-// or one with the source's TLS settings.
-func (a *Access) httpClient(shared *http.Client) *http.Client {
+// or one with the source's TLS settings over a clone of its transport.
+func (a *Access) httpClient(shared *http.Client, transport *http.Transport) *http.Client {
 	if a == nil || a.tls == nil {
 		return shared
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t := transport.Clone()
 	t.TLSClientConfig = a.tls
 	return &http.Client{Timeout: shared.Timeout, Transport: t}
 }

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fluxgate/fluxgate/internal/atomicfile"
+	"github.com/fluxgate/fluxgate/internal/egress"
 )
 
 // Size limits of source-controller (its --helm-index-max-size and
@@ -55,10 +56,13 @@ type Chart struct {
 // each once per Fetcher (one render), through a content-addressed cache
 // on disk. It is safe for concurrent use.
 type Fetcher struct {
-	client   *http.Client
-	offline  bool
-	cacheDir func() (string, error)
-	mu       sync.Mutex
+	client *http.Client
+	// transport is the client's transport, cloned for sources with their
+	// own TLS settings.
+	transport *http.Transport
+	offline   bool
+	cacheDir  func() (string, error)
+	mu        sync.Mutex
 	// indexes holds each repository's index (or OCI tags), fetched once
 	// per render.
 	indexes map[string]*indexEntry
@@ -67,12 +71,31 @@ type Fetcher struct {
 	blobs map[string]*blobEntry
 }
 
-// NewFetcher returns a Fetcher caching under cacheDir (empty:
-// $XDG_CACHE_HOME/fluxgate/charts). Offline, it reads the cache only.
-func NewFetcher(cacheDir string, offline bool) *Fetcher {
+// FetchTimeout bounds one request of a Fetcher (an index, a tag list, a
+// chart archive), connection and body included; the render's context
+// ends it sooner.
+const FetchTimeout = 2 * time.Minute
+
+// FetcherOptions configure a Fetcher.
+type FetcherOptions struct {
+	// CacheDir is the chart cache (empty: $XDG_CACHE_HOME/fluxgate/charts).
+	CacheDir string
+	// Offline reads the cache only.
+	Offline bool
+	// RestrictEgress refuses connections to anything but public addresses
+	// (internal/egress): no loopback, private, link-local or metadata
+	// address is reached, whatever a source's URL says.
+	RestrictEgress bool
+}
+
+// NewFetcher returns a Fetcher caching under opts.CacheDir.
+func NewFetcher(opts FetcherOptions) *Fetcher {
+	cacheDir := opts.CacheDir
+	t := egress.Transport(opts.RestrictEgress)
 	return &Fetcher{
-		client:  &http.Client{Timeout: 2 * time.Minute},
-		offline: offline,
+		client:    &http.Client{Timeout: FetchTimeout, Transport: t},
+		transport: t,
+		offline:   opts.Offline,
 		cacheDir: func() (string, error) {
 			if cacheDir != "" {
 				return cacheDir, nil
@@ -363,7 +386,7 @@ func (f *Fetcher) get(ctx context.Context, cr chartRepo, url string, validators 
 			req.Header.Set("If-Modified-Since", validators.LastModified)
 		}
 	}
-	resp, err := cr.access.httpClient(f.client).Do(req)
+	resp, err := cr.access.httpClient(f.client, f.transport).Do(req)
 	if err != nil {
 		return nil, nil, err
 	}

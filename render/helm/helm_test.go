@@ -77,7 +77,7 @@ func TestParseManifestTemplates(t *testing.T) {
 // TestFetcherOfflineEmptyCacheIsUnavailable: offline, a chart the cache
 // does not hold is ErrUnavailable (Flux would fetch it), not a failure.
 func TestFetcherOfflineEmptyCacheIsUnavailable(t *testing.T) {
-	f := helm.NewFetcher(t.TempDir(), true)
+	f := helm.NewFetcher(helm.FetcherOptions{CacheDir: t.TempDir(), Offline: true})
 	_, err := f.RepositoryChart(context.Background(), "https://charts.example.com/", nil, "web", "1.x")
 	if !errors.Is(err, helm.ErrUnavailable) {
 		t.Errorf("RepositoryChart offline with an empty cache: %v, want ErrUnavailable", err)

@@ -30,7 +30,7 @@ func (f *Fetcher) ociClient(access *Access, host string) (*registry.Client, *aut
 	if f.offline {
 		return nil, nil, nil
 	}
-	ac := &auth.Client{Client: access.httpClient(f.client), Cache: auth.NewCache()}
+	ac := &auth.Client{Client: access.httpClient(f.client, f.transport), Cache: auth.NewCache()}
 	if access.hasAuth() {
 		ac.Credential = auth.StaticCredential(host, auth.Credential{Username: access.username, Password: access.password})
 	} else {
