@@ -361,7 +361,7 @@ func TestActionEndToEnd(t *testing.T) {
 	files := filepath.Join(tmp, "files")
 	os.MkdirAll(files, 0o755)
 	event := filepath.Join(files, "event.json")
-	payload := fmt.Sprintf(`{"action":"synchronize","number":7,"pull_request":{"number":7,"html_url":"https://github.com/octo-org/fleet-infra/pull/7","base":{"ref":"main","sha":%q},"head":{"ref":"feature","sha":"2222222222222222222222222222222222222222"}},"repository":{"full_name":"octo-org/fleet-infra"}}`, base.String())
+	payload := fmt.Sprintf(`{"action":"synchronize","number":7,"pull_request":{"number":7,"html_url":"https://github.com/octo-org/fleet-infra/pull/7","base":{"ref":"main","sha":%q,"repo":{"full_name":"octo-org/fleet-infra"}},"head":{"ref":"feature","sha":"2222222222222222222222222222222222222222","repo":{"full_name":"octo-org/fleet-infra"}}},"repository":{"full_name":"octo-org/fleet-infra"}}`, base.String())
 	if err := os.WriteFile(event, []byte(payload), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -414,6 +414,76 @@ func TestActionEndToEnd(t *testing.T) {
 	golden(t, "testdata/action/summary.md", summaryText)
 	if strings.Contains(stdout.String()+stderr.String(), "ghs_notused") {
 		t.Error("the token appears in the log")
+	}
+}
+
+// TestActionForkPullRequestIsUntrusted runs the built binary as the
+// runner runs a validate step on a pull request from a fork, with a
+// decryption key in the inputs (as on pull_request_target, where secrets
+// are given): the step runs with --untrusted, says why, warns that the
+// key was not used, and the key never appears in the log.
+func TestActionForkPullRequestIsUntrusted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildFluxgate(t)
+	tmp := t.TempDir()
+	key, err := os.ReadFile(filepath.Join(fleets, "keys", "age.agekey"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := filepath.Join(tmp, "event.json")
+	payload := `{"number":9,"pull_request":{"number":9,"html_url":"https://github.com/octo-org/fleet-infra/pull/9",` +
+		`"base":{"ref":"main","sha":"1111111111111111111111111111111111111111","repo":{"full_name":"octo-org/fleet-infra"}},` +
+		`"head":{"ref":"patch-1","sha":"2222222222222222222222222222222222222222","repo":{"full_name":"mallory/fleet-infra"}}},` +
+		`"repository":{"full_name":"octo-org/fleet-infra"}}`
+	if err := os.WriteFile(event, []byte(payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := filepath.Abs(filepath.Join(fleets, "fleet-infra"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "action")
+	cmd.Dir = tmp
+	cmd.Env = []string{
+		"HOME=" + tmp, "PATH=" + os.Getenv("PATH"), "TMPDIR=" + tmp,
+		"GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME=pull_request_target", "GITHUB_EVENT_PATH=" + event,
+		"GITHUB_REPOSITORY=octo-org/fleet-infra", "GITHUB_OUTPUT=" + filepath.Join(tmp, "output"),
+		"GITHUB_STEP_SUMMARY=" + filepath.Join(tmp, "summary"),
+		"INPUT_COMMAND=validate", "INPUT_DIRECTORY=" + dir, "INPUT_CACHE-DIR=" + filepath.Join(tmp, "cache"),
+		"INPUT_DECRYPTION-KEY=" + string(key),
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("action: %v\nstderr:\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "fluxgate: untrusted run: a pull_request_target event (untrusted: auto)") ||
+		!strings.Contains(stderr.String(), " --untrusted ") {
+		t.Errorf("stderr does not show the untrusted run:\n%s", stderr.String())
+	}
+	if strings.Contains(stderr.String(), "--decryption-key-file") {
+		t.Errorf("the key was passed to the command:\n%s", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "::warning title=fluxgate::decryption keys not used: this run is untrusted") {
+		t.Errorf("no warning that the key was not used:\n%s", stdout.String())
+	}
+	// The key is registered with ::add-mask:: (the runner hides it from
+	// then on); nothing else may print it.
+	var logged []string
+	for _, l := range strings.Split(stdout.String()+stderr.String(), "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") {
+			logged = append(logged, l)
+		}
+	}
+	if !strings.Contains(stdout.String(), "::add-mask::") {
+		t.Error("the key was not masked")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(key)), "\n") {
+		if strings.HasPrefix(line, "AGE-SECRET-KEY-") && strings.Contains(strings.Join(logged, "\n"), line) {
+			t.Error("the key appears in the log")
+		}
 	}
 }
 

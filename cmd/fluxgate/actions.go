@@ -73,6 +73,14 @@ func runAction(cmd *cobra.Command, env *ghaction.Env, newRoot func() *cobra.Comm
 			return err
 		}
 	}
+	if plan.Untrusted != "" {
+		fmt.Fprintf(stderr, "fluxgate: untrusted run: %s; nothing is fetched, run or decrypted that the repository asks for\n", plan.Untrusted)
+	}
+	for _, w := range plan.Warnings {
+		if err := env.Warning(ghaction.Annotation{Title: "fluxgate"}, w); err != nil {
+			return err
+		}
+	}
 	if plan.KeyFile != "" {
 		f, err := os.CreateTemp("", "fluxgate-key-")
 		if err != nil {

@@ -88,13 +88,14 @@ func checkKubernetesVersion(v string) error {
 }
 
 // checkSchemaLocations refuses a --schema-location that cannot be read:
-// a URL (or kubeconform's "default", which is one) with --offline, or a
-// local template whose fixed part is not a directory.
-func checkSchemaLocations(locations []string, offline bool) error {
+// a URL (or kubeconform's "default", which is one) with offlineFlag
+// (--offline or --untrusted) set, or a local template whose fixed part is
+// not a directory.
+func checkSchemaLocations(locations []string, offlineFlag string) error {
 	for _, loc := range locations {
 		if loc == "default" || isURL(loc) {
-			if offline {
-				return &flagError{"schema-location", loc, "a URL, and --offline reads no network; use a local path template"}
+			if offlineFlag != "" {
+				return &flagError{"schema-location", loc, "a URL, and " + offlineFlag + " reads no network; use a local path template"}
 			}
 			continue
 		}

@@ -110,7 +110,7 @@ func runValidate(cmd *cobra.Command, dir string, o *validateOptions, stdout, std
 	if err := checkRenderFlags(o.load, &o.build, o.kubernetesVersion); err != nil {
 		return err
 	}
-	if err := checkSchemaLocations(o.schemaLocations, o.build.offline); err != nil {
+	if err := checkSchemaLocations(o.schemaLocations, o.build.offlineFlag()); err != nil {
 		return err
 	}
 	if err := validate.CheckKubernetesVersion(o.kubernetesVersion); err != nil {

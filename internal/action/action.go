@@ -63,6 +63,7 @@ var Inputs = []Input{
 	{Name: "output", Flag: "output", Commands: allActionCommands, kind: listInput},
 	{Name: "output-dir", Flag: "output-dir", Commands: []string{"render"}, kind: valueInput},
 	{Name: "offline", Flag: "offline", Commands: renderingCommands, kind: boolInput},
+	{Name: "untrusted", Flag: "untrusted", Commands: renderingCommands, kind: specialInput},
 	{Name: "cache-dir", Flag: "cache-dir", Commands: renderingCommands, kind: valueInput},
 	{Name: "no-unit-cache", Flag: "no-unit-cache", Commands: renderingCommands, kind: boolInput},
 	{Name: "shard", Flag: "shard", Commands: []string{"validate", "render"}, kind: valueInput},
@@ -127,6 +128,11 @@ type Plan struct {
 	// (no report-file input): read for the outputs, then removed.
 	// ReportFile is not an output then.
 	TempReport bool
+	// Untrusted, when set, says why the step runs with --untrusted.
+	Untrusted string
+	// Warnings are for the log as warning annotations: inputs the plan
+	// did not use.
+	Warnings []string
 }
 
 // Temp places the files the step reads for its outputs and no input
@@ -180,7 +186,7 @@ func NewPlan(env *ghaction.Env, has func(command string) bool) (*Plan, error) {
 		}
 		applies := slices.Contains(in.Commands, command)
 		switch in.Name {
-		case "command", "directory":
+		case "command", "directory", "untrusted":
 			continue
 		case "token":
 			// action.yml defaults it to github.token; other commands ignore it.
@@ -214,6 +220,9 @@ func NewPlan(env *ghaction.Env, has func(command string) bool) (*Plan, error) {
 			}
 		}
 	}
+	if err := p.trust(env); err != nil {
+		return nil, err
+	}
 	// What goes to the log: annotations and the job summary (validate),
 	// the diff, the edits (image-update).
 	switch command {
@@ -241,6 +250,54 @@ func NewPlan(env *ghaction.Env, has func(command string) bool) (*Plan, error) {
 		p.Args = append(p.Args, "--", dir)
 	}
 	return p, nil
+}
+
+// trust applies the untrusted input: true, false, or auto (the default),
+// which is true when the event runs a fork's code with the base
+// repository's secrets (ghaction.Event.Untrusted). An untrusted step
+// runs with --untrusted and passes no decryption key: the key inputs are
+// dropped with a warning (their values stay masked).
+func (p *Plan) trust(env *ghaction.Env) error {
+	v := strings.TrimSpace(env.Input("untrusted"))
+	renders := slices.Contains(renderingCommands, p.Command)
+	switch v {
+	case "", "auto":
+		if !renders {
+			return nil
+		}
+		ev, err := env.Event()
+		if err != nil {
+			return fmt.Errorf("input untrusted: auto: %w", err)
+		}
+		if on, why := ev.Untrusted(); on {
+			p.Untrusted = why + " (untrusted: auto)"
+		}
+	case "true", "True", "TRUE":
+		if !renders {
+			return fmt.Errorf("input untrusted: command %s does not take it (it is for %s)", p.Command, strings.Join(renderingCommands, ", "))
+		}
+		p.Untrusted = "the untrusted input"
+	case "false", "False", "FALSE":
+	default:
+		return fmt.Errorf("input untrusted: %q is not true, false or auto", v)
+	}
+	if p.Untrusted == "" {
+		return nil
+	}
+	kept := p.Args[:0]
+	dropped := p.KeyFile != ""
+	for _, a := range p.Args {
+		if strings.HasPrefix(a, "--decryption-key-file=") {
+			dropped = true
+			continue
+		}
+		kept = append(kept, a)
+	}
+	p.Args, p.KeyFile = append(kept, "--untrusted"), ""
+	if dropped {
+		p.Warnings = append(p.Warnings, "decryption keys not used: this run is untrusted ("+p.Untrusted+"), so SOPS files stay encrypted")
+	}
+	return nil
 }
 
 // special handles the inputs that are not a flag's value as is.

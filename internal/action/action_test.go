@@ -1,6 +1,8 @@
 package action
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -225,6 +227,107 @@ func TestPlanTemp(t *testing.T) {
 			}
 			if p.ReportFile != tc.wantReport || p.MarkdownFile != tc.wantMD {
 				t.Errorf("report %q, markdown %q; want %q, %q", p.ReportFile, p.MarkdownFile, tc.wantReport, tc.wantMD)
+			}
+		})
+	}
+}
+
+// TestActionUntrusted: the untrusted input, auto by default, runs the
+// rendering commands with --untrusted on events that run a fork's code
+// with the base repository's secrets, and then passes no decryption key.
+func TestActionUntrusted(t *testing.T) {
+	dir := t.TempDir()
+	payload := func(name, head string) string {
+		p := filepath.Join(dir, name+".json")
+		body := `{"pull_request": {"number": 3, "base": {"ref": "main", "repo": {"full_name": "octo-org/fleet"}},
+  "head": {"ref": "x", "repo": {"full_name": "` + head + `"}}}, "repository": {"full_name": "octo-org/fleet"}}`
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	fork, same := payload("fork", "mallory/fleet"), payload("same", "octo-org/fleet")
+	const key = "AGE-SECRET-KEY-1QQQQ"
+	tests := []struct {
+		name        string
+		vars        map[string]string // INPUT_* and GITHUB_*
+		want        []string
+		wantKey     bool
+		wantWarning string
+		wantErr     string
+	}{
+		{
+			name: "fork pull request: auto turns it on and drops the keys",
+			vars: map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": fork,
+				"INPUT_DECRYPTION-KEY": key, "INPUT_DECRYPTION-KEY-FILE": "keys/age.agekey"},
+			want:        []string{"validate", "--untrusted", "--output=github"},
+			wantWarning: "fork mallory/fleet",
+		},
+		{
+			name:    "same-repository pull request: auto leaves it off, keys passed",
+			vars:    map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": same, "INPUT_DECRYPTION-KEY": key},
+			want:    []string{"validate", "--output=github"},
+			wantKey: true,
+		},
+		{
+			name: "pull_request_target: on",
+			vars: map[string]string{"GITHUB_EVENT_NAME": "pull_request_target", "GITHUB_EVENT_PATH": same, "INPUT_COMMAND": "diff"},
+			want: []string{"diff", "--untrusted", "--output=text"},
+		},
+		{
+			name: "pull_request_target with untrusted false: the workflow's choice",
+			vars: map[string]string{"GITHUB_EVENT_NAME": "pull_request_target", "GITHUB_EVENT_PATH": same, "INPUT_UNTRUSTED": "false", "INPUT_COMMAND": "render"},
+			want: []string{"render"},
+		},
+		{
+			name: "push with untrusted true",
+			vars: map[string]string{"GITHUB_EVENT_NAME": "push", "INPUT_UNTRUSTED": "true", "INPUT_COMMAND": "render"},
+			want: []string{"render", "--untrusted"},
+		},
+		{
+			name: "image-update on pull_request_target: auto does not apply",
+			vars: map[string]string{"GITHUB_EVENT_NAME": "pull_request_target", "GITHUB_EVENT_PATH": same, "INPUT_COMMAND": "image-update", "INPUT_UNTRUSTED": "auto"},
+			want: []string{"image-update", "--output=diff"},
+		},
+		{
+			name:    "image-update with untrusted true",
+			vars:    map[string]string{"INPUT_COMMAND": "image-update", "INPUT_UNTRUSTED": "true"},
+			wantErr: "input untrusted: command image-update does not take it",
+		},
+		{
+			name:    "a value that is not a choice",
+			vars:    map[string]string{"INPUT_UNTRUSTED": "maybe"},
+			wantErr: `input untrusted: "maybe" is not true, false or auto`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := &ghaction.Env{Getenv: func(k string) string { return tc.vars[k] }}
+			p, err := NewPlan(env, func(string) bool { return true })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, p.Args); diff != "" {
+				t.Errorf("args (-want +got):\n%s", diff)
+			}
+			if (p.KeyFile != "") != tc.wantKey {
+				t.Errorf("key file %q, want one: %v", p.KeyFile, tc.wantKey)
+			}
+			if _, ok := tc.vars["INPUT_DECRYPTION-KEY"]; ok && !slices.Contains(p.Masks, key) {
+				t.Error("the decryption-key input is not masked")
+			}
+			warnings := strings.Join(p.Warnings, "\n")
+			if tc.wantWarning != "" && (!strings.Contains(warnings, tc.wantWarning) || !strings.Contains(warnings, "decryption keys not used")) {
+				t.Errorf("warnings %q, want the dropped keys and %q", warnings, tc.wantWarning)
+			}
+			if tc.wantWarning == "" && warnings != "" {
+				t.Errorf("unexpected warnings %q", warnings)
 			}
 		})
 	}

@@ -227,8 +227,8 @@ func TestEvent(t *testing.T) {
   "pull_request": {
     "number": 42,
     "html_url": "https://github.com/octo-org/fleet-infra/pull/42",
-    "base": {"ref": "main", "sha": "1111111111111111111111111111111111111111"},
-    "head": {"ref": "feature", "sha": "2222222222222222222222222222222222222222"}
+    "base": {"ref": "main", "sha": "1111111111111111111111111111111111111111", "repo": {"full_name": "octo-org/fleet-infra"}},
+    "head": {"ref": "feature", "sha": "2222222222222222222222222222222222222222", "repo": {"full_name": "octo-org/fleet-infra"}}
   },
   "repository": {"full_name": "octo-org/fleet-infra"}
 }`), 0o644); err != nil {
@@ -253,6 +253,7 @@ func TestEvent(t *testing.T) {
 					Number: 42, URL: "https://github.com/octo-org/fleet-infra/pull/42",
 					BaseRef: "main", BaseSHA: "1111111111111111111111111111111111111111",
 					HeadRef: "feature", HeadSHA: "2222222222222222222222222222222222222222",
+					BaseRepository: "octo-org/fleet-infra", HeadRepository: "octo-org/fleet-infra",
 				},
 			},
 		},
@@ -277,5 +278,65 @@ func TestEvent(t *testing.T) {
 	os.WriteFile(bad, []byte("{"), 0o644)
 	if _, err := mapEnv(map[string]string{"GITHUB_EVENT_PATH": bad}, nil).Event(); err == nil {
 		t.Error("malformed payload: no error")
+	}
+}
+
+// TestEventUntrusted: which events run code a fork wrote with the base
+// repository's secrets, read from payloads in GitHub's documented shape.
+func TestEventUntrusted(t *testing.T) {
+	dir := t.TempDir()
+	pr := func(head string) string {
+		h := "null"
+		if head != "" {
+			h = `{"full_name": "` + head + `"}`
+		}
+		return `{"pull_request": {"number": 7,
+  "base": {"ref": "main", "sha": "1111", "repo": {"full_name": "octo-org/fleet"}},
+  "head": {"ref": "patch-1", "sha": "2222", "repo": ` + h + `}},
+  "repository": {"full_name": "octo-org/fleet"}}`
+	}
+	run := func(head string) string {
+		h := "null"
+		if head != "" {
+			h = `{"full_name": "` + head + `"}`
+		}
+		return `{"workflow_run": {"head_repository": ` + h + `}, "repository": {"full_name": "octo-org/fleet"}}`
+	}
+	for _, tc := range []struct {
+		name, event, payload string
+		want                 bool
+		why                  string
+	}{
+		{"same-repository pull request", "pull_request", pr("octo-org/fleet"), false, ""},
+		{"fork pull request", "pull_request", pr("mallory/fleet"), true, "fork mallory/fleet"},
+		{"fork case differs only", "pull_request", pr("Octo-Org/Fleet"), false, ""},
+		{"deleted fork", "pull_request", pr(""), true, "head repository is gone"},
+		{"review of a fork pull request", "pull_request_review", pr("mallory/fleet"), true, "fork"},
+		{"pull_request_target, even from the same repository", "pull_request_target", pr("octo-org/fleet"), true, "pull_request_target"},
+		{"pull_request without a payload", "pull_request", "", true, "without the pull request"},
+		{"workflow_run from a fork", "workflow_run", run("mallory/fleet"), true, "workflow_run triggered from the fork"},
+		{"workflow_run from the repository", "workflow_run", run("octo-org/fleet"), false, ""},
+		{"push", "push", `{"repository": {"full_name": "octo-org/fleet"}}`, false, ""},
+		{"schedule", "schedule", "", false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{"GITHUB_EVENT_NAME": tc.event}
+			if tc.payload != "" {
+				p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".json")
+				if err := os.WriteFile(p, []byte(tc.payload), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				vars["GITHUB_EVENT_PATH"] = p
+			}
+			env := &ghaction.Env{Getenv: func(k string) string { return vars[k] }}
+			ev, err := env.Event()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, why := ev.Untrusted()
+			if got != tc.want || !strings.Contains(why, tc.why) {
+				t.Errorf("Untrusted() = %v, %q; want %v with %q", got, why, tc.want, tc.why)
+			}
+		})
 	}
 }
