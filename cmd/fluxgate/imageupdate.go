@@ -13,6 +13,7 @@ import (
 
 	"github.com/fluxgate/fluxgate/fleet"
 	"github.com/fluxgate/fluxgate/imageupdate"
+	"github.com/fluxgate/fluxgate/internal/egress"
 	"github.com/fluxgate/fluxgate/internal/registry"
 	"github.com/fluxgate/fluxgate/workspace"
 )
@@ -28,6 +29,8 @@ type imageUpdateOptions struct {
 	labels      []string
 	forge       forgeOptions
 	perRegistry int
+	// restrictEgress keeps registry requests to public addresses.
+	restrictEgress bool
 }
 
 func newImageUpdateCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -80,6 +83,7 @@ and touches nothing: no clone, no push, no pull request.`,
 	f.StringSliceVar(&o.labels, "label", nil, "label for new pull requests (repeatable)")
 	addForgeFlags(cmd, &o.forge, "OWNER/NAME of the repository (default: $GITHUB_REPOSITORY)")
 	f.IntVar(&o.perRegistry, "registry-concurrency", 4, "requests in flight to one registry")
+	f.BoolVar(&o.restrictEgress, "restrict-egress", false, "let registry requests reach public addresses only: no loopback, private, link-local or cloud metadata address, whatever an ImageRepository says")
 	addReadFlags(cmd, &o.load)
 	return cmd
 }
@@ -120,7 +124,12 @@ func runImageUpdate(ctx context.Context, dir string, o *imageUpdateOptions, stdo
 		}
 	}
 
-	lister := registry.Lister{Client: registry.New(registry.Options{MaxConcurrentPerRegistry: o.perRegistry})}
+	// Registries are reached with the connect, handshake and header
+	// timeouts every fetch has: a registry that accepts the connection
+	// and never answers cannot hold the run.
+	lister := registry.Lister{Client: registry.New(registry.Options{
+		MaxConcurrentPerRegistry: o.perRegistry, Transport: egress.Transport(o.restrictEgress),
+	})}
 	resolved, evalProbs := imageupdate.Evaluate(ctx, set, lister, imageupdate.EvaluateOptions{Policies: imageupdate.AutomationPolicies(automations)})
 	probs = append(probs, evalProbs...)
 	if ctx.Err() != nil {

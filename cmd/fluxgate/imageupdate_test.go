@@ -448,3 +448,24 @@ spec:
 		t.Errorf("the other automation was not planned:\n%s", out)
 	}
 }
+
+// TestImageUpdateRestrictEgress: with --restrict-egress a registry on
+// the loopback address is not reached; the ImageRepository is reported
+// as unreadable, naming the refused address. Without the flag the same
+// fleet plans its update.
+func TestImageUpdateRestrictEgress(t *testing.T) {
+	reg := newTestRegistry(t)
+	reg.push(t, "org/app", "1.1.0")
+	dir := testenv.WriteTree(t, imageFleet(reg.host+"/org/app", "https://git.example.com/org/fleet"))
+	out, stderr, code := run(t, "image-update", dir, "--dry-run", "--restrict-egress", "-o", "diff")
+	if code != 1 || !strings.Contains(stderr, "refused: a loopback address") {
+		t.Errorf("--restrict-egress: exit %d, want 1 with the refused address\nstderr:\n%s", code, stderr)
+	}
+	if out != "" {
+		t.Errorf("--restrict-egress planned edits:\n%s", out)
+	}
+	out, stderr, code = run(t, "image-update", dir, "--dry-run", "-o", "diff")
+	if code != 0 || !strings.Contains(out, ":1.1.0") {
+		t.Errorf("without --restrict-egress: exit %d, diff %q\n%s", code, out, stderr)
+	}
+}
