@@ -113,11 +113,52 @@ func (v *run) invalidName(o *render.Object) string {
 		if len(errs) > 0 {
 			return fmt.Sprintf("metadata.name %q of %s %s is not %s, so the API server refuses it: %s", name, api, kind, what, strings.Join(errs, "; "))
 		}
+		if max, why := nameLength(group, kind); max > 0 && len(name) > max {
+			return fmt.Sprintf("metadata.name %q of %s %s has %d characters, more than the %d the API server takes (%s)", name, api, kind, len(name), max, why)
+		}
 	}
 	if namespace != "" && !strings.Contains(namespace, "${") && !render.IsClusterScopedKind(api, kind, nil) {
 		if errs := validation.IsDNS1123Label(namespace); len(errs) > 0 {
 			return fmt.Sprintf("metadata.namespace %q is not a valid namespace name (an RFC 1123 label), so the API server refuses the object: %s", namespace, strings.Join(errs, "; "))
 		}
+	}
+	return ""
+}
+
+// nameLength is the longest name the API server takes for a kind that
+// needs a shorter one than its name rule allows, with why; 0 for others.
+func nameLength(group, kind string) (int, string) {
+	if group != "batch" {
+		return 0, ""
+	}
+	switch kind {
+	case "CronJob":
+		// 63 less the 11 characters of the "-<minutes>" suffix of the
+		// Jobs it creates (apiserver: "must be no more than 52
+		// characters").
+		return validation.DNS1035LabelMaxLength - 11, "its Jobs' names add an 11-character suffix"
+	case "Job":
+		return validation.LabelValueMaxLength, "the name is the value of its Pods' batch.kubernetes.io/job-name label"
+	}
+	return 0, ""
+}
+
+// crdNameMismatch says why a CustomResourceDefinition's name is not the
+// one the API server requires, spec.names.plural + "." + spec.group, or
+// returns "". A CRD without plural or group, or with an unsubstituted
+// variable, is left to the schema check.
+func crdNameMismatch(crd map[string]any) string {
+	md, _ := crd["metadata"].(map[string]any)
+	spec, _ := crd["spec"].(map[string]any)
+	names, _ := spec["names"].(map[string]any)
+	name, _ := md["name"].(string)
+	plural, _ := names["plural"].(string)
+	group, _ := spec["group"].(string)
+	if name == "" || plural == "" || group == "" || strings.Contains(name+plural+group, "${") {
+		return ""
+	}
+	if want := plural + "." + group; name != want {
+		return fmt.Sprintf("metadata.name %q of CustomResourceDefinition is not spec.names.plural + \".\" + spec.group (%q), so the API server refuses it", name, want)
 	}
 	return ""
 }

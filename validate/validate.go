@@ -572,6 +572,9 @@ func (v *run) schemas(ctx context.Context) error {
 			}
 			if api+"/"+kind == crdGVK {
 				obj := o.Value()
+				if msg := crdNameMismatch(obj); owned && msg != "" {
+					v.addFor(Finding{Rule: RuleNameInvalid, Severity: SeverityError, File: o.File, Line: o.Line, Object: o.Ref(), Message: msg}, o)
+				}
 				schemas, err := crdSchemas(obj)
 				if err != nil {
 					if owned {

@@ -167,6 +167,9 @@ func TestRules(t *testing.T) {
 			{"name-invalid", "error", "app/objects.yaml", 11},
 			{"name-invalid", "error", "app/objects.yaml", 21},
 			{"name-invalid", "error", "app/objects.yaml", 28},
+			{"name-invalid", "error", "app/objects.yaml", 38},
+			{"name-invalid", "error", "app/objects.yaml", 55},
+			{"name-invalid", "error", "app/objects.yaml", 69},
 		}},
 		{rule: "symlink-ignored", want: []located{{"symlink-ignored", "warning", "app/copy.yaml", 0}}},
 		{rule: "file-too-large", lopts: fleet.Options{MaxFileSize: 1024}, want: []located{
