@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fluxgate/fluxgate/internal/egress"
+	"github.com/fluxgate/fluxgate/internal/testenv"
 )
 
 func TestCheck(t *testing.T) {
@@ -118,23 +119,10 @@ func TestRestrictedTransportIgnoresProxy(t *testing.T) {
 // connection and never answers ends with the transport's header timeout
 // or the caller's context, whichever comes first — here the context.
 func TestTarpitEndsWithTheContext(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // hold every connection open, answer nothing
-		}
-	}()
+	addr := testenv.Tarpit(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+ln.Addr().String()+"/", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)
 	done := make(chan error, 1)
 	go func() {
 		resp, err := (&http.Client{Transport: egress.Transport(false)}).Do(req)

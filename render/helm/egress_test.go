@@ -3,7 +3,6 @@ package helm_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluxgate/fluxgate/internal/testenv"
 	"github.com/fluxgate/fluxgate/render/helm"
 )
 
@@ -54,26 +54,13 @@ func TestRestrictEgressRefusesInternalRepositories(t *testing.T) {
 // accepts connections and never answers holds a render no longer than
 // its context.
 func TestFetchFromATarpitEndsWithTheContext(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // held open until the test ends, never answered
-		}
-	}()
+	addr := testenv.Tarpit(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	f := helm.NewFetcher(helm.FetcherOptions{CacheDir: t.TempDir()})
 	done := make(chan error, 1)
 	go func() {
-		_, err := f.RepositoryChart(ctx, "http://"+ln.Addr().String()+"/", nil, "app", "1.0.0")
+		_, err := f.RepositoryChart(ctx, "http://"+addr+"/", nil, "app", "1.0.0")
 		done <- err
 	}()
 	select {
